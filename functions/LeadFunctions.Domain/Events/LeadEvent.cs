@@ -1,0 +1,132 @@
+namespace LeadFunctions.Domain.Events;
+
+/// <summary>
+/// One thing that happened to a lead or an anonymous visitor: the message carried on the <c>lead-events</c> queue.
+/// Everything that changes a lead enters the pipeline as one of these, so replaying them reproduces the lead.
+/// </summary>
+public sealed record LeadEvent
+{
+    /// <summary>Bumped when a change to this record could not be read by the previous processor.</summary>
+    public const int CurrentSchemaVersion = 1;
+
+    public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+
+    /// <summary>Unique per accepted submission or activity; a redelivered or re-posted event keeps its id, which is how it is applied once.</summary>
+    public required string EventId { get; init; }
+
+    /// <summary>One of <see cref="LeadEventTypes"/>.</summary>
+    public required string Type { get; init; }
+
+    public required DateTimeOffset OccurredAt { get; init; }
+
+    /// <summary>Normalised (trimmed, lower-case) e-mail; absent for anonymous activity.</summary>
+    public string? Email { get; init; }
+
+    /// <summary>Anonymous visitor id from the tracking cookie or a form field.</summary>
+    public string? VisitorId { get; init; }
+
+    /// <summary>The lead id when the sender already knows it (tracking links, sales decisions); otherwise derived from <see cref="Email"/>.</summary>
+    public string? LeadId { get; init; }
+
+    public string? FormId { get; init; }
+
+    /// <summary>What a form submission means; set only for <see cref="LeadEventTypes.FormSubmission"/>.</summary>
+    public FormIntent? Intent { get; init; }
+
+    /// <summary>Profile fields given with the event (first name, company, role…); an empty value never blanks a stored one.</summary>
+    public IReadOnlyDictionary<string, string> Profile { get; init; } = EmptyMap;
+
+    public IReadOnlyList<ConsentRecord> Consents { get; init; } = [];
+
+    public CaptureContext? Context { get; init; }
+
+    /// <summary>Event-specific values, named by <see cref="LeadEventProperties"/>.</summary>
+    public IReadOnlyDictionary<string, string> Properties { get; init; } = EmptyMap;
+
+    internal static readonly IReadOnlyDictionary<string, string> EmptyMap = new Dictionary<string, string>();
+
+    public string? Property(string name) => Properties.TryGetValue(name, out var value) ? value : null;
+}
+
+public static class LeadEventTypes
+{
+    public const string FormSubmission = "form-submission";
+    public const string PageView = "page-view";
+    public const string ContentDownload = "content-download";
+    public const string AddToCart = "add-to-cart";
+    public const string WebinarRegistration = "webinar-registration";
+    public const string EmailOpen = "email-open";
+    public const string EmailClick = "email-click";
+    public const string Unsubscribe = "unsubscribe";
+    public const string SalesDecision = "sales-decision";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+    {
+        FormSubmission, PageView, ContentDownload, AddToCart, WebinarRegistration,
+        EmailOpen, EmailClick, Unsubscribe, SalesDecision,
+    };
+
+    /// <summary>The kinds a landing page's tracking snippet may post to <c>/api/events</c>.</summary>
+    public static readonly IReadOnlySet<string> Trackable = new HashSet<string>(StringComparer.Ordinal)
+    {
+        PageView, ContentDownload, AddToCart, WebinarRegistration,
+    };
+}
+
+/// <summary>Names of <see cref="LeadEvent.Properties"/> that producers and the processor agree on.</summary>
+public static class LeadEventProperties
+{
+    /// <summary>Page URL of a page view, or the original URL of an e-mail click.</summary>
+    public const string Url = "url";
+    /// <summary>Funnel stage of downloaded content: <c>top</c>, <c>middle</c> or <c>bottom</c>.</summary>
+    public const string FunnelStage = "funnelStage";
+    public const string ContentId = "contentId";
+    public const string Campaign = "campaign";
+    /// <summary>Nurture programme and step an e-mail open or click belongs to.</summary>
+    public const string Programme = "programme";
+    public const string Step = "step";
+    /// <summary><c>true</c> when an open or click looks like a security scanner or prefetch: recorded, not scored.</summary>
+    public const string ProbableBot = "probableBot";
+    public const string BotReason = "botReason";
+    /// <summary>Sales decision: <c>accept</c>, <c>reject</c> or <c>advance</c>.</summary>
+    public const string Decision = "decision";
+    /// <summary>Stage a rejection returns the lead to (<c>mql</c> or <c>lead</c>) or an advance moves it to.</summary>
+    public const string ToStage = "toStage";
+    public const string Reason = "reason";
+    /// <summary>Who caused the event when it was a person (a sales rep's address or name).</summary>
+    public const string Actor = "actor";
+}
+
+public enum FormIntent
+{
+    /// <summary>Newsletter or blog sign-up: makes a Subscriber.</summary>
+    NewsletterSignup,
+    /// <summary>Gated content download: makes a Lead.</summary>
+    ContentDownload,
+    /// <summary>Event or webinar registration: makes a Lead.</summary>
+    EventRegistration,
+    /// <summary>Explicit sales intent: straight to SQL.</summary>
+    DemoRequest,
+    /// <summary>Explicit sales intent: straight to SQL.</summary>
+    QuoteRequest,
+}
+
+public static class FormIntentExtensions
+{
+    public static bool IsSalesIntent(this FormIntent intent) => intent is FormIntent.DemoRequest or FormIntent.QuoteRequest;
+}
+
+/// <summary>Consent kept as data: what was agreed to, under which text, when and where.</summary>
+public sealed record ConsentRecord(string Purpose, string TextVersion, bool Granted, DateTimeOffset At, string Source);
+
+public sealed record CaptureContext
+{
+    public string? UtmSource { get; init; }
+    public string? UtmMedium { get; init; }
+    public string? UtmCampaign { get; init; }
+    public string? UtmTerm { get; init; }
+    public string? UtmContent { get; init; }
+    public string? Referrer { get; init; }
+    public string? LandingPageUrl { get; init; }
+    public string? UserAgent { get; init; }
+}

@@ -1,0 +1,30 @@
+namespace LeadFunctions.Domain.Messaging;
+
+/// <summary>
+/// A composed e-mail, ready for any sender. <see cref="Id"/> is the outbox record's deterministic id
+/// (lead + programme + step, or lead + alert kind); senders use it to make a repeated send harmless.
+/// </summary>
+public sealed record EmailMessage
+{
+    public required string Id { get; init; }
+    public required MailRecipient From { get; init; }
+    public required IReadOnlyList<MailRecipient> To { get; init; }
+    public required string Subject { get; init; }
+    public required string HtmlBody { get; init; }
+    public required string TextBody { get; init; }
+    public MailRecipient? ReplyTo { get; init; }
+
+    /// <summary>Extra headers such as <c>List-Unsubscribe</c>; senders refuse names or values with CR or LF.</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The lead the message is about, for logs (never the address).</summary>
+    public string? LeadId { get; init; }
+}
+
+public sealed record MailRecipient(string Address, string? DisplayName = null);
+
+/// <summary>Delivers composed messages. Implementations: folder (.eml), SMTP, Azure Communication Services.</summary>
+public interface IEmailSender
+{
+    Task SendAsync(EmailMessage message, CancellationToken cancellationToken);
+}

@@ -1,0 +1,20 @@
+using LeadFunctions.Infrastructure.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace LeadFunctions.Infrastructure.Hosting;
+
+/// <summary>
+/// Every registration of the pipeline, in one place, used by the Functions app and the local host alike.
+/// Each feature keeps its own <c>AddX</c> next to its code; this only lists them.
+/// </summary>
+public static class LeadPipelineRegistration
+{
+    public static TBuilder AddLeadPipeline<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddLeadStorage();
+        return builder;
+    }
+}

@@ -1,0 +1,2 @@
+// Replaced by the local host implementation.
+return 0;
