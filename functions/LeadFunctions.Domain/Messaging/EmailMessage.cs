@@ -17,6 +17,12 @@ public sealed record EmailMessage
     /// <summary>Extra headers such as <c>List-Unsubscribe</c>; senders refuse names or values with CR or LF.</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// When the outbox first tried to send this message; repeated attempts carry the same value
+    /// (ACS's <c>Repeatability-First-Sent</c> needs it to recognise a retry).
+    /// </summary>
+    public DateTimeOffset? FirstAttemptAt { get; init; }
+
     /// <summary>The lead the message is about, for logs (never the address).</summary>
     public string? LeadId { get; init; }
 }
