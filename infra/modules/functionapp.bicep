@@ -1,0 +1,192 @@
+// The Flex Consumption plan and the function app, running as the user-assigned identity, with every setting
+// the app reads. Connections are identity-based (…__credential=managedidentity + service URIs); no keys anywhere.
+
+@description('Azure region for the plan and the app.')
+param location string
+
+@description('Tags applied to the plan; the app gets these plus azd-service-name.')
+param tags object
+
+@description('Name of the Flex Consumption plan.')
+param planName string
+
+@description('Name of the function app (also its default host name, <name>.azurewebsites.net).')
+param name string
+
+@description('Service name in azure.yaml; azd finds the app to deploy to by this tag.')
+param azdServiceName string
+
+@description('Resource id of the user-assigned identity the app runs as.')
+param identityId string
+
+@description('Client id of the user-assigned identity (what the SDKs and the host need to pick it).')
+param identityClientId string
+
+@description('Blob endpoint of the storage account, with trailing slash.')
+param blobEndpoint string
+
+@description('Queue endpoint of the storage account, with trailing slash.')
+param queueEndpoint string
+
+@description('Table endpoint of the storage account, with trailing slash.')
+param tableEndpoint string
+
+@description('Blob container Flex Consumption deploys the app package to.')
+param deploymentContainerName string
+
+@description('Application Insights connection string (holds no secret: local auth is disabled on the component).')
+param applicationInsightsConnectionString string
+
+@description('Communication Services endpoint, https://<resource>.communication.azure.com.')
+param communicationEndpoint string
+
+@description('Sender address on the linked Azure-managed domain.')
+param emailFromAddress string
+
+@description('Key Vault reference to the tracking signing key, @Microsoft.KeyVault(SecretUri=...).')
+param trackingSigningKeyReference string
+
+@description('NCRONTAB schedule (six fields, UTC) of the nurture and sales-alert timer.')
+param nurtureSchedule string
+
+@description('Client-side e-mail ceiling per minute; raise it after ACS raises the resource\'s quota.')
+param emailMaxPerMinute int
+
+@description('Client-side e-mail ceiling per hour; raise it after ACS raises the resource\'s quota.')
+param emailMaxPerHour int
+
+@description('Upper bound on instances the app scales out to (Flex Consumption bills only for what runs).')
+param maximumInstanceCount int
+
+@description('Memory per instance in MB (Flex Consumption offers 512, 2048 and 4096).')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int
+
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    // Flex Consumption is Linux only.
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2025-03-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': azdServiceName })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    // Key Vault references are resolved with this identity (there is no system-assigned one).
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${blobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      // Flex sets the worker runtime here; FUNCTIONS_WORKER_RUNTIME as an app setting is rejected on this plan.
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+  }
+}
+
+// azd deploys with Entra ID; publishing with a user name and password is switched off.
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: {
+    // Functions host storage (leases, timer schedule monitor, queue listeners' bookkeeping).
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
+    AzureWebJobsStorage__blobServiceUri: blobEndpoint
+    AzureWebJobsStorage__queueServiceUri: queueEndpoint
+    AzureWebJobsStorage__tableServiceUri: tableEndpoint
+
+    // The pipeline's own connection: the queue trigger (Connection = "LeadStorage") and StorageConnection read these.
+    LeadStorage__credential: 'managedidentity'
+    LeadStorage__clientId: identityClientId
+    LeadStorage__queueServiceUri: queueEndpoint
+    LeadStorage__tableServiceUri: tableEndpoint
+    Storage__LeadsTable: 'Leads'
+    // Tables and queues are provisioned by storage.bicep; the identity has data roles, not management ones.
+    Storage__CreateIfMissing: 'false'
+
+    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+
+    // E-mail through Azure Communication Services with the managed identity (no connection string).
+    Email__Sender: 'Acs'
+    Email__FromAddress: emailFromAddress
+    Email__FromName: 'LeadFunctions'
+    Email__MaxPerMinute: string(emailMaxPerMinute)
+    Email__MaxPerHour: string(emailMaxPerHour)
+    Email__Acs__Endpoint: communicationEndpoint
+    Email__Acs__ClientId: identityClientId
+    Email__Acs__ApiVersion: '2025-09-01'
+    Email__Acs__DisableEngagementTracking: 'true'
+    Email__Acs__MaxRetries: '5'
+    Email__Acs__RetryDelay: '00:00:01'
+    Email__Acs__MaxRetryDelay: '00:01:00'
+
+    // Timer schedule, referenced as %NurtureSchedule% by the timer trigger.
+    NurtureSchedule: nurtureSchedule
+
+    // Tracking links point back at this app; the HMAC key stays in Key Vault.
+    Tracking__BaseUrl: 'https://${site.properties.defaultHostName}'
+    Tracking__SigningKey: trackingSigningKeyReference
+  }
+}
+
+output name string = site.name
+output url string = 'https://${site.properties.defaultHostName}'
