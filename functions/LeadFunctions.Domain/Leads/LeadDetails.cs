@@ -16,6 +16,9 @@ public sealed record LeadSummary
     public DateTimeOffset ScoredAt { get; init; }
     public int FitScore { get; init; }
     public string FitGrade { get; init; } = "D";
+
+    /// <summary>The fit rules the profile meets, with their points: the explanation of <see cref="FitScore"/>.</summary>
+    public IReadOnlyList<Scoring.FitFactor> FitFactors { get; init; } = [];
     public string ModelVersion { get; init; } = "";
     public IReadOnlyList<ConsentRecord> Consents { get; init; } = [];
     public bool Unsubscribed { get; init; }

@@ -1,0 +1,191 @@
+using System.Globalization;
+using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Scoring;
+
+namespace LeadFunctions.Domain.Lifecycle;
+
+/// <summary>
+/// The lifecycle state machine: which stage an event, a score or a sales decision moves a lead to, forward or back.
+/// Scoring and decay never move a lead out of a stage sales owns (<see cref="LifecycleStageExtensions.IsOwnedBySales"/>);
+/// only a sales decision does. Every move is recorded through <see cref="Move"/>.
+/// </summary>
+public static class LifecycleMachine
+{
+    public const string DecayCause = "decay";
+    public const string SalesCause = "sales";
+
+    /// <summary>The stage a form's intent or an activity's kind implies, applied only when it moves the lead forward.</summary>
+    public static void ApplyEventStage(LeadScoreState state, LeadEvent e, ScoringModel model, DateTimeOffset now, ScoringOutcome outcome)
+    {
+        LifecycleStage? target = null;
+        string? reason = null;
+        if (e.Type == LeadEventTypes.FormSubmission && e.Intent is { } intent)
+        {
+            switch (intent)
+            {
+                case FormIntent.DemoRequest or FormIntent.QuoteRequest:
+                    if (state.Stage is null or < LifecycleStage.Sql)
+                        (target, reason) = (LifecycleStage.Sql, $"sales-intent form ({Kebab(intent)}{FormSuffix(e)})");
+                    break;
+                case FormIntent.NewsletterSignup:
+                    if (state.Stage is null)
+                        (target, reason) = (LifecycleStage.Subscriber, $"newsletter sign-up{FormSuffix(e)}");
+                    break;
+                case FormIntent.ContentDownload or FormIntent.EventRegistration:
+                    if (state.Stage is null or LifecycleStage.Subscriber)
+                        (target, reason) = (LifecycleStage.Lead, $"{Kebab(intent)} form{FormSuffix(e)}");
+                    break;
+            }
+        }
+        else if (e.Type is LeadEventTypes.ContentDownload or LeadEventTypes.WebinarRegistration && state.Stage is null or LifecycleStage.Subscriber)
+        {
+            (target, reason) = (LifecycleStage.Lead, e.Type);
+        }
+
+        if (target is null && state.Stage is null)
+            (target, reason) = (LifecycleStage.Lead, $"first event ({e.Type})");
+        if (target is { } stage)
+            Move(state, stage, now, reason!, e.EventId, e.EventId, model, outcome);
+    }
+
+    /// <summary>
+    /// Demotes an MQL whose engagement has decayed below the MQL bar since it was last scored, dated at the exact instant
+    /// the decayed score crossed the bar, so the history reads as if a clock had been watching.
+    /// </summary>
+    public static void ApplyDecay(LeadScoreState state, ScoringModel model, DateTimeOffset now, ScoringOutcome outcome)
+    {
+        if (state.Stage != LifecycleStage.Mql)
+            return;
+        var bar = model.Qualification.Mql.MinEngagement;
+        var engagement = state.EngagementAt(now, model.HalfLife);
+        if (engagement >= bar)
+            return;
+        var crossed = Decay.CrossingTime(state.EngagementValue, state.EngagementAnchor, bar, model.HalfLife);
+        if (crossed < state.StageChangedAt)
+            crossed = state.StageChangedAt;
+        if (crossed > now)
+            crossed = now;
+        Move(state, LifecycleStage.Lead, crossed,
+            $"engagement decayed below the MQL bar ({Format(bar)})", DecayCause, null, model, outcome);
+    }
+
+    /// <summary>Promotes on engagement and fit; returns an MQL that no longer qualifies to Lead.</summary>
+    public static void ApplyQualification(LeadScoreState state, ScoringModel model, DateTimeOffset now, string eventId, ScoringOutcome outcome)
+    {
+        if (state.Stage is not { } stage || stage.IsOwnedBySales() || stage == LifecycleStage.Sql)
+            return;
+
+        var policy = model.Qualification;
+        var engagement = state.EngagementAt(now, model.HalfLife);
+        var earned = engagement;
+        if (state.RequalifyFloorValue != 0)
+            earned -= state.RequalifyFloorValue * Decay.Factor(now - state.RequalifyFloorAt, model.HalfLife);
+
+        if (Meets(model, policy.Sql, earned, state.FitGrade))
+        {
+            Move(state, LifecycleStage.Sql, now, QualifiedReason("SQL", policy.Sql, earned, state.FitGrade), eventId, eventId, model, outcome);
+        }
+        else if (stage < LifecycleStage.Mql && Meets(model, policy.Mql, earned, state.FitGrade))
+        {
+            Move(state, LifecycleStage.Mql, now, QualifiedReason("MQL", policy.Mql, earned, state.FitGrade), eventId, eventId, model, outcome);
+        }
+        else if (stage == LifecycleStage.Mql && !Meets(model, policy.Mql, engagement, state.FitGrade))
+        {
+            var reason = engagement < policy.Mql.MinEngagement
+                ? $"engagement {Format(engagement)} fell below the MQL bar ({Format(policy.Mql.MinEngagement)})"
+                : $"fit grade {state.FitGrade} is below the MQL minimum ({policy.Mql.MinGrade})";
+            Move(state, LifecycleStage.Lead, now, reason, eventId, eventId, model, outcome);
+        }
+    }
+
+    /// <summary>Accept, reject (back to MQL or Lead) or advance (SQL, Opportunity, Customer, Evangelist), as sales decided.</summary>
+    public static void ApplySalesDecision(LeadScoreState state, LeadEvent e, ScoringModel model, DateTimeOffset now, ScoringOutcome outcome)
+    {
+        var decision = e.Property(LeadEventProperties.Decision)?.Trim().ToLowerInvariant();
+        var actor = e.Property(LeadEventProperties.Actor) is { Length: > 0 } a ? a.Trim() : SalesCause;
+        var given = e.Property(LeadEventProperties.Reason) is { Length: > 0 } r ? r.Trim() : null;
+        var toStage = e.Property(LeadEventProperties.ToStage);
+        var current = state.Stage ?? LifecycleStage.Lead;
+
+        switch (decision)
+        {
+            case "accept":
+                // Recorded even when the lead is already an SQL: acceptance stops the SLA clock.
+                Move(state, current.IsOwnedBySales() ? current : LifecycleStage.Sql, now,
+                    "accepted by sales" + Suffix(given), actor, e.EventId, model, outcome, recordUnchanged: true);
+                break;
+            case "reject":
+                var back = ParseStage(toStage) ?? LifecycleStage.Lead;
+                if (back is not (LifecycleStage.Mql or LifecycleStage.Lead))
+                    throw new MalformedLeadEventException($"sales-decision reject must return the lead to mql or lead, not '{toStage}'.");
+                state.RequalifyFloorValue = state.EngagementAt(now, model.HalfLife);
+                state.RequalifyFloorAt = now;
+                Move(state, back, now, "rejected by sales" + Suffix(given), actor, e.EventId, model, outcome, recordUnchanged: true);
+                break;
+            case "advance":
+                var forward = ParseStage(toStage)
+                    ?? throw new MalformedLeadEventException($"sales-decision advance needs toStage (sql, opportunity, customer or evangelist), not '{toStage}'.");
+                if (forward < LifecycleStage.Sql)
+                    throw new MalformedLeadEventException($"sales-decision advance must move to sql, opportunity, customer or evangelist, not '{toStage}'.");
+                Move(state, forward, now, "advanced by sales" + Suffix(given), actor, e.EventId, model, outcome);
+                break;
+            default:
+                throw new MalformedLeadEventException($"sales-decision needs decision accept, reject or advance, not '{decision}'.");
+        }
+    }
+
+    public static bool GradeMeets(ScoringModel model, string grade, string minimum)
+    {
+        var have = IndexOf(model, grade);
+        var need = IndexOf(model, minimum);
+        return have >= 0 && need >= 0 && have <= need;
+    }
+
+    private static int IndexOf(ScoringModel model, string grade)
+    {
+        for (var i = 0; i < model.Grades.Count; i++)
+        {
+            if (string.Equals(model.Grades[i].Grade, grade, StringComparison.Ordinal))
+                return i;
+        }
+        return -1;
+    }
+
+    private static bool Meets(ScoringModel model, QualificationBar bar, double engagement, string grade) =>
+        engagement >= bar.MinEngagement && GradeMeets(model, grade, bar.MinGrade);
+
+    private static void Move(
+        LeadScoreState state, LifecycleStage to, DateTimeOffset at, string reason, string causedBy, string? eventId,
+        ScoringModel model, ScoringOutcome outcome, bool recordUnchanged = false)
+    {
+        if (state.Stage == to && !recordUnchanged)
+            return;
+        outcome.Transitions.Add(new StageChange(at, state.Stage, to, reason, causedBy, model.Version, eventId));
+        state.Stage = to;
+        state.StageChangedAt = at;
+    }
+
+    private static LifecycleStage? ParseStage(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        "subscriber" => LifecycleStage.Subscriber,
+        "lead" => LifecycleStage.Lead,
+        "mql" => LifecycleStage.Mql,
+        "sql" => LifecycleStage.Sql,
+        "opportunity" => LifecycleStage.Opportunity,
+        "customer" => LifecycleStage.Customer,
+        "evangelist" => LifecycleStage.Evangelist,
+        _ => null,
+    };
+
+    private static string QualifiedReason(string name, QualificationBar bar, double engagement, string grade) =>
+        $"{name}: engagement {Format(engagement)} >= {Format(bar.MinEngagement)} and fit grade {grade} >= {bar.MinGrade}";
+
+    private static string Suffix(string? reason) => reason is null ? "" : ": " + reason;
+
+    private static string FormSuffix(LeadEvent e) => e.FormId is { Length: > 0 } id ? ", form " + id : "";
+
+    private static string Kebab(FormIntent intent) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(intent.ToString());
+
+    internal static string Format(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,223 @@
+using System.Globalization;
+using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Lifecycle;
+
+namespace LeadFunctions.Domain.Scoring;
+
+/// <summary>
+/// Applies one event to a lead: merges the profile, awards engagement points by rule (with caps), recomputes fit,
+/// and moves the lifecycle stage. Pure and deterministic given the state, the event and the time; no storage, no Azure.
+/// </summary>
+public sealed class ScoringEngine(ScoringModel model)
+{
+    public ScoringModel Model { get; } = model;
+
+    /// <summary>
+    /// Updates <paramref name="state"/> in place and fills <paramref name="outcome"/> (reset first) with the ledger rows and transitions.
+    /// Points are dated at the event's time, or at <paramref name="now"/> for an event claiming to come from the future.
+    /// </summary>
+    public void Apply(LeadScoreState state, LeadEvent e, DateTimeOffset now, ScoringOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(outcome);
+        outcome.Reset();
+
+        var at = e.OccurredAt < now ? e.OccurredAt : now;
+        if (state.IsNew)
+        {
+            state.CreatedAt = now;
+            state.EngagementAnchor = at;
+        }
+        state.UpdatedAt = now;
+        state.EventCount++;
+        if (state.Email is null && e.Email is { Length: > 0 } email)
+            state.Email = email;
+
+        // A decayed MQL became a Lead before this event arrived, whatever the event does next.
+        LifecycleMachine.ApplyDecay(state, Model, now, outcome);
+
+        var profileChanged = MergeProfile(state, e);
+        MergeConsents(state, e);
+
+        if (IsProbableBot(e))
+        {
+            var why = e.Property(LeadEventProperties.BotReason);
+            outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, LedgerRules.ProbableBot, 0, at, false,
+                why is { Length: > 0 } ? "probable bot, not scored: " + why : "probable bot, not scored"));
+        }
+        else
+        {
+            Score(state, e, at, outcome);
+        }
+
+        if (profileChanged || state.ModelVersion != Model.Version)
+            outcome.FitChanged = ComputeFit(state);
+        state.ModelVersion = Model.Version;
+
+        if (e.Type == LeadEventTypes.Unsubscribe)
+            state.Unsubscribed = true;
+
+        if (e.Type == LeadEventTypes.SalesDecision)
+        {
+            if (state.Stage is null)
+                LifecycleMachine.ApplyEventStage(state, e, Model, now, outcome);
+            LifecycleMachine.ApplySalesDecision(state, e, Model, now, outcome);
+            return;
+        }
+
+        LifecycleMachine.ApplyEventStage(state, e, Model, now, outcome);
+        LifecycleMachine.ApplyQualification(state, Model, now, e.EventId, outcome);
+    }
+
+    private void Score(LeadScoreState state, LeadEvent e, DateTimeOffset at, ScoringOutcome outcome)
+    {
+        var rules = Model.RulesFor(e.Type);
+        for (var i = 0; i < rules.Length; i++)
+        {
+            var rule = rules[i];
+            if (!Matches(rule.Match, e))
+                continue;
+
+            if (rule.Cap is { } cap && !TryCount(state, rule.Id, cap, at))
+            {
+                outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, rule.Id, 0, at, true, CapNote(cap)));
+                continue;
+            }
+
+            AddEngagement(state, rule.Points, at);
+            outcome.PointsAwarded += rule.Points;
+            outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, rule.Id, rule.Points, at, false, null));
+        }
+    }
+
+    /// <summary>
+    /// Folds points dated <paramref name="at"/> into the anchored value. The anchor moves forward only, and the fold is
+    /// exact in both directions, so the anchored value always equals the decayed sum of every award.
+    /// </summary>
+    private void AddEngagement(LeadScoreState state, double points, DateTimeOffset at)
+    {
+        if (at > state.EngagementAnchor)
+        {
+            state.EngagementValue = state.EngagementValue * Decay.Factor(at - state.EngagementAnchor, Model.HalfLife) + points;
+            state.EngagementAnchor = at;
+        }
+        else
+        {
+            state.EngagementValue += points * Decay.Factor(state.EngagementAnchor - at, Model.HalfLife);
+        }
+    }
+
+    internal static bool Matches(RuleMatch match, LeadEvent e)
+    {
+        if (match.EventType is not null && !string.Equals(match.EventType, e.Type, StringComparison.Ordinal))
+            return false;
+        if (match.FormId is not null && !string.Equals(match.FormId, e.FormId, StringComparison.OrdinalIgnoreCase))
+            return false;
+        if (match.FormIntent is { } intent && e.Intent != intent)
+            return false;
+        if (match.FunnelStage is not null && !string.Equals(match.FunnelStage, e.Property(LeadEventProperties.FunnelStage), StringComparison.OrdinalIgnoreCase))
+            return false;
+        if (match.Campaign is not null && !string.Equals(match.Campaign, e.Property(LeadEventProperties.Campaign), StringComparison.OrdinalIgnoreCase))
+            return false;
+        if (match.Url is not null)
+        {
+            var url = e.Property(LeadEventProperties.Url) ?? e.Context?.LandingPageUrl;
+            if (url is null || !match.Url.IsMatch(url))
+                return false;
+        }
+        return true;
+    }
+
+    private static bool TryCount(LeadScoreState state, string ruleId, RuleCap cap, DateTimeOffset at)
+    {
+        var period = PeriodOf(cap.Per, at);
+        state.Caps.TryGetValue(ruleId, out var counter);
+        // An event from an earlier period than the one being counted is counted against the current one: late
+        // deliveries must not reopen a spent allowance.
+        var count = counter.Count > 0 && period <= counter.Period ? counter.Count : 0;
+        if (count >= cap.Count)
+            return false;
+        state.Caps[ruleId] = new CapCounter(Math.Max(period, counter.Period), count + 1);
+        return true;
+    }
+
+    internal static long PeriodOf(CapPeriod per, DateTimeOffset at)
+    {
+        var day = at.UtcDateTime.Date;
+        return per switch
+        {
+            CapPeriod.Day => day.Ticks / TimeSpan.TicksPerDay,
+            // ISO weeks start on Monday.
+            CapPeriod.Week => day.AddDays(-(((int)day.DayOfWeek + 6) % 7)).Ticks / TimeSpan.TicksPerDay,
+            _ => 0,
+        };
+    }
+
+    private static string CapNote(RuleCap cap) => cap.Per switch
+    {
+        CapPeriod.Day => $"capped: at most {cap.Count.ToString(CultureInfo.InvariantCulture)} per day",
+        CapPeriod.Week => $"capped: at most {cap.Count.ToString(CultureInfo.InvariantCulture)} per week",
+        _ => $"capped: at most {cap.Count.ToString(CultureInfo.InvariantCulture)} ever",
+    };
+
+    private static bool IsProbableBot(LeadEvent e) =>
+        e.Type is LeadEventTypes.EmailOpen or LeadEventTypes.EmailClick &&
+        string.Equals(e.Property(LeadEventProperties.ProbableBot), "true", StringComparison.OrdinalIgnoreCase);
+
+    private static bool MergeProfile(LeadScoreState state, LeadEvent e)
+    {
+        if (e.Profile.Count == 0)
+            return false;
+        var changed = false;
+        foreach (var (key, value) in e.Profile)
+        {
+            // A later submission that leaves a field empty says nothing about it; it never blanks what we know.
+            if (string.IsNullOrWhiteSpace(key) || string.IsNullOrWhiteSpace(value))
+                continue;
+            var trimmed = value.Trim();
+            if (state.Profile.TryGetValue(key, out var existing) && existing == trimmed)
+                continue;
+            state.Profile[key] = trimmed;
+            changed = true;
+        }
+        return changed;
+    }
+
+    private static void MergeConsents(LeadScoreState state, LeadEvent e)
+    {
+        foreach (var consent in e.Consents)
+        {
+            if (!state.Consents.Contains(consent))
+                state.Consents.Add(consent);
+            if (consent.Purpose == ConsentPurposes.MarketingEmail && consent.Granted && state.Unsubscribed)
+                state.Unsubscribed = false;
+        }
+        if (e.Type == LeadEventTypes.Unsubscribe)
+        {
+            var withdrawal = new ConsentRecord(ConsentPurposes.MarketingEmail, "unsubscribe", false, e.OccurredAt,
+                e.Property(LeadEventProperties.Campaign) ?? "unsubscribe");
+            if (!state.Consents.Contains(withdrawal))
+                state.Consents.Add(withdrawal);
+        }
+    }
+
+    private bool ComputeFit(LeadScoreState state)
+    {
+        var previousScore = state.FitScore;
+        var previousGrade = state.FitGrade;
+        state.FitFactors.Clear();
+        double score = 0;
+        foreach (var rule in Model.FitRules)
+        {
+            if (!rule.Matches(state.Profile))
+                continue;
+            score += rule.Points;
+            state.FitFactors.Add(new FitFactor(rule.Id, rule.Field, state.Profile[rule.Field], rule.Points));
+        }
+        state.FitScore = score;
+        state.FitGrade = Model.GradeFor(score);
+        return previousScore != score || previousGrade != state.FitGrade;
+    }
+}

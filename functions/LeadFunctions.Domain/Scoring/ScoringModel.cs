@@ -1,0 +1,145 @@
+using System.Text.RegularExpressions;
+using LeadFunctions.Domain.Events;
+
+namespace LeadFunctions.Domain.Scoring;
+
+/// <summary>
+/// The scoring model as the engine uses it: validated, with URL patterns compiled and rules indexed by event type,
+/// so scoring an event never parses or allocates configuration. Built only by <see cref="ScoringModelLoader"/>.
+/// </summary>
+public sealed class ScoringModel
+{
+    internal ScoringModel(
+        string version,
+        TimeSpan halfLife,
+        IReadOnlyList<EngagementRule> engagementRules,
+        IReadOnlyList<FitRule> fitRules,
+        IReadOnlyList<GradeBand> grades,
+        QualificationPolicy qualification)
+    {
+        Version = version;
+        HalfLife = halfLife;
+        EngagementRules = engagementRules;
+        FitRules = fitRules;
+        Grades = grades;
+        Qualification = qualification;
+
+        var byType = new Dictionary<string, EngagementRule[]>(StringComparer.Ordinal);
+        var untyped = engagementRules.Where(r => r.Match.EventType is null).ToArray();
+        foreach (var type in LeadEventTypes.All)
+            byType[type] = engagementRules.Where(r => r.Match.EventType is null || r.Match.EventType == type).ToArray();
+        _rulesByType = byType;
+        _untypedRules = untyped;
+    }
+
+    private readonly Dictionary<string, EngagementRule[]> _rulesByType;
+    private readonly EngagementRule[] _untypedRules;
+
+    /// <summary>Recorded on every ledger row and transition, so a score can always be traced to the model that produced it.</summary>
+    public string Version { get; }
+
+    /// <summary>Time for an engagement point to lose half its weight.</summary>
+    public TimeSpan HalfLife { get; }
+
+    public IReadOnlyList<EngagementRule> EngagementRules { get; }
+    public IReadOnlyList<FitRule> FitRules { get; }
+
+    /// <summary>Grade bands, best (A) first.</summary>
+    public IReadOnlyList<GradeBand> Grades { get; }
+
+    public QualificationPolicy Qualification { get; }
+
+    /// <summary>The rules that could match an event of this type, in model order.</summary>
+    internal EngagementRule[] RulesFor(string eventType) =>
+        _rulesByType.TryGetValue(eventType, out var rules) ? rules : _untypedRules;
+
+    /// <summary>The grade of a fit score: the first band (A first) whose minimum it reaches; below every band is the last grade.</summary>
+    public string GradeFor(double fitScore)
+    {
+        foreach (var band in Grades)
+        {
+            if (fitScore >= band.MinScore)
+                return band.Grade;
+        }
+        return Grades[^1].Grade;
+    }
+}
+
+/// <summary>Points for events that match every criterion given in <see cref="Match"/>.</summary>
+public sealed record EngagementRule(string Id, double Points, RuleMatch Match, RuleCap? Cap, int Index);
+
+/// <summary>Criteria an event must all meet; a null criterion matches anything.</summary>
+public sealed record RuleMatch
+{
+    public string? EventType { get; init; }
+    public string? FormId { get; init; }
+    public FormIntent? FormIntent { get; init; }
+    /// <summary>The original glob or regular expression, kept for explanations.</summary>
+    public string? UrlPattern { get; init; }
+    internal Regex? Url { get; init; }
+    public string? FunnelStage { get; init; }
+    public string? Campaign { get; init; }
+}
+
+public enum CapPeriod
+{
+    /// <summary>A UTC calendar day.</summary>
+    Day,
+    /// <summary>An ISO week (Monday to Sunday, UTC).</summary>
+    Week,
+    Ever,
+}
+
+/// <summary>At most <see cref="Count"/> awards of a rule per <see cref="Per"/>; further matches are recorded with zero points.</summary>
+public sealed record RuleCap(int Count, CapPeriod Per);
+
+public enum FitOperator
+{
+    Equals,
+    OneOf,
+    Contains,
+    Range,
+}
+
+/// <summary>Points when a profile field meets a condition; text comparisons ignore case and surrounding spaces.</summary>
+public sealed record FitRule(string Id, string Field, FitOperator Operator, IReadOnlyList<string> Values, double? Min, double? Max, double Points)
+{
+    public bool Matches(IReadOnlyDictionary<string, string> profile)
+    {
+        if (!profile.TryGetValue(Field, out var raw) || string.IsNullOrWhiteSpace(raw))
+            return false;
+        var value = raw.AsSpan().Trim();
+        switch (Operator)
+        {
+            case FitOperator.Equals:
+            case FitOperator.OneOf:
+                foreach (var candidate in Values)
+                {
+                    if (value.Equals(candidate, StringComparison.OrdinalIgnoreCase))
+                        return true;
+                }
+                return false;
+            case FitOperator.Contains:
+                foreach (var candidate in Values)
+                {
+                    if (value.Contains(candidate, StringComparison.OrdinalIgnoreCase))
+                        return true;
+                }
+                return false;
+            case FitOperator.Range:
+                if (!double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number))
+                    return false;
+                return (Min is null || number >= Min) && (Max is null || number <= Max);
+            default:
+                return false;
+        }
+    }
+}
+
+/// <summary>A fit grade and the lowest fit score that earns it.</summary>
+public sealed record GradeBand(string Grade, double MinScore);
+
+/// <summary>What it takes to be an MQL or SQL: both an engagement threshold and a minimum fit grade.</summary>
+public sealed record QualificationPolicy(QualificationBar Mql, QualificationBar Sql);
+
+public sealed record QualificationBar(double MinEngagement, string MinGrade);

@@ -1,0 +1,48 @@
+using LeadFunctions.Domain.Leads;
+
+namespace LeadFunctions.Domain.Scoring;
+
+/// <summary>
+/// What applying one event produced: the ledger rows to store and the stage transitions to record.
+/// Reused between events (see <see cref="Reset"/>) so scoring a stream allocates little.
+/// </summary>
+public sealed class ScoringOutcome
+{
+    public List<LedgerAward> Awards { get; } = new(8);
+    public List<StageChange> Transitions { get; } = new(2);
+
+    /// <summary>Engagement points this event added, before decay.</summary>
+    public double PointsAwarded { get; internal set; }
+
+    public bool FitChanged { get; internal set; }
+
+    public void Reset()
+    {
+        Awards.Clear();
+        Transitions.Clear();
+        PointsAwarded = 0;
+        FitChanged = false;
+    }
+}
+
+/// <summary>
+/// One ledger row: an event met a rule (or was recorded without points). <see cref="Points"/> is the award at
+/// <see cref="At"/>; its weight now is <c>Points · 2^(−(now − At) / halfLife)</c>.
+/// </summary>
+public readonly record struct LedgerAward(
+    string EventId,
+    string EventType,
+    string RuleId,
+    double Points,
+    DateTimeOffset At,
+    bool Capped,
+    string? Note);
+
+public static class LedgerRules
+{
+    /// <summary>The ledger rule id of an e-mail open or click that looked like a scanner: recorded, never scored.</summary>
+    public const string ProbableBot = "probable-bot";
+
+    /// <summary>The ledger score name of engagement rows (the only score that decays).</summary>
+    public const string EngagementScore = "engagement";
+}

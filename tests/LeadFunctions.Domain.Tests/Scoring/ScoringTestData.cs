@@ -1,0 +1,80 @@
+using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Scoring;
+
+namespace LeadFunctions.Domain.Tests.Scoring;
+
+/// <summary>A small model whose numbers are easy to reason about in tests: half-life 10 days, MQL 50 + C, SQL 100 + B.</summary>
+internal static class TestModels
+{
+    public const string Json = """
+        {
+          "version": "test-1",
+          "decay": { "halfLifeDays": 10 },
+          "engagementRules": [
+            { "id": "demo", "points": 40, "match": { "eventType": "form-submission", "formIntent": "demo-request" } },
+            { "id": "newsletter", "points": 5, "match": { "eventType": "form-submission", "formIntent": "newsletter-signup" } },
+            { "id": "whitepaper-form", "points": 10, "match": { "formId": "whitepaper" } },
+            { "id": "bofu-download", "points": 30, "match": { "eventType": "content-download", "funnelStage": "bottom" } },
+            { "id": "tofu-download", "points": 5, "match": { "eventType": "content-download", "funnelStage": "top" } },
+            { "id": "pricing", "points": 20, "match": { "eventType": "page-view", "url": "https://example.com/pricing*" }, "cap": { "count": 2, "per": "day" } },
+            { "id": "careers", "points": -15, "match": { "eventType": "page-view", "urlRegex": "/(careers|jobs)\\b" } },
+            { "id": "spring-click", "points": 25, "match": { "eventType": "email-click", "campaign": "spring" }, "cap": { "count": 1, "per": "ever" } },
+            { "id": "open", "points": 2, "match": { "eventType": "email-open" }, "cap": { "count": 3, "per": "week" } },
+            { "id": "visit", "points": 10, "match": { "eventType": "page-view", "url": "https://example.com/blog/*" } }
+          ],
+          "fitRules": [
+            { "id": "cto", "field": "role", "equals": "CTO", "points": 30 },
+            { "id": "industry", "field": "industry", "oneOf": ["software", "retail"], "points": 20 },
+            { "id": "enterprise-word", "field": "company", "contains": "enterprise", "points": 5 },
+            { "id": "size", "field": "companySize", "range": { "min": 50, "max": 500 }, "points": 25 }
+          ],
+          "grades": { "A": 70, "B": 45, "C": 20, "D": 0 },
+          "qualification": {
+            "mql": { "minEngagement": 50, "minGrade": "C" },
+            "sql": { "minEngagement": 100, "minGrade": "B" }
+          }
+        }
+        """;
+
+    public static ScoringModel Model { get; } = ScoringModelLoader.Load(Json);
+}
+
+/// <summary>Builds events for one lead with sensible defaults.</summary>
+internal sealed class EventBuilder
+{
+    private static int _sequence;
+
+    public static LeadEvent Form(DateTimeOffset at, FormIntent? intent, string? formId = null, IReadOnlyDictionary<string, string>? profile = null) => new()
+    {
+        EventId = Next(),
+        Type = LeadEventTypes.FormSubmission,
+        OccurredAt = at,
+        Email = "ada@example.com",
+        Intent = intent,
+        FormId = formId,
+        Profile = profile ?? new Dictionary<string, string>(),
+    };
+
+    public static LeadEvent Activity(string type, DateTimeOffset at, params (string Key, string Value)[] properties) => new()
+    {
+        EventId = Next(),
+        Type = type,
+        OccurredAt = at,
+        Email = "ada@example.com",
+        Properties = properties.ToDictionary(p => p.Key, p => p.Value),
+    };
+
+    public static LeadEvent PageView(DateTimeOffset at, string url) => Activity(LeadEventTypes.PageView, at, (LeadEventProperties.Url, url));
+
+    public static LeadEvent SalesDecision(DateTimeOffset at, string decision, string? toStage = null, string? reason = null) =>
+        Activity(LeadEventTypes.SalesDecision, at,
+            [(LeadEventProperties.Decision, decision), (LeadEventProperties.ToStage, toStage ?? ""), (LeadEventProperties.Reason, reason ?? ""), (LeadEventProperties.Actor, "rep@example.com")]);
+
+    private static string Next() => "evt-" + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+internal static class States
+{
+    public static LeadScoreState NewLead() => new() { LeadId = LeadKeys.LeadIdFor("ada@example.com") };
+}
