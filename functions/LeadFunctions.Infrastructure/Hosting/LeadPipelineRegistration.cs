@@ -1,3 +1,4 @@
+using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -15,6 +16,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddLeadStorage();
+        builder.Services.AddEmailDelivery();
         return builder;
     }
 }
