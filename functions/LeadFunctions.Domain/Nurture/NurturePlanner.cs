@@ -1,0 +1,102 @@
+using LeadFunctions.Domain.Leads;
+
+namespace LeadFunctions.Domain.Nurture;
+
+public enum FollowUpVerdict
+{
+    /// <summary>Do it now.</summary>
+    Proceed,
+    /// <summary>Not yet: look again at <see cref="FollowUpDecision.RetryAt"/>.</summary>
+    Wait,
+    /// <summary>Never: the lead left the situation the work was scheduled for.</summary>
+    Drop,
+}
+
+public sealed record FollowUpDecision(FollowUpVerdict Verdict, string Reason, DateTimeOffset? RetryAt = null)
+{
+    public static FollowUpDecision Proceed(string reason = "eligible") => new(FollowUpVerdict.Proceed, reason);
+    public static FollowUpDecision Wait(string reason, DateTimeOffset retryAt) => new(FollowUpVerdict.Wait, reason, retryAt);
+    public static FollowUpDecision Drop(string reason) => new(FollowUpVerdict.Drop, reason);
+}
+
+/// <summary>
+/// The pure rules of nurture: when a step is due, whether a lead may still receive it, and the weekly frequency cap.
+/// Everything scheduled at a stage change re-checks the lead here when it runs, because the change may never have been committed.
+/// </summary>
+public sealed class NurturePlanner(TimeProvider time)
+{
+    public static readonly TimeSpan CapWindow = TimeSpan.FromDays(7);
+
+    /// <summary>Stores may keep times to the millisecond; a stage change time read back is "the same" within this.</summary>
+    public static readonly TimeSpan StoreTolerance = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>True when the lead's current stage was entered after <paramref name="transitionAt"/>: the lead has moved on since.</summary>
+    public static bool ChangedSince(LeadSummary lead, DateTimeOffset transitionAt) => lead.StageChangedAt > transitionAt + StoreTolerance;
+
+    public DateTimeOffset Now => time.GetUtcNow();
+
+    /// <summary>When a step falls due: its delay after enrolment, or after the previous step was actually sent.</summary>
+    public static DateTimeOffset DueAt(NurtureStep step, DateTimeOffset enrolledAt, DateTimeOffset? previousSentAt) =>
+        step.After == StepAnchor.Enrolment || previousSentAt is null
+            ? enrolledAt + step.Delay
+            : previousSentAt.Value + step.Delay;
+
+    public bool IsDue(DateTimeOffset dueAt) => dueAt <= Now;
+
+    /// <summary>
+    /// Whether the stage change that scheduled this work is visible on the lead. The observer runs before the lead's commit,
+    /// so for a short while (<paramref name="commitGrace"/>) an older lead means "not committed yet"; after that it means "never committed".
+    /// </summary>
+    public FollowUpDecision CheckTransitionCommitted(LeadSummary? lead, DateTimeOffset transitionAt, TimeSpan commitGrace)
+    {
+        if (lead is not null && lead.StageChangedAt >= transitionAt - StoreTolerance)
+            return FollowUpDecision.Proceed("transition committed");
+        var now = Now;
+        return now < transitionAt + commitGrace
+            ? FollowUpDecision.Wait("the stage change is not committed yet", Max(now, transitionAt) + TimeSpan.FromSeconds(30))
+            : FollowUpDecision.Drop(lead is null ? "the lead does not exist" : "the stage change was never committed");
+    }
+
+    /// <summary>
+    /// May this lead get the next nurture e-mail now? Only an MQL with marketing consent that has not unsubscribed,
+    /// and only while fewer than <paramref name="maxPerWeek"/> marketing e-mails went to it in the last 7 days.
+    /// </summary>
+    public FollowUpDecision CheckNurture(
+        LeadSummary? lead,
+        DateTimeOffset enrolledAt,
+        bool suppressed,
+        IEnumerable<DateTimeOffset> marketingSends,
+        int maxPerWeek,
+        TimeSpan commitGrace)
+    {
+        var committed = CheckTransitionCommitted(lead, enrolledAt, commitGrace);
+        if (committed.Verdict != FollowUpVerdict.Proceed)
+            return committed;
+
+        if (suppressed || lead!.Unsubscribed)
+            return FollowUpDecision.Drop("unsubscribed");
+        if (lead.Stage != LifecycleStage.Mql)
+            return FollowUpDecision.Drop($"no longer an MQL (now {lead.Stage})");
+        if (!lead.HasMarketingEmailConsent)
+            return FollowUpDecision.Drop("no marketing e-mail consent");
+
+        var capFreesAt = FrequencyCapFreesAt(marketingSends, maxPerWeek);
+        return capFreesAt is { } at
+            ? FollowUpDecision.Wait($"frequency cap of {maxPerWeek} per week reached", at)
+            : FollowUpDecision.Proceed();
+    }
+
+    /// <summary>Null when another marketing e-mail may go now; otherwise the moment the oldest counted one leaves the 7-day window.</summary>
+    public DateTimeOffset? FrequencyCapFreesAt(IEnumerable<DateTimeOffset> marketingSends, int maxPerWeek)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPerWeek, 1);
+        var now = Now;
+        var inWindow = marketingSends.Where(s => s > now - CapWindow && s <= now).Order().ToList();
+        if (inWindow.Count < maxPerWeek)
+            return null;
+        // With k sends in the window, k - max + 1 of them must age out; the (k - max)-th oldest is the last of those.
+        return inWindow[inWindow.Count - maxPerWeek] + CapWindow;
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+}

@@ -1,0 +1,192 @@
+using System.Security.Cryptography;
+using System.Text;
+using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Tracking;
+using Microsoft.Extensions.Logging;
+
+namespace LeadFunctions.Infrastructure.Nurture;
+
+public static class SalesDecisions
+{
+    public const string Accept = "accept";
+    public const string Reject = "reject";
+}
+
+/// <summary>A verified sales link: the lead, the SQL episode and the rep it was sent to.</summary>
+public sealed record SalesLink(string LeadId, DateTimeOffset SqlAt, string? Actor, TrackingKind Kind);
+
+/// <summary>
+/// What the tracking, unsubscribe and sales-decision endpoints do once the token is verified: turn a hit into an event on the queue,
+/// judged for bots; write the suppression record synchronously on unsubscribe; record a sales decision so the SLA clock stops.
+/// </summary>
+public interface IEngagementTracker
+{
+    /// <summary>False for a forged or edited token.</summary>
+    Task<bool> RecordOpenAsync(string? token, string method, string? userAgent, CancellationToken cancellationToken);
+
+    /// <summary>The original URL to redirect to, or null for a forged or edited token.</summary>
+    Task<string?> RecordClickAsync(string? token, string method, string? userAgent, CancellationToken cancellationToken);
+
+    bool IsValidUnsubscribe(string? token);
+
+    /// <summary>False for a forged token. Throws when the suppression could not be stored (answer 503, the sender will retry).</summary>
+    Task<bool> UnsubscribeAsync(string? token, string source, CancellationToken cancellationToken);
+
+    SalesLink? VerifySalesLink(string? token, TrackingKind kind);
+
+    /// <summary>Records the decision and enqueues a <see cref="LeadEventTypes.SalesDecision"/> event.</summary>
+    Task DecideAsync(SalesLink link, string decision, LifecycleStage? toStage, string? reason, CancellationToken cancellationToken);
+}
+
+internal sealed partial class EngagementTracker(
+    TrackingTokenSigner signer,
+    BotDetector bots,
+    NurtureStore store,
+    ILeadEventPublisher publisher,
+    TimeProvider time,
+    ILogger<EngagementTracker> logger) : IEngagementTracker
+{
+    public async Task<bool> RecordOpenAsync(string? token, string method, string? userAgent, CancellationToken cancellationToken)
+    {
+        var claims = signer.Verify(token, TrackingKind.Open);
+        if (claims is null)
+            return false;
+        await PublishEngagementAsync(LeadEventTypes.EmailOpen, claims, method, userAgent, cancellationToken);
+        return true;
+    }
+
+    public async Task<string?> RecordClickAsync(string? token, string method, string? userAgent, CancellationToken cancellationToken)
+    {
+        var claims = signer.Verify(token, TrackingKind.Click);
+        if (claims?.Url is not { } url || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            return null;
+        await PublishEngagementAsync(LeadEventTypes.EmailClick, claims, method, userAgent, cancellationToken);
+        return url;
+    }
+
+    public bool IsValidUnsubscribe(string? token) => signer.Verify(token, TrackingKind.Unsubscribe) is not null;
+
+    public async Task<bool> UnsubscribeAsync(string? token, string source, CancellationToken cancellationToken)
+    {
+        var claims = signer.Verify(token, TrackingKind.Unsubscribe);
+        if (claims is null)
+            return false;
+        var now = time.GetUtcNow();
+        // The suppression row is what the timer checks, so it is written before answering: no e-mail can go after this returns.
+        await store.SuppressAsync(claims.LeadId, now, source, cancellationToken);
+        var leadEvent = new LeadEvent
+        {
+            EventId = "unsubscribe-" + claims.LeadId,
+            Type = LeadEventTypes.Unsubscribe,
+            OccurredAt = now,
+            LeadId = claims.LeadId,
+            Properties = Properties(claims, (LeadEventProperties.Reason, source)),
+        };
+        try
+        {
+            await publisher.PublishAsync(leadEvent, cancellationToken);
+        }
+        catch (LeadEventNotAcceptedException ex)
+        {
+            // The suppression already stops e-mail; the lead record catches up when the event can be queued again.
+            LogEventNotQueued(logger, ex, claims.LeadId, LeadEventTypes.Unsubscribe);
+        }
+        LogUnsubscribed(logger, claims.LeadId, source);
+        return true;
+    }
+
+    public SalesLink? VerifySalesLink(string? token, TrackingKind kind)
+    {
+        var claims = signer.Verify(token, kind);
+        return claims?.SqlAtTicks is { } ticks && ticks > 0 && ticks <= DateTimeOffset.MaxValue.UtcTicks
+            ? new SalesLink(claims.LeadId, new DateTimeOffset(ticks, TimeSpan.Zero), claims.Actor, kind)
+            : null;
+    }
+
+    public async Task DecideAsync(SalesLink link, string decision, LifecycleStage? toStage, string? reason, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await store.RecordDecisionAsync(link.LeadId, link.SqlAt.UtcTicks, decision, link.Actor, now, cancellationToken);
+        var properties = new Dictionary<string, string>
+        {
+            [LeadEventProperties.Decision] = decision,
+            [LeadEventProperties.Campaign] = "sales-alert",
+        };
+        if (toStage is { } stage)
+            properties[LeadEventProperties.ToStage] = stage.ToString().ToLowerInvariant();
+        if (!string.IsNullOrWhiteSpace(reason))
+            properties[LeadEventProperties.Reason] = reason.Trim();
+        if (!string.IsNullOrWhiteSpace(link.Actor))
+            properties[LeadEventProperties.Actor] = link.Actor;
+
+        // One decision per SQL episode and choice: a double-submitted form is the same event, applied once.
+        var eventId = "sales-decision-" + Hash($"{link.LeadId}|{link.SqlAt.UtcTicks}|{decision}|{toStage}");
+        await publisher.PublishAsync(new LeadEvent
+        {
+            EventId = eventId,
+            Type = LeadEventTypes.SalesDecision,
+            OccurredAt = now,
+            LeadId = link.LeadId,
+            Properties = properties,
+        }, cancellationToken);
+        LogDecision(logger, link.LeadId, decision, toStage?.ToString() ?? "");
+    }
+
+    private async Task PublishEngagementAsync(string type, TrackingClaims claims, string method, string? userAgent, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var verdict = bots.Judge(method, userAgent, claims.SentAt, now);
+        var extra = new List<(string, string?)> { (LeadEventProperties.Url, claims.Url) };
+        if (verdict.ProbableBot)
+        {
+            extra.Add((LeadEventProperties.ProbableBot, "true"));
+            extra.Add((LeadEventProperties.BotReason, verdict.Reason));
+        }
+        var leadEvent = new LeadEvent
+        {
+            EventId = $"{type}-{Guid.NewGuid():N}",
+            Type = type,
+            OccurredAt = now,
+            LeadId = claims.LeadId,
+            Properties = Properties(claims, [.. extra]),
+            Context = new CaptureContext { UserAgent = userAgent is { Length: > 512 } ? userAgent[..512] : userAgent },
+        };
+        try
+        {
+            await publisher.PublishAsync(leadEvent, cancellationToken);
+        }
+        catch (LeadEventNotAcceptedException ex)
+        {
+            // The reader still gets the pixel or the redirect; a lost open is better than a broken link.
+            LogEventNotQueued(logger, ex, claims.LeadId, type);
+        }
+    }
+
+    private static Dictionary<string, string> Properties(TrackingClaims claims, params (string Name, string? Value)[] extra)
+    {
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (claims.Programme is not null)
+            properties[LeadEventProperties.Programme] = claims.Programme;
+        if (claims.Step is not null)
+            properties[LeadEventProperties.Step] = claims.Step;
+        foreach (var (name, value) in extra)
+        {
+            if (value is not null)
+                properties[name] = value;
+        }
+        return properties;
+    }
+
+    private static string Hash(string value) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..32];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not queue {EventType} for lead {LeadId}")]
+    private static partial void LogEventNotQueued(ILogger logger, Exception exception, string leadId, string eventType);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} unsubscribed ({Source})")]
+    private static partial void LogUnsubscribed(ILogger logger, string leadId, string source);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sales decision {Decision} for lead {LeadId} (to {ToStage})")]
+    private static partial void LogDecision(ILogger logger, string leadId, string decision, string toStage);
+}

@@ -1,0 +1,170 @@
+using System.Globalization;
+using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Messaging;
+using LeadFunctions.Domain.Messaging.Composition;
+using LeadFunctions.Domain.Nurture;
+using LeadFunctions.Domain.SalesAlerts;
+using LeadFunctions.Domain.Tracking;
+using Microsoft.Extensions.Options;
+
+namespace LeadFunctions.Infrastructure.Nurture;
+
+/// <summary>
+/// Turns a lead and a step (or an SQL) into an <see cref="EmailMessage"/>: personalised Liquid, the open pixel, tracked links,
+/// and the RFC 8058 <c>List-Unsubscribe</c> headers on every marketing e-mail.
+/// </summary>
+internal sealed class NurtureMailComposer(
+    NurtureConfiguration configuration,
+    LinkBuilder links,
+    IOptions<NurtureOptions> nurtureOptions,
+    IOptions<SalesAlertOptions> alertOptions)
+{
+    public const string ListUnsubscribe = "List-Unsubscribe";
+    public const string ListUnsubscribePost = "List-Unsubscribe-Post";
+    public const string OneClick = "List-Unsubscribe=One-Click";
+
+    public EmailMessage Nurture(LeadSummary lead, NurtureProgramme programme, NurtureStep step, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now)
+    {
+        TrackingClaims Claims(TrackingKind kind, string? url = null) => new()
+        {
+            Kind = kind,
+            LeadId = lead.LeadId,
+            MessageId = messageId,
+            Programme = programme.Id,
+            Step = step.Id,
+            SentAtUnixSeconds = now.ToUnixTimeSeconds(),
+            Url = url,
+        };
+
+        var unsubscribe = links.For(Claims(TrackingKind.Unsubscribe));
+        var model = new Dictionary<string, object?>
+        {
+            ["lead"] = LeadModel(lead, includeEmail: false),
+            ["links"] = new Dictionary<string, object?> { ["unsubscribe"] = unsubscribe },
+            ["programme"] = programme.Id,
+            ["step"] = step.Id,
+        };
+        var rendered = configuration.Templates.Render(step.Template, step.Subject, model);
+        var html = TrackedHtml.Rewrite(
+            rendered.HtmlBody,
+            url => links.IsOurs(url) ? null : links.For(Claims(TrackingKind.Click, url)),
+            links.For(Claims(TrackingKind.Open)));
+
+        var options = nurtureOptions.Value;
+        return new EmailMessage
+        {
+            Id = messageId,
+            LeadId = lead.LeadId,
+            From = new MailRecipient(options.FromAddress, NullIfEmpty(HeaderText.Clean(options.FromName))),
+            To = [new MailRecipient(lead.Email, NullIfEmpty(DisplayName(lead)))],
+            Subject = rendered.Subject,
+            HtmlBody = html,
+            TextBody = rendered.TextBody,
+            Headers = new Dictionary<string, string>
+            {
+                [ListUnsubscribe] = $"<{unsubscribe}>",
+                [ListUnsubscribePost] = OneClick,
+            },
+            FirstAttemptAt = firstAttemptAt,
+        };
+    }
+
+    public EmailMessage SalesAlert(LeadDetails details, DateTimeOffset sqlAt, string owner, string routedBy, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now) =>
+        Sales(details, sqlAt, owner, owner, routedBy, alertOptions.Value.AlertTemplate,
+            "New SQL: {{ lead.firstName }} {{ lead.lastName }}{% if lead.company %} ({{ lead.company }}){% endif %}, respond within {{ card.slaHours }} h",
+            messageId, firstAttemptAt, now);
+
+    public EmailMessage Escalation(LeadDetails details, DateTimeOffset sqlAt, string owner, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now) =>
+        Sales(details, sqlAt, alertOptions.Value.EscalationAddress, owner, "escalation", alertOptions.Value.EscalationTemplate,
+            "SLA missed: SQL {{ lead.leadId }} not accepted within {{ card.slaHours }} h",
+            messageId, firstAttemptAt, now);
+
+    private EmailMessage Sales(LeadDetails details, DateTimeOffset sqlAt, string to, string owner, string routedBy, string template, string subject,
+        string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now)
+    {
+        var options = alertOptions.Value;
+        var lead = details.Lead;
+        var card = SalesAlertCard.Build(details, sqlAt, TimeSpan.FromHours(options.SlaHours), now);
+
+        TrackingClaims Claims(TrackingKind kind) => new()
+        {
+            Kind = kind,
+            LeadId = lead.LeadId,
+            MessageId = messageId,
+            SentAtUnixSeconds = now.ToUnixTimeSeconds(),
+            Actor = owner,
+            SqlAtTicks = sqlAt.UtcTicks,
+        };
+
+        var model = new Dictionary<string, object?>
+        {
+            ["lead"] = LeadModel(lead, includeEmail: true),
+            ["links"] = new Dictionary<string, object?>
+            {
+                ["accept"] = links.For(Claims(TrackingKind.Accept)),
+                ["reject"] = links.For(Claims(TrackingKind.Reject)),
+            },
+            ["card"] = CardModel(card, owner, routedBy, options.SlaHours),
+        };
+        var rendered = configuration.Templates.Render(template, subject, model);
+        return new EmailMessage
+        {
+            Id = messageId,
+            LeadId = lead.LeadId,
+            From = new MailRecipient(options.FromAddress, NullIfEmpty(HeaderText.Clean(options.FromName))),
+            To = [new MailRecipient(to)],
+            Subject = rendered.Subject,
+            HtmlBody = rendered.HtmlBody,
+            TextBody = rendered.TextBody,
+            FirstAttemptAt = firstAttemptAt,
+        };
+    }
+
+    private static Dictionary<string, object?> LeadModel(LeadSummary lead, bool includeEmail)
+    {
+        var model = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in lead.Profile)
+            model[key] = value;
+        model["leadId"] = lead.LeadId;
+        model["stage"] = lead.Stage.ToString();
+        if (includeEmail)
+            model["email"] = lead.Email;
+        return model;
+    }
+
+    private static Dictionary<string, object?> CardModel(SalesAlertCard card, string owner, string routedBy, int slaHours)
+    {
+        static Dictionary<string, object?> Line(CardLine line) => new()
+        {
+            ["eventType"] = line.EventType,
+            ["ruleId"] = line.RuleId,
+            ["points"] = line.Points.ToString("0.#", CultureInfo.InvariantCulture),
+            ["at"] = line.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
+        };
+        return new Dictionary<string, object?>
+        {
+            ["sqlAt"] = card.SqlAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
+            ["deadline"] = card.Deadline.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
+            ["hoursLeft"] = Math.Round(card.TimeLeft.TotalHours, 1).ToString("0.#", CultureInfo.InvariantCulture),
+            ["slaHours"] = slaHours,
+            ["engagementScore"] = card.EngagementScore.ToString("0.#", CultureInfo.InvariantCulture),
+            ["fitScore"] = card.FitScore,
+            ["fitGrade"] = card.FitGrade,
+            ["modelVersion"] = card.ModelVersion,
+            ["reason"] = card.Reason,
+            ["owner"] = owner,
+            ["routedBy"] = routedBy,
+            ["topEvents"] = card.TopEvents.Select(Line).ToList(),
+            ["fitFactors"] = card.FitFactors.Select(Line).ToList(),
+        };
+    }
+
+    private static string DisplayName(LeadSummary lead)
+    {
+        lead.Profile.TryGetValue("firstName", out var first);
+        lead.Profile.TryGetValue("lastName", out var last);
+        return HeaderText.Clean($"{first} {last}", 100);
+    }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+}

@@ -1,0 +1,93 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace LeadFunctions.Infrastructure.Nurture;
+
+/// <summary>Nurture programmes and the timer that sends them (section <c>Nurture</c>).</summary>
+public sealed class NurtureOptions
+{
+    public const string SectionName = "Nurture";
+
+    /// <summary>The programmes file, relative to the app folder unless absolute.</summary>
+    [Required(ErrorMessage = "Nurture:ProgrammesFile is required.")]
+    public string ProgrammesFile { get; set; } = "config/nurture.json";
+
+    /// <summary>The Liquid template folder, relative to the app folder unless absolute.</summary>
+    [Required(ErrorMessage = "Nurture:TemplatesFolder is required.")]
+    public string TemplatesFolder { get; set; } = "config/templates";
+
+    /// <summary>No more than this many marketing e-mails to one lead in any 7 days.</summary>
+    [Range(1, 100, ErrorMessage = "Nurture:MaxMarketingEmailsPerWeek must be between 1 and 100.")]
+    public int MaxMarketingEmailsPerWeek { get; set; } = 3;
+
+    [Required(ErrorMessage = "Nurture:FromAddress is required."), EmailAddress(ErrorMessage = "Nurture:FromAddress must be an e-mail address.")]
+    public string FromAddress { get; set; } = "marketing@example.com";
+
+    public string FromName { get; set; } = "LeadFunctions";
+
+    [Required, RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Nurture:DueTable must be a valid table name.")]
+    public string DueTable { get; set; } = "NurtureDue";
+
+    [Required, RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Nurture:StateTable must be a valid table name.")]
+    public string StateTable { get; set; } = "NurtureState";
+
+    /// <summary>How long a run owns an outbox record it claimed; a crashed run's claim is taken over after this.</summary>
+    [Range(30, 3600, ErrorMessage = "Nurture:ClaimLeaseSeconds must be between 30 and 3600.")]
+    public int ClaimLeaseSeconds { get; set; } = 300;
+
+    /// <summary>At most this many due items per timer run; the rest wait for the next run.</summary>
+    [Range(1, 10000, ErrorMessage = "Nurture:MaxItemsPerRun must be between 1 and 10000.")]
+    public int MaxItemsPerRun { get; set; } = 500;
+
+    /// <summary>How long work scheduled at a stage change waits for the lead's commit before it is dropped as never committed.</summary>
+    [Range(10, 86400, ErrorMessage = "Nurture:CommitGraceSeconds must be between 10 and 86400.")]
+    public int CommitGraceSeconds { get; set; } = 600;
+}
+
+/// <summary>Sales alerts, routing and the SLA clock (section <c>SalesAlerts</c>).</summary>
+public sealed class SalesAlertOptions
+{
+    public const string SectionName = "SalesAlerts";
+
+    [Required(ErrorMessage = "SalesAlerts:RoutingFile is required.")]
+    public string RoutingFile { get; set; } = "config/sales-routing.json";
+
+    /// <summary>Hours from becoming an SQL to the deadline for a sales response.</summary>
+    [Range(1, 720, ErrorMessage = "SalesAlerts:SlaHours must be between 1 and 720.")]
+    public int SlaHours { get; set; } = 24;
+
+    /// <summary>Who is told, once, when nobody acted on an SQL within the SLA.</summary>
+    [Required(ErrorMessage = "SalesAlerts:EscalationAddress is required (who hears about SQLs nobody accepted within the SLA)."),
+     EmailAddress(ErrorMessage = "SalesAlerts:EscalationAddress must be an e-mail address.")]
+    public string EscalationAddress { get; set; } = "";
+
+    [Required(ErrorMessage = "SalesAlerts:FromAddress is required."), EmailAddress(ErrorMessage = "SalesAlerts:FromAddress must be an e-mail address.")]
+    public string FromAddress { get; set; } = "alerts@example.com";
+
+    public string FromName { get; set; } = "LeadFunctions alerts";
+
+    /// <summary>Templates of the alert and the escalation e-mail (in <c>Nurture:TemplatesFolder</c>).</summary>
+    public string AlertTemplate { get; set; } = "sales-alert";
+    public string EscalationTemplate { get; set; } = "sla-escalation";
+}
+
+/// <summary>Signed links: open pixel, click redirect, unsubscribe, accept/reject (section <c>Tracking</c>).</summary>
+public sealed class TrackingOptions
+{
+    public const string SectionName = "Tracking";
+
+    /// <summary>HMAC key for every signed link; at least 32 characters. Rotating it invalidates links already sent.</summary>
+    [Required(ErrorMessage = "Tracking:SigningKey is required (at least 32 random characters; keep it in Key Vault)."),
+     MinLength(32, ErrorMessage = "Tracking:SigningKey must be at least 32 characters.")]
+    public string SigningKey { get; set; } = "";
+
+    /// <summary>The public origin of the app (e.g. <c>https://leads.example.com</c>); links are <c>{BaseUrl}/api/...</c>.</summary>
+    [Required(ErrorMessage = "Tracking:BaseUrl is required (the public URL of the app, used in e-mail links).")]
+    public string BaseUrl { get; set; } = "";
+
+    /// <summary>Hits sooner than this after sending are treated as security scanners.</summary>
+    [Range(0, 3600, ErrorMessage = "Tracking:MinimumHumanDelaySeconds must be between 0 and 3600.")]
+    public int MinimumHumanDelaySeconds { get; set; } = 10;
+
+    /// <summary>Extra user-agent substrings to treat as scanners, on top of the built-in list.</summary>
+    public List<string> ScannerUserAgents { get; set; } = [];
+}

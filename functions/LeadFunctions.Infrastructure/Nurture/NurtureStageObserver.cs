@@ -1,0 +1,47 @@
+using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Nurture;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LeadFunctions.Infrastructure.Nurture;
+
+/// <summary>
+/// Schedules follow-up work when a lead changes stage: the first nurture step on becoming an MQL, the sales alert and the SLA
+/// check on becoming an SQL. It runs before the lead's commit, so it only writes reminders with deterministic keys (a retried
+/// commit writes the same rows) and the timer re-checks the lead before doing anything.
+/// </summary>
+internal sealed partial class NurtureStageObserver(
+    NurtureStore store,
+    NurtureConfiguration configuration,
+    IOptions<SalesAlertOptions> alertOptions,
+    ILogger<NurtureStageObserver> logger) : IStageChangeObserver
+{
+    public async Task OnStageChangingAsync(LeadSummary lead, StageChange change, CancellationToken cancellationToken)
+    {
+        if (change.From == change.To)
+            return;
+
+        if (change.To == LifecycleStage.Mql)
+        {
+            var programme = configuration.Catalogue.EnrolmentProgramme;
+            var first = programme.Steps[0];
+            var dueAt = NurturePlanner.DueAt(first, change.At, previousSentAt: null);
+            await store.ScheduleAsync(DueItemEntity.Create(lead.LeadId, DueKinds.Nurture, dueAt, change.At, $"{programme.Id}-{first.Id}", programme.Id, first.Id), cancellationToken);
+            LogEnrolled(logger, lead.LeadId, programme.Id, programme.Version, dueAt);
+        }
+        else if (change.To == LifecycleStage.Sql)
+        {
+            var key = change.At.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
+            var deadline = change.At + TimeSpan.FromHours(alertOptions.Value.SlaHours);
+            await store.ScheduleAsync(DueItemEntity.Create(lead.LeadId, DueKinds.Alert, change.At, change.At, key), cancellationToken);
+            await store.ScheduleAsync(DueItemEntity.Create(lead.LeadId, DueKinds.SlaCheck, deadline, change.At, key), cancellationToken);
+            LogAlertScheduled(logger, lead.LeadId, deadline);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} enrolled in nurture programme {Programme} v{ProgrammeVersion}, first step due {DueAt}")]
+    private static partial void LogEnrolled(ILogger logger, string leadId, string programme, string programmeVersion, DateTimeOffset dueAt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} became an SQL: sales alert scheduled, SLA deadline {Deadline}")]
+    private static partial void LogAlertScheduled(ILogger logger, string leadId, DateTimeOffset deadline);
+}
