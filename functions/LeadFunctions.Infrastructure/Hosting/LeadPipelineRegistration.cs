@@ -1,3 +1,4 @@
+using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,6 +17,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddLeadStorage();
+        builder.Services.AddLeadCapture();
         builder.Services.AddEmailDelivery();
         return builder;
     }

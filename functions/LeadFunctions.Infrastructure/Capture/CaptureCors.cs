@@ -1,0 +1,45 @@
+using LeadFunctions.Domain.Capture;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace LeadFunctions.Infrastructure.Capture;
+
+/// <summary>
+/// CORS for the capture endpoints, per form: only a configured origin is ever echoed, never <c>*</c>, and credentials are
+/// never allowed (the snippet sends the visitor id as a field, not a cookie of ours).
+/// </summary>
+public static class CaptureCors
+{
+    public const string AllowedMethods = "POST, OPTIONS";
+    public const string AllowedHeaders = "Content-Type, Accept, Idempotency-Key";
+    public const int MaxAgeSeconds = 600;
+
+    /// <summary>The normalised Origin header; null when absent or <c>null</c> (privacy contexts, non-browser clients).</summary>
+    public static string? RequestOrigin(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var header = request.Headers.Origin.ToString();
+        if (string.IsNullOrWhiteSpace(header) || header == "null")
+            return null;
+        return FormCatalog.TryNormalizeOrigin(header, out var origin) ? origin : header.Trim().ToLowerInvariant();
+    }
+
+    public static bool IsAllowed(string origin, IReadOnlyCollection<string> allowed) => allowed.Contains(origin, StringComparer.OrdinalIgnoreCase);
+
+    public static void ApplyToResponse(HttpResponse response, string origin)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        response.Headers.AccessControlAllowOrigin = origin;
+        response.Headers.Vary = StringValues.Concat(response.Headers.Vary, "Origin");
+        response.Headers.AccessControlExposeHeaders = "Retry-After";
+    }
+
+    public static void ApplyToPreflight(HttpResponse response, string origin)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        ApplyToResponse(response, origin);
+        response.Headers.AccessControlAllowMethods = AllowedMethods;
+        response.Headers.AccessControlAllowHeaders = AllowedHeaders;
+        response.Headers.AccessControlMaxAge = MaxAgeSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
