@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure.Storage.Queues;
+using Microsoft.Azure.WebJobs.Host;
+using Microsoft.Extensions.Logging;
+
+namespace LeadFunctions.LocalHost.Configuration;
+
+/// <summary>
+/// Applies the root <c>host.json</c> queue settings to the WebJobs SDK, as the Functions host does in Azure,
+/// so batch size, retries (<c>maxDequeueCount</c> then <c>&lt;queue&gt;-poison</c>) and polling behave the same locally.
+/// </summary>
+public static class HostJson
+{
+    public const string FileName = "host.json";
+
+    public static string DefaultPath => Path.Combine(AppContext.BaseDirectory, FileName);
+
+    public static void ApplyQueueSettings(QueuesOptions options, string? path = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        path ??= DefaultPath;
+        if (!File.Exists(path))
+            throw new InvalidOperationException($"host.json was not found at {path}; the functions app build copies it next to the binaries.");
+
+        using var stream = File.OpenRead(path);
+        using var document = JsonDocument.Parse(stream, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        if (!TryGet(document.RootElement, "extensions", out var extensions) || !TryGet(extensions, "queues", out var queues))
+            return;
+
+        foreach (var setting in queues.EnumerateObject())
+        {
+            switch (setting.Name.ToUpperInvariant())
+            {
+                case "BATCHSIZE": options.BatchSize = setting.Value.GetInt32(); break;
+                case "NEWBATCHTHRESHOLD": options.NewBatchThreshold = setting.Value.GetInt32(); break;
+                case "MAXDEQUEUECOUNT": options.MaxDequeueCount = setting.Value.GetInt32(); break;
+                case "VISIBILITYTIMEOUT": options.VisibilityTimeout = ParseTimeSpan(setting); break;
+                case "MAXPOLLINGINTERVAL": options.MaxPollingInterval = ParseTimeSpan(setting); break;
+                case "MESSAGEENCODING":
+                    options.MessageEncoding = Enum.Parse<QueueMessageEncoding>(setting.Value.GetString() ?? "base64", ignoreCase: true);
+                    break;
+                default:
+                    // Unknown keys are the Functions host's business (it validates host.json); nothing to map here.
+                    break;
+            }
+        }
+    }
+
+    /// <summary>host.json's <c>logging.logLevel</c> as logging filters ("default" is the minimum level), as the Functions host applies them.</summary>
+    public static IReadOnlyDictionary<string, LogLevel> LogLevels(string? path = null)
+    {
+        path ??= DefaultPath;
+        var levels = new Dictionary<string, LogLevel>(StringComparer.OrdinalIgnoreCase);
+        if (!File.Exists(path))
+            return levels;
+        using var stream = File.OpenRead(path);
+        using var document = JsonDocument.Parse(stream, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        if (TryGet(document.RootElement, "logging", out var logging) && TryGet(logging, "logLevel", out var logLevel))
+        {
+            foreach (var entry in logLevel.EnumerateObject())
+            {
+                if (Enum.TryParse<LogLevel>(entry.Value.GetString(), ignoreCase: true, out var level))
+                    levels[entry.Name] = level;
+            }
+        }
+        return levels;
+    }
+
+    private static TimeSpan ParseTimeSpan(JsonProperty setting) =>
+        setting.Value.ValueKind == JsonValueKind.Number
+            ? TimeSpan.FromMilliseconds(setting.Value.GetDouble())
+            : TimeSpan.Parse(setting.Value.GetString() ?? "", CultureInfo.InvariantCulture);
+
+    private static bool TryGet(JsonElement element, string name, out JsonElement value)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase) && property.Value.ValueKind == JsonValueKind.Object)
+            {
+                value = property.Value;
+                return true;
+            }
+        }
+        value = default;
+        return false;
+    }
+}
