@@ -25,6 +25,20 @@ param emailDataLocation string = 'Europe'
 @description('NCRONTAB schedule (six fields, UTC) of the timer that sends nurture e-mails and sales alerts.')
 param nurtureSchedule string = '0 */5 * * * *'
 
+@description('E-mail address told about SQLs nobody accepted within the SLA (azd asks for it on the first azd up).')
+@minLength(3)
+param salesEscalationAddress string
+
+@description('Hours sales has to act on a new SQL before the escalation e-mail.')
+@minValue(1)
+@maxValue(720)
+param salesSlaHours int = 24
+
+@description('Most marketing (nurture) e-mails one lead receives in any 7 days.')
+@minValue(1)
+@maxValue(100)
+param maxMarketingEmailsPerWeek int = 3
+
 @description('Client-side e-mail ceiling per minute. New ACS resources allow about 30; raise both limits after a quota increase.')
 param emailMaxPerMinute int = 30
 
@@ -86,6 +100,8 @@ var queueNames = [
 // Every table the app registers (RequiredTable); Infra.Tests compares this list with the code.
 var tableNames = [
   'Leads'
+  'NurtureDue'
+  'NurtureState'
 ]
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
@@ -187,6 +203,9 @@ module functionApp 'modules/functionapp.bicep' = {
     emailFromAddress: communication.outputs.senderAddress
     trackingSigningKeyReference: keyVault.outputs.signingKeyReference
     nurtureSchedule: nurtureSchedule
+    maxMarketingEmailsPerWeek: maxMarketingEmailsPerWeek
+    salesSlaHours: salesSlaHours
+    salesEscalationAddress: salesEscalationAddress
     emailMaxPerMinute: emailMaxPerMinute
     emailMaxPerHour: emailMaxPerHour
     maximumInstanceCount: maximumInstanceCount

@@ -49,6 +49,15 @@ param trackingSigningKeyReference string
 @description('NCRONTAB schedule (six fields, UTC) of the nurture and sales-alert timer.')
 param nurtureSchedule string
 
+@description('Most marketing e-mails one lead receives in any 7 days.')
+param maxMarketingEmailsPerWeek int
+
+@description('Hours sales has to act on a new SQL before the escalation e-mail.')
+param salesSlaHours int
+
+@description('Who is told, once, about an SQL nobody accepted within the SLA.')
+param salesEscalationAddress string
+
 @description('Client-side e-mail ceiling per minute; raise it after ACS raises the resource\'s quota.')
 param emailMaxPerMinute int
 
@@ -179,12 +188,45 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Email__Acs__RetryDelay: '00:00:01'
     Email__Acs__MaxRetryDelay: '00:01:00'
 
+    // Landing-page capture: the forms file ships with the app (config/ is published with it).
+    Capture__FormsFile: 'config/forms.json'
+    Capture__MaxBodyBytes: '65536'
+    Capture__MaxFieldCount: '50'
+    Capture__MaxFieldLength: '4000'
+    Capture__RetryAfterSeconds: '30'
+
+    // Scoring model, versioned with the code.
+    Scoring__ModelPath: 'config/scoring-model.json'
+    Scoring__MaxConcurrencyRetries: '100'
+
     // Timer schedule, referenced as %NurtureSchedule% by the timer trigger.
     NurtureSchedule: nurtureSchedule
+
+    // Nurture programmes. ACS only sends from its linked domain, so every sender uses the managed domain's address.
+    Nurture__ProgrammesFile: 'config/nurture.json'
+    Nurture__TemplatesFolder: 'config/templates'
+    Nurture__MaxMarketingEmailsPerWeek: string(maxMarketingEmailsPerWeek)
+    Nurture__FromAddress: emailFromAddress
+    Nurture__FromName: 'LeadFunctions'
+    Nurture__DueTable: 'NurtureDue'
+    Nurture__StateTable: 'NurtureState'
+    Nurture__ClaimLeaseSeconds: '300'
+    Nurture__MaxItemsPerRun: '500'
+    Nurture__CommitGraceSeconds: '600'
+
+    // Sales alerts and the SLA clock; routing rules (who gets which lead) ship in config/sales-routing.json.
+    SalesAlerts__RoutingFile: 'config/sales-routing.json'
+    SalesAlerts__SlaHours: string(salesSlaHours)
+    SalesAlerts__EscalationAddress: salesEscalationAddress
+    SalesAlerts__FromAddress: emailFromAddress
+    SalesAlerts__FromName: 'LeadFunctions alerts'
+    SalesAlerts__AlertTemplate: 'sales-alert'
+    SalesAlerts__EscalationTemplate: 'sla-escalation'
 
     // Tracking links point back at this app; the HMAC key stays in Key Vault.
     Tracking__BaseUrl: 'https://${site.properties.defaultHostName}'
     Tracking__SigningKey: trackingSigningKeyReference
+    Tracking__MinimumHumanDelaySeconds: '10'
   }
 }
 

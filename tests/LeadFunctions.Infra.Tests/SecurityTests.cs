@@ -1,0 +1,142 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using LeadFunctions.Infra.Tests.Support;
+
+namespace LeadFunctions.Infra.Tests;
+
+/// <summary>Keyless by construction: no shared keys, no local auth, no secrets in templates or parameters.</summary>
+public sealed partial class SecurityTests
+{
+    private static readonly CompiledTemplate Template = CompiledTemplate.Instance;
+
+    [Fact]
+    public void Storage_account_refuses_shared_keys_public_blobs_and_old_tls()
+    {
+        var storage = Template.Single("Microsoft.Storage/storageAccounts").Properties;
+
+        Assert.False(storage["allowSharedKeyAccess"]!.GetValue<bool>());
+        Assert.False(storage["allowBlobPublicAccess"]!.GetValue<bool>());
+        Assert.Equal("TLS1_2", storage["minimumTlsVersion"]!.GetValue<string>());
+        Assert.True(storage["supportsHttpsTrafficOnly"]!.GetValue<bool>());
+    }
+
+    [Theory]
+    [InlineData("listKeys(")]
+    [InlineData("listkeys(")]
+    [InlineData("AccountKey=")]
+    [InlineData("SharedAccessSignature")]
+    [InlineData("DefaultEndpointsProtocol")]
+    [InlineData("accesskey=")]
+    [InlineData("listConnectionStrings")]
+    public void Compiled_template_has_no_key_or_key_bearing_connection_string(string forbidden)
+    {
+        Assert.DoesNotContain(forbidden, Template.Json, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Bicep_sources_and_parameters_have_no_key_or_key_bearing_connection_string()
+    {
+        var files = Directory.EnumerateFiles(BicepCli.InfraDirectory, "*", SearchOption.AllDirectories).ToList();
+        Assert.Contains(files, f => f.EndsWith("main.bicep", StringComparison.Ordinal));
+
+        foreach (var file in files)
+        {
+            var text = File.ReadAllText(file);
+            Assert.DoesNotMatch(KeyBearing(), text);
+        }
+    }
+
+    [Fact]
+    public void Parameter_file_holds_only_azd_substitutions_never_a_literal_value()
+    {
+        var parameters = JsonNode.Parse(File.ReadAllText(Path.Combine(BicepCli.InfraDirectory, "main.parameters.json")))!["parameters"]!.AsObject();
+
+        Assert.NotEmpty(parameters);
+        foreach (var (name, node) in parameters)
+        {
+            var value = node!["value"]!.GetValue<string>();
+            Assert.True(value.StartsWith("${", StringComparison.Ordinal) || value.StartsWith("$(secretOrRandomPassword ", StringComparison.Ordinal),
+                $"Parameter '{name}' has the literal value '{value}'; values come from the azd environment.");
+        }
+        Assert.Equal("${AZURE_ENV_NAME}", parameters["environmentName"]!["value"]!.GetValue<string>());
+        Assert.Equal("${AZURE_LOCATION}", parameters["location"]!["value"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Secret_parameters_are_secure_and_have_no_literal_default()
+    {
+        var parameters = Template.Root["parameters"]!.AsObject();
+        var secrets = parameters.Where(p => p.Key.Contains("key", StringComparison.OrdinalIgnoreCase) || p.Key.Contains("secret", StringComparison.OrdinalIgnoreCase)).ToList();
+
+        Assert.NotEmpty(secrets);
+        foreach (var (name, node) in secrets)
+        {
+            Assert.Equal("securestring", node!["type"]!.GetValue<string>());
+            var defaultValue = node["defaultValue"]?.GetValue<string>() ?? "";
+            Assert.True(defaultValue.Length == 0 || defaultValue.Contains("newGuid()", StringComparison.Ordinal), $"'{name}' has a literal default.");
+        }
+    }
+
+    [Fact]
+    public void Application_insights_accepts_only_entra_authenticated_telemetry_and_sits_on_log_analytics()
+    {
+        var insights = Template.Single("Microsoft.Insights/components").Properties;
+
+        Assert.True(insights["DisableLocalAuth"]!.GetValue<bool>());
+        Assert.Contains("Microsoft.OperationalInsights/workspaces", insights["WorkspaceResourceId"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Communication_services_has_no_access_keys_and_is_linked_to_an_azure_managed_domain()
+    {
+        var acs = Template.Single("Microsoft.Communication/communicationServices").Properties;
+        var domain = Template.Single("Microsoft.Communication/emailServices/domains");
+
+        Assert.True(acs["disableLocalAuth"]!.GetValue<bool>());
+        var linked = Assert.Single(acs["linkedDomains"]!.AsArray());
+        Assert.Contains("Microsoft.Communication/emailServices/domains", linked!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("AzureManaged", domain.Properties["domainManagement"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Key_vault_uses_rbac_and_holds_the_signing_key_the_app_reads_by_reference()
+    {
+        var vault = Template.Single("Microsoft.KeyVault/vaults").Properties;
+        var secret = Template.Single("Microsoft.KeyVault/vaults/secrets");
+        var reference = Template.AppSettings["Tracking__SigningKey"]!;
+        var resolved = ResolveThroughModules(reference);
+
+        Assert.True(vault["enableRbacAuthorization"]!.GetValue<bool>());
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", resolved, StringComparison.Ordinal);
+        Assert.Contains("secretUri", resolved, StringComparison.Ordinal);
+        Assert.Equal("securestring", secret.Scope.Template["parameters"]!["signingKeyValue"]!["type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Function_app_serves_https_only_with_basic_publishing_credentials_off()
+    {
+        var site = Template.Single("Microsoft.Web/sites").Properties;
+        var policies = Template.OfType("Microsoft.Web/sites/basicPublishingCredentialsPolicies").ToList();
+
+        Assert.True(site["httpsOnly"]!.GetValue<bool>());
+        Assert.Equal("1.2", site["siteConfig"]!["minTlsVersion"]!.GetValue<string>());
+        Assert.Equal(2, policies.Count);
+        Assert.All(policies, p => Assert.False(p.Properties["allow"]!.GetValue<bool>()));
+    }
+
+    /// <summary>Follows a <c>[parameters('x')]</c> through the module boundary to the expression the parent passes in.</summary>
+    private static string ResolveThroughModules(JsonNode node)
+    {
+        var settings = Template.OfType("Microsoft.Web/sites/config").Single(r => r.NameExpression.Contains("'appsettings'", StringComparison.Ordinal));
+        var value = settings.Scope.Resolve(node)!.GetValue<string>();
+        // The reference is an output of the Key Vault module; read that output's expression.
+        var output = Regex.Match(value, @"reference\('(\w+)'\)\.outputs\.(\w+)\.value");
+        if (!output.Success)
+            return value;
+        var module = Template.Root["resources"]![output.Groups[1].Value]!;
+        return module["properties"]!["template"]!["outputs"]![output.Groups[2].Value]!["value"]!.GetValue<string>();
+    }
+
+    [GeneratedRegex(@"AccountKey=|listKeys\(|DefaultEndpointsProtocol=|SharedAccessSignature=", RegexOptions.IgnoreCase)]
+    private static partial Regex KeyBearing();
+}
