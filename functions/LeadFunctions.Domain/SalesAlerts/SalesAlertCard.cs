@@ -1,8 +1,12 @@
 using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Scoring;
 
 namespace LeadFunctions.Domain.SalesAlerts;
 
 public sealed record CardLine(string EventType, string RuleId, double Points, DateTimeOffset At);
+
+/// <summary>A fit rule the lead's profile meets: which field, which value, how many points.</summary>
+public sealed record FitLine(string RuleId, string Field, string Value, double Points);
 
 /// <summary>
 /// Why this lead is an SQL, in one glance: the ledger events that contribute most today (after decay), the fit factors,
@@ -18,15 +22,15 @@ public sealed record SalesAlertCard(
     string FitGrade,
     string ModelVersion,
     IReadOnlyList<CardLine> TopEvents,
-    IReadOnlyList<CardLine> FitFactors,
+    IReadOnlyList<FitLine> FitFactors,
     string? Reason)
 {
     public const int TopEventCount = 5;
 
-    public static SalesAlertCard Build(LeadDetails details, DateTimeOffset sqlAt, TimeSpan sla, DateTimeOffset now)
+    /// <param name="fitRules">The scoring model's fit rules, to show which of them the profile meets; without them the card shows fit from the ledger only.</param>
+    public static SalesAlertCard Build(LeadDetails details, DateTimeOffset sqlAt, TimeSpan sla, DateTimeOffset now, IReadOnlyList<FitRule>? fitRules = null)
     {
         var lead = details.Lead;
-        var fit = details.Ledger.Where(IsFit).ToList();
         var engagement = details.Ledger.Where(e => !IsFit(e));
 
         var top = engagement
@@ -37,13 +41,18 @@ public sealed record SalesAlertCard(
             .Take(TopEventCount)
             .ToList();
 
-        var fitFactors = fit
-            .GroupBy(e => e.RuleId)
-            .Select(g => g.OrderByDescending(e => e.At).First())
-            .Where(e => e.Points != 0)
-            .OrderByDescending(e => Math.Abs(e.Points))
-            .Select(e => new CardLine(e.EventType, e.RuleId, e.Points, e.At))
-            .ToList();
+        var fitFactors = fitRules is not null
+            ? fitRules.Where(r => r.Matches(lead.Profile))
+                .Select(r => new FitLine(r.Id, r.Field, ProfileValue(lead.Profile, r.Field), r.Points))
+                .OrderByDescending(f => Math.Abs(f.Points))
+                .ToList()
+            : details.Ledger.Where(IsFit)
+                .GroupBy(e => e.RuleId)
+                .Select(g => g.OrderByDescending(e => e.At).First())
+                .Where(e => e.Points != 0)
+                .OrderByDescending(e => Math.Abs(e.Points))
+                .Select(e => new FitLine(e.RuleId, e.EventType, "", e.Points))
+                .ToList();
 
         var reason = details.History.Where(h => h.To == LifecycleStage.Sql && h.At <= sqlAt).OrderBy(h => h.At).LastOrDefault()?.Reason;
         var deadline = sqlAt + sla;
@@ -52,6 +61,9 @@ public sealed record SalesAlertCard(
             lead.LeadId, sqlAt, deadline, left < TimeSpan.Zero ? TimeSpan.Zero : left,
             Math.Round(lead.EngagementScore, 1), lead.FitScore, lead.FitGrade, lead.ModelVersion, top, fitFactors, reason);
     }
+
+    private static string ProfileValue(IReadOnlyDictionary<string, string> profile, string field) =>
+        profile.TryGetValue(field, out var value) ? value : "";
 
     private static bool IsFit(ScoreLedgerEntry entry) => string.Equals(entry.Score, "fit", StringComparison.OrdinalIgnoreCase);
 }

@@ -1,5 +1,6 @@
 using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Email;
+using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,6 +20,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddLeadStorage();
         builder.Services.AddLeadCapture();
         builder.Services.AddEmailDelivery();
+        builder.Services.AddNurture();
         return builder;
     }
 }

@@ -5,6 +5,8 @@ using LeadFunctions.Domain.Messaging.Composition;
 using LeadFunctions.Domain.Nurture;
 using LeadFunctions.Domain.SalesAlerts;
 using LeadFunctions.Domain.Tracking;
+using LeadFunctions.Domain.Scoring;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace LeadFunctions.Infrastructure.Nurture;
@@ -17,7 +19,9 @@ internal sealed class NurtureMailComposer(
     NurtureConfiguration configuration,
     LinkBuilder links,
     IOptions<NurtureOptions> nurtureOptions,
-    IOptions<SalesAlertOptions> alertOptions)
+    IOptions<SalesAlertOptions> alertOptions,
+    IOptions<Email.EmailOptions> emailOptions,
+    IServiceProvider services)
 {
     public const string ListUnsubscribe = "List-Unsubscribe";
     public const string ListUnsubscribePost = "List-Unsubscribe-Post";
@@ -55,7 +59,7 @@ internal sealed class NurtureMailComposer(
         {
             Id = messageId,
             LeadId = lead.LeadId,
-            From = new MailRecipient(options.FromAddress, NullIfEmpty(HeaderText.Clean(options.FromName))),
+            From = From(options.FromAddress, options.FromName),
             To = [new MailRecipient(lead.Email, NullIfEmpty(DisplayName(lead)))],
             Subject = rendered.Subject,
             HtmlBody = html,
@@ -84,7 +88,8 @@ internal sealed class NurtureMailComposer(
     {
         var options = alertOptions.Value;
         var lead = details.Lead;
-        var card = SalesAlertCard.Build(details, sqlAt, TimeSpan.FromHours(options.SlaHours), now);
+        var fitRules = services.GetService<ScoringEngine>()?.Model.FitRules;
+        var card = SalesAlertCard.Build(details, sqlAt, TimeSpan.FromHours(options.SlaHours), now, fitRules);
 
         TrackingClaims Claims(TrackingKind kind) => new()
         {
@@ -111,7 +116,7 @@ internal sealed class NurtureMailComposer(
         {
             Id = messageId,
             LeadId = lead.LeadId,
-            From = new MailRecipient(options.FromAddress, NullIfEmpty(HeaderText.Clean(options.FromName))),
+            From = From(options.FromAddress, options.FromName),
             To = [new MailRecipient(to)],
             Subject = rendered.Subject,
             HtmlBody = rendered.HtmlBody,
@@ -155,7 +160,13 @@ internal sealed class NurtureMailComposer(
             ["owner"] = owner,
             ["routedBy"] = routedBy,
             ["topEvents"] = card.TopEvents.Select(Line).ToList(),
-            ["fitFactors"] = card.FitFactors.Select(Line).ToList(),
+            ["fitFactors"] = card.FitFactors.Select(f => new Dictionary<string, object?>
+            {
+                ["ruleId"] = f.RuleId,
+                ["field"] = f.Field,
+                ["value"] = f.Value,
+                ["points"] = f.Points.ToString("0.#", CultureInfo.InvariantCulture),
+            }).ToList(),
         };
     }
 
@@ -164,6 +175,14 @@ internal sealed class NurtureMailComposer(
         lead.Profile.TryGetValue("firstName", out var first);
         lead.Profile.TryGetValue("lastName", out var last);
         return HeaderText.Clean($"{first} {last}", 100);
+    }
+
+    /// <summary>Our own From when configured, otherwise the delivery feature's (with ACS it must be a connected domain).</summary>
+    private MailRecipient From(string? address, string? name)
+    {
+        var email = emailOptions.Value;
+        var display = HeaderText.Clean(string.IsNullOrWhiteSpace(address) ? (name ?? email.FromName) : name, 100);
+        return new MailRecipient(string.IsNullOrWhiteSpace(address) ? email.FromAddress : address.Trim(), NullIfEmpty(display));
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;

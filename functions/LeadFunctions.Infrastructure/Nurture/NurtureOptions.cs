@@ -19,10 +19,11 @@ public sealed class NurtureOptions
     [Range(1, 100, ErrorMessage = "Nurture:MaxMarketingEmailsPerWeek must be between 1 and 100.")]
     public int MaxMarketingEmailsPerWeek { get; set; } = 3;
 
-    [Required(ErrorMessage = "Nurture:FromAddress is required."), EmailAddress(ErrorMessage = "Nurture:FromAddress must be an e-mail address.")]
-    public string FromAddress { get; set; } = "marketing@example.com";
+    /// <summary>Sender of nurture e-mail; empty means <c>Email:FromAddress</c>.</summary>
+    [EmailAddress(ErrorMessage = "Nurture:FromAddress must be an e-mail address.")]
+    public string? FromAddress { get; set; }
 
-    public string FromName { get; set; } = "LeadFunctions";
+    public string? FromName { get; set; }
 
     [Required, RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Nurture:DueTable must be a valid table name.")]
     public string DueTable { get; set; } = "NurtureDue";
@@ -60,10 +61,11 @@ public sealed class SalesAlertOptions
      EmailAddress(ErrorMessage = "SalesAlerts:EscalationAddress must be an e-mail address.")]
     public string EscalationAddress { get; set; } = "";
 
-    [Required(ErrorMessage = "SalesAlerts:FromAddress is required."), EmailAddress(ErrorMessage = "SalesAlerts:FromAddress must be an e-mail address.")]
-    public string FromAddress { get; set; } = "alerts@example.com";
+    /// <summary>Sender of alerts; empty means <c>Email:FromAddress</c>.</summary>
+    [EmailAddress(ErrorMessage = "SalesAlerts:FromAddress must be an e-mail address.")]
+    public string? FromAddress { get; set; }
 
-    public string FromName { get; set; } = "LeadFunctions alerts";
+    public string? FromName { get; set; } = "Sales alerts";
 
     /// <summary>Templates of the alert and the escalation e-mail (in <c>Nurture:TemplatesFolder</c>).</summary>
     public string AlertTemplate { get; set; } = "sales-alert";

@@ -1,0 +1,76 @@
+using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Tracking;
+using LeadFunctions.Infrastructure.Nurture;
+using LeadFunctions.Tracking;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace LeadFunctions.SalesAlerts;
+
+/// <summary>
+/// The signed links in a sales alert. <c>GET</c> shows a small page (nothing changes on a GET, which link scanners make);
+/// <c>POST</c> queues a sales-decision event: accept, or reject with a reason and the stage to return to (MQL or Lead).
+/// </summary>
+public sealed class SalesDecision(IEngagementTracker tracker)
+{
+    private const int MaxReasonLength = 500;
+
+    [Function("AcceptLead")]
+    public Task<IActionResult> Accept(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = TrackingRoutes.Accept)] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        HandleAsync(request, TrackingKind.Accept, cancellationToken);
+
+    [Function("RejectLead")]
+    public Task<IActionResult> Reject(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = TrackingRoutes.Reject)] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        HandleAsync(request, TrackingKind.Reject, cancellationToken);
+
+    private async Task<IActionResult> HandleAsync(HttpRequest request, TrackingKind kind, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var link = tracker.VerifySalesLink(request.Query[TrackingRoutes.TokenParameter], kind);
+        if (link is null)
+            return TrackingPages.NotFound();
+        var action = request.Path + request.QueryString;
+        var leadLine = $"<p>Lead <code>{TrackingPages.Encode(link.LeadId)}</code>, sales-qualified at {TrackingPages.Encode(link.SqlAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture))}.</p>";
+
+        if (HttpMethods.IsGet(request.Method))
+        {
+            return kind == TrackingKind.Accept
+                ? TrackingPages.Page("Accept this lead", leadLine + TrackingPages.Form(action, "", "Accept"))
+                : TrackingPages.Page("Reject this lead", leadLine + TrackingPages.Form(action,
+                    "<label for=\"reason\">Why is it not ready for sales?</label>" +
+                    $"<textarea id=\"reason\" name=\"reason\" rows=\"4\" maxlength=\"{MaxReasonLength}\" required></textarea>" +
+                    "<label for=\"toStage\">Send it back to</label>" +
+                    "<select id=\"toStage\" name=\"toStage\"><option value=\"mql\">MQL (keep nurturing)</option><option value=\"lead\">Lead</option></select>",
+                    "Reject"));
+        }
+
+        if (kind == TrackingKind.Accept)
+        {
+            await tracker.DecideAsync(link, SalesDecisions.Accept, null, null, cancellationToken);
+            return TrackingPages.Page("Lead accepted", leadLine + "<p>Thank you. The SLA clock is stopped.</p>");
+        }
+
+        if (!request.HasFormContentType)
+            return new BadRequestObjectResult("Expected a form with reason and toStage.");
+        var form = await request.ReadFormAsync(cancellationToken);
+        var reason = form["reason"].ToString().Trim();
+        LifecycleStage? toStage = form["toStage"].ToString().Trim().ToLowerInvariant() switch
+        {
+            "mql" => LifecycleStage.Mql,
+            "lead" => LifecycleStage.Lead,
+            _ => null,
+        };
+        if (reason.Length == 0 || reason.Length > MaxReasonLength || toStage is null)
+        {
+            return TrackingPages.Page("Reject this lead",
+                $"<p>Please give a reason (up to {MaxReasonLength} characters) and choose MQL or Lead.</p>", 400);
+        }
+        await tracker.DecideAsync(link, SalesDecisions.Reject, toStage, reason, cancellationToken);
+        return TrackingPages.Page("Lead rejected", leadLine + $"<p>It goes back to {TrackingPages.Encode(toStage.ToString())}.</p>");
+    }
+}
