@@ -1,5 +1,6 @@
 using LeadFunctions.Domain.Messaging;
 using Microsoft.Extensions.Logging;
+using MimeKit;
 
 namespace LeadFunctions.Infrastructure.Email;
 
@@ -9,6 +10,9 @@ namespace LeadFunctions.Infrastructure.Email;
 /// </summary>
 public sealed partial class FolderEmailSender : IEmailSender
 {
+    // CRLF as on the wire, whatever the platform, so a file is byte-for-byte what an SMTP server would have received.
+    private static readonly FormatOptions WireFormat = CreateWireFormat();
+
     private readonly TimeProvider _time;
     private readonly ILogger<FolderEmailSender> _logger;
 
@@ -35,7 +39,7 @@ public sealed partial class FolderEmailSender : IEmailSender
         {
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 16 * 1024, useAsync: true))
             {
-                await mime.WriteToAsync(stream, cancellationToken);
+                await mime.WriteToAsync(WireFormat, stream, cancellationToken);
                 await stream.FlushAsync(cancellationToken);
             }
 
@@ -48,6 +52,13 @@ public sealed partial class FolderEmailSender : IEmailSender
         }
 
         LogWritten(_logger, message.Id, message.LeadId, Path.GetFileName(path));
+    }
+
+    private static FormatOptions CreateWireFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "E-mail {MessageId} for lead {LeadId} written to the outbox folder as {FileName}")]
