@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs LeadFunctions locally: Azurite (storage emulator) plus the local host on http://127.0.0.1:7071 (PORT overrides).
+# Ctrl-C, or any exit, stops both. See docs/local-development.md.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT="$(pwd)"
+PORT="${PORT:-7071}"
+
+command -v dotnet >/dev/null || { echo "The .NET SDK is required (see global.json)." >&2; exit 1; }
+command -v node >/dev/null || { echo "Node.js is required (it runs Azurite)." >&2; exit 1; }
+
+# Azurite comes from package.json; reinstall when the lock file is newer than the installed tree.
+if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "Installing Azurite (npm ci)..."
+  npm ci --no-audit --no-fund
+fi
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_for_port() {
+  local port=$1 tries=100
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    tries=$((tries - 1))
+    [ "$tries" -gt 0 ] || { echo "Nothing is listening on 127.0.0.1:$port." >&2; return 1; }
+    sleep 0.2
+  done
+}
+
+for port in 10000 10001 10002 "$PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "Port $port is already in use (another Azurite or app?). Stop it, or set PORT for the app." >&2
+    exit 1
+  fi
+done
+
+mkdir -p .azurite .outbox
+echo "Starting Azurite (data in .azurite/, log in .azurite/azurite.log)..."
+node_modules/.bin/azurite --location .azurite --disableTelemetry --skipApiVersionCheck \
+  --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 >.azurite/azurite.log 2>&1 &
+pids+=($!)
+wait_for_port 10000 && wait_for_port 10001 && wait_for_port 10002
+
+echo "Building the local host..."
+dotnet build functions/LeadFunctions.LocalHost --nologo -v quiet -c Debug -o functions/LeadFunctions.LocalHost/bin/run >/dev/null
+
+# Azurite's well-known development account; UseDevelopmentStorage=true means the same endpoints.
+export LeadStorage="${LeadStorage:-UseDevelopmentStorage=true}"
+export AzureWebJobsStorage="${AzureWebJobsStorage:-UseDevelopmentStorage=true}"
+export Email__Folder__Path="${Email__Folder__Path:-$ROOT/.outbox}"
+export LocalHost__TimerStatusFolder="${LocalHost__TimerStatusFolder:-$ROOT/.azurite/timer-status}"
+export PORT
+
+echo "Starting the app on http://127.0.0.1:$PORT/ (outbox: $Email__Folder__Path)"
+dotnet functions/LeadFunctions.LocalHost/bin/run/LeadFunctions.LocalHost.dll &
+pids+=($!)
+wait_for_port "$PORT"
+echo
+echo "  Landing page:  http://127.0.0.1:$PORT/"
+echo "  API:           http://127.0.0.1:$PORT/api/..."
+echo "  Outbox folder: $Email__Folder__Path (e-mails are written there as .eml files)"
+echo "  Press Ctrl-C to stop the app and Azurite."
+echo
+wait "${pids[-1]}"

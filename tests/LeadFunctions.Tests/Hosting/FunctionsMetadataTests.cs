@@ -1,0 +1,112 @@
+using System.Reflection;
+using LeadFunctions.LocalHost;
+using LeadFunctions.LocalHost.Http;
+using LeadFunctions.LocalHost.Triggers;
+using Microsoft.Azure.Functions.Worker;
+
+namespace LeadFunctions.Tests.Hosting;
+
+/// <summary>
+/// What the Functions host in Azure will index (the generated functions.metadata) is what the code intends,
+/// and the local host serves exactly the same triggers, so running locally cannot drift from Azure.
+/// </summary>
+public sealed class FunctionsMetadataTests
+{
+    private static readonly IReadOnlyDictionary<string, FunctionMetadataEntry> Metadata = FunctionsMetadata.Load();
+
+    [Theory]
+    [InlineData("CaptureLead", "forms/{formId}", "OPTIONS,POST", "Anonymous")]
+    [InlineData("TrackEvent", "events", "OPTIONS,POST", "Anonymous")]
+    [InlineData("TrackOpen", "track/open", "GET,HEAD", "Anonymous")]
+    [InlineData("TrackClick", "track/click", "GET,HEAD", "Anonymous")]
+    [InlineData("Unsubscribe", "unsubscribe", "GET,POST", "Anonymous")]
+    [InlineData("AcceptLead", "sales/accept", "GET,POST", "Anonymous")]
+    [InlineData("RejectLead", "sales/reject", "GET,POST", "Anonymous")]
+    public void An_http_function_is_generated_with_its_route_methods_and_auth_level(string name, string route, string methods, string authLevel)
+    {
+        // Act
+        var trigger = Assert.Contains(name, Metadata).Trigger;
+
+        // Assert
+        Assert.Equal("httpTrigger", trigger.Type);
+        Assert.Equal(route, trigger.Route);
+        Assert.Equal(methods.Split(','), trigger.Methods);
+        Assert.Equal(authLevel, trigger.AuthLevel);
+    }
+
+    [Fact]
+    public void The_nurture_timer_is_generated_with_the_schedule_taken_from_the_NurtureSchedule_setting()
+    {
+        var trigger = Assert.Contains("SendNurture", Metadata).Trigger;
+
+        Assert.Equal("timerTrigger", trigger.Type);
+        Assert.Equal("%NurtureSchedule%", trigger.Schedule);
+    }
+
+    [Fact]
+    public void Every_function_method_in_the_app_is_in_the_generated_metadata_and_nothing_else_is()
+    {
+        // Arrange: the [Function] names declared in code.
+        var declared = HttpFunction.FunctionClasses(LocalHostApp.FunctionsAssembly)
+            .SelectMany(t => t.GetMethods())
+            .Select(m => m.GetCustomAttribute<FunctionAttribute>()?.Name)
+            .OfType<string>()
+            .Order(StringComparer.Ordinal);
+
+        // Assert
+        Assert.Equal(declared, Metadata.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void The_local_host_maps_every_http_function_with_the_generated_route_methods_and_auth_level()
+    {
+        // Arrange
+        var generated = Metadata.Values.Where(f => f.Trigger.Type == "httpTrigger")
+            .Select(f => (f.Name, Route: f.Trigger.Route, Methods: string.Join(',', f.Trigger.Methods), Auth: f.Trigger.AuthLevel))
+            .OrderBy(f => f.Name, StringComparer.Ordinal);
+
+        // Act
+        var mapped = HttpFunction.Discover(LocalHostApp.FunctionsAssembly)
+            .Select(f => (f.Name, Route: (string?)f.Route, Methods: string.Join(',', f.Methods.Order(StringComparer.Ordinal)), Auth: (string?)f.AuthLevel.ToString()))
+            .OrderBy(f => f.Name, StringComparer.Ordinal);
+
+        // Assert
+        Assert.NotEmpty(generated);
+        Assert.Equal(generated, mapped);
+    }
+
+    [Fact]
+    public void Every_queue_and_timer_function_has_a_local_host_adapter_with_the_same_trigger()
+    {
+        // Arrange
+        var generated = Metadata.Values.Where(f => f.Trigger.Type is "queueTrigger" or "timerTrigger")
+            .Select(f => (f.Name, f.Trigger.Type, Queue: f.Trigger.QueueName, f.Trigger.Connection, f.Trigger.Schedule))
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
+            .ToArray();
+
+        // Act: the WebJobs attributes on the adapters.
+        var adapters = TriggerAdapters.All
+            .SelectMany(t => t.GetMethods())
+            .Where(m => m.GetCustomAttribute<Microsoft.Azure.WebJobs.FunctionNameAttribute>() is not null)
+            .Select(Describe)
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
+            .ToArray();
+
+        // Assert
+        Assert.NotEmpty(generated);
+        Assert.Equal(generated, adapters);
+    }
+
+    private static (string Name, string Type, string? Queue, string? Connection, string? Schedule) Describe(MethodInfo method)
+    {
+        var name = method.GetCustomAttribute<Microsoft.Azure.WebJobs.FunctionNameAttribute>()!.Name;
+        foreach (var parameter in method.GetParameters())
+        {
+            if (parameter.GetCustomAttribute<Microsoft.Azure.WebJobs.QueueTriggerAttribute>() is { } queue)
+                return (name, "queueTrigger", queue.QueueName, queue.Connection, null);
+            if (parameter.GetCustomAttribute<Microsoft.Azure.WebJobs.TimerTriggerAttribute>() is { } timer)
+                return (name, "timerTrigger", null, null, timer.ScheduleExpression);
+        }
+        throw new InvalidOperationException($"Adapter {method.DeclaringType?.Name}.{method.Name} has no queue or timer trigger.");
+    }
+}
