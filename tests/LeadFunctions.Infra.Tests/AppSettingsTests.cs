@@ -151,17 +151,49 @@ public sealed class AppSettingsTests
     [Fact]
     public void Options_validate_with_the_settings_the_template_gives_the_app()
     {
+        var (validated, failures) = ValidateOptions(TemplateSettings.Resolve(Template));
+
+        Assert.True(failures.Count == 0, "The app would refuse to start: " + string.Join("; ", failures));
+        Assert.True(validated >= 3, $"only {validated} options classes have validators; the check is not reaching the features");
+    }
+
+    [Fact]
+    public void Options_check_catches_a_required_setting_the_template_forgot()
+    {
+        var settings = TemplateSettings.Resolve(Template).Where(s => s.Key != "SalesAlerts__EscalationAddress").ToDictionary(s => s.Key, s => s.Value);
+
+        var (_, failures) = ValidateOptions(settings);
+
+        Assert.Contains(failures, f => f.Contains("SalesAlerts:EscalationAddress", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Code_discovery_sees_the_timer_schedule_the_queue_connection_and_the_feature_tables()
+    {
+        var (tables, queues) = AppCode.RequiredStorage(TemplateSettings.Resolve(Template));
+
+        Assert.Contains("NurtureSchedule", AppCode.BindingExpressionSettings);
+        Assert.Contains(Infrastructure.Storage.StorageOptions.ConnectionName, AppCode.TriggerConnections);
+        Assert.Contains("NurtureDue", tables);
+        Assert.Contains("lead-events", queues);
+    }
+
+    /// <summary>Binds every options class from the settings the way the app does and collects validation failures.</summary>
+    private static (int Validated, List<string> Failures) ValidateOptions(IReadOnlyDictionary<string, string?> settings)
+    {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddInMemoryCollection(TemplateSettings.Resolve(Template).Select(s => KeyValuePair.Create(s.Key.Replace("__", ":", StringComparison.Ordinal), s.Value)));
+        builder.Configuration.AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key.Replace("__", ":", StringComparison.Ordinal), s.Value)));
         builder.AddLeadPipeline();
         using var services = builder.Services.BuildServiceProvider();
 
+        var validated = 0;
         var failures = new List<string>();
         foreach (var type in AppCode.OptionsTypes)
         {
-            var options = services.GetService(typeof(IOptions<>).MakeGenericType(type));
-            if (options is null)
+            if (!services.GetServices(typeof(IValidateOptions<>).MakeGenericType(type)).Any())
                 continue;
+            validated++;
+            var options = services.GetRequiredService(typeof(IOptions<>).MakeGenericType(type));
             try
             {
                 _ = options.GetType().GetProperty("Value")!.GetValue(options);
@@ -171,8 +203,7 @@ public sealed class AppSettingsTests
                 failures.AddRange(invalid.Failures);
             }
         }
-
-        Assert.True(failures.Count == 0, "The app would refuse to start: " + string.Join("; ", failures));
+        return (validated, failures);
     }
 
     public static TheoryData<string> MustNotBeSetData() => new(MustNotBeSet);
