@@ -1,0 +1,96 @@
+using System.Net;
+using System.Text.Json;
+using Azure.Storage.Queues;
+using LeadFunctions.Domain.Events;
+using LeadFunctions.Infrastructure.Storage;
+using LeadFunctions.LocalHost.Configuration;
+using LeadFunctions.Tests.Support;
+using Microsoft.Azure.WebJobs.Host;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace LeadFunctions.Tests.Hosting;
+
+/// <summary>The local host over real HTTP on 127.0.0.1, against Azurite: what <c>./run.sh</c> gives a person.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class LocalHostTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task The_sample_landing_page_is_served_at_the_root()
+    {
+        // Arrange
+        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false);
+
+        // Act
+        using var response = await host.Client.GetAsync(new Uri("/", UriKind.Relative));
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("/api/forms/", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_sample_form_posted_through_the_local_host_redirects_to_its_thank_you_page_and_queues_exactly_one_event()
+    {
+        // Arrange: the landing page's own form, as a browser would post it.
+        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false);
+        var queue = new QueueClient(azurite.ConnectionString, StorageOptions.LeadEventsQueue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        await queue.CreateIfNotExistsAsync();
+        await queue.ClearMessagesAsync();
+        var email = AzuriteFixture.UniqueName("visitor") + "@example.com";
+        var page = await host.Client.GetStringAsync(new Uri("/", UriKind.Relative));
+        var form = SampleForm.FromLandingPage(page, email);
+        var formId = form.Action.TrimEnd('/').Split('/')[^1];
+        var definition = FormDefinition(formId);
+
+        // Act
+        using var response = await host.Client.PostAsync(new Uri(new Uri(form.Action, UriKind.RelativeOrAbsolute).IsAbsoluteUri ? new Uri(form.Action).PathAndQuery : form.Action, UriKind.Relative), new FormUrlEncodedContent(form.Fields));
+
+        // Assert: a browser is sent to the form's thank-you page ...
+        Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+        Assert.Equal(definition.GetProperty("thankYouUrl").GetString(), response.Headers.Location?.OriginalString);
+
+        // ... and exactly one event with what was submitted is on lead-events.
+        var events = (await queue.PeekMessagesAsync(maxMessages: 32)).Value
+            .Select(m => LeadEventJson.Deserialize(m.Body.ToString()))
+            .Where(e => e.Email == email)
+            .ToArray();
+        var leadEvent = Assert.Single(events);
+        Assert.Equal(LeadEventTypes.FormSubmission, leadEvent.Type);
+        Assert.Equal(formId, leadEvent.FormId);
+        foreach (var field in definition.GetProperty("fields").EnumerateArray())
+        {
+            if (field.TryGetProperty("profileField", out var profileField) && form.Value(field.GetProperty("name").GetString()!) is { Length: > 0 } submitted)
+                Assert.Equal(submitted, leadEvent.Profile[profileField.GetString()!]);
+        }
+        if (definition.TryGetProperty("consent", out var consent) && form.Value(consent.GetProperty("field").GetString()!) is not null)
+            Assert.Contains(leadEvent.Consents, c => c.Purpose == consent.GetProperty("purpose").GetString());
+    }
+
+    [Fact]
+    public async Task The_queue_listener_uses_the_batch_size_retries_and_polling_of_host_json()
+    {
+        // Arrange
+        using var hostJson = JsonDocument.Parse(await File.ReadAllTextAsync(HostJson.DefaultPath));
+        var queues = hostJson.RootElement.GetProperty("extensions").GetProperty("queues");
+
+        // Act
+        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false);
+        var options = host.Services.GetRequiredService<IOptions<QueuesOptions>>().Value;
+
+        // Assert
+        Assert.Equal(queues.GetProperty("batchSize").GetInt32(), options.BatchSize);
+        Assert.Equal(queues.GetProperty("newBatchThreshold").GetInt32(), options.NewBatchThreshold);
+        Assert.Equal(queues.GetProperty("maxDequeueCount").GetInt32(), options.MaxDequeueCount);
+        Assert.Equal(TimeSpan.Parse(queues.GetProperty("visibilityTimeout").GetString()!, System.Globalization.CultureInfo.InvariantCulture), options.VisibilityTimeout);
+        Assert.Equal(TimeSpan.Parse(queues.GetProperty("maxPollingInterval").GetString()!, System.Globalization.CultureInfo.InvariantCulture), options.MaxPollingInterval);
+        Assert.Equal(QueueMessageEncoding.Base64, options.MessageEncoding);
+    }
+
+    private static JsonElement FormDefinition(string formId)
+    {
+        using var forms = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "config", "forms.json")));
+        return forms.RootElement.GetProperty("forms").EnumerateArray().Single(f => f.GetProperty("id").GetString() == formId).Clone();
+    }
+}
