@@ -7,7 +7,8 @@ using Microsoft.Extensions.Options;
 
 namespace LeadFunctions.Infrastructure.Nurture;
 
-public sealed record NurtureRunResult(int Due, int Sent, int Dropped, int Waiting, int Failed);
+/// <summary>What one run did: <see cref="AlreadySent"/> counts reminders another run had already delivered.</summary>
+public sealed record NurtureRunResult(int Due, int Sent, int AlreadySent, int Dropped, int Waiting, int Failed);
 
 /// <summary>What the timer calls: sends whatever is due, safely when runs overlap, are late, or crashed mid-way.</summary>
 public interface INurtureRunner
@@ -32,7 +33,7 @@ internal sealed partial class NurtureRunner(
     IOptions<SalesAlertOptions> alertOptions,
     ILogger<NurtureRunner> logger) : INurtureRunner
 {
-    private enum Outcome { Sent, Dropped, Waiting }
+    private enum Outcome { Sent, AlreadySent, Dropped, Waiting }
 
     private readonly NurturePlanner _planner = new(time);
 
@@ -43,7 +44,7 @@ internal sealed partial class NurtureRunner(
     public async Task<NurtureRunResult> RunOnceAsync(CancellationToken cancellationToken)
     {
         var due = await store.DueAsync(time.GetUtcNow(), Options.MaxItemsPerRun, cancellationToken);
-        int sent = 0, dropped = 0, waiting = 0, failed = 0;
+        int sent = 0, alreadySent = 0, dropped = 0, waiting = 0, failed = 0;
         foreach (var item in due)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -59,6 +60,7 @@ internal sealed partial class NurtureRunner(
                 switch (outcome)
                 {
                     case Outcome.Sent: sent++; break;
+                    case Outcome.AlreadySent: alreadySent++; break;
                     case Outcome.Dropped: dropped++; break;
                     default: waiting++; break;
                 }
@@ -70,8 +72,8 @@ internal sealed partial class NurtureRunner(
                 LogItemFailed(logger, ex, item.LeadId, item.Kind, item.RowKey);
             }
         }
-        var result = new NurtureRunResult(due.Count, sent, dropped, waiting, failed);
-        LogRun(logger, result.Due, result.Sent, result.Dropped, result.Waiting, result.Failed);
+        var result = new NurtureRunResult(due.Count, sent, alreadySent, dropped, waiting, failed);
+        LogRun(logger, result.Due, result.Sent, result.AlreadySent, result.Dropped, result.Waiting, result.Failed);
         return result;
     }
 
@@ -134,7 +136,7 @@ internal sealed partial class NurtureRunner(
                 cancellationToken);
         }
         await store.CompleteAsync(item, cancellationToken);
-        return Outcome.Sent;
+        return Outcome.AlreadySent;
     }
 
     private async Task<Outcome> AlertAsync(DueItemEntity item, CancellationToken cancellationToken)
@@ -145,7 +147,7 @@ internal sealed partial class NurtureRunner(
         if (existing is { Status: OutboxStatus.Sent })
         {
             await store.CompleteAsync(item, cancellationToken);
-            return Outcome.Sent;
+            return Outcome.AlreadySent;
         }
 
         var details = await directory.FindAsync(item.LeadId, cancellationToken);
@@ -169,7 +171,7 @@ internal sealed partial class NurtureRunner(
         {
             case ClaimResult.AlreadySent:
                 await store.CompleteAsync(item, cancellationToken);
-                return Outcome.Sent;
+                return Outcome.AlreadySent;
             case ClaimResult.HeldElsewhere:
                 return Outcome.Waiting;
         }
@@ -200,7 +202,7 @@ internal sealed partial class NurtureRunner(
         if (existing is { Status: OutboxStatus.Sent })
         {
             await store.CompleteAsync(item, cancellationToken);
-            return Outcome.Sent;
+            return Outcome.AlreadySent;
         }
 
         var details = await directory.FindAsync(item.LeadId, cancellationToken);
@@ -221,7 +223,7 @@ internal sealed partial class NurtureRunner(
         {
             case ClaimResult.AlreadySent:
                 await store.CompleteAsync(item, cancellationToken);
-                return Outcome.Sent;
+                return Outcome.AlreadySent;
             case ClaimResult.HeldElsewhere:
                 return Outcome.Waiting;
         }
@@ -296,8 +298,8 @@ internal sealed partial class NurtureRunner(
 
     private static string Ticks(DateTimeOffset at) => at.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Nurture run: {Due} due, {Sent} sent, {Dropped} dropped, {Waiting} waiting, {Failed} failed")]
-    private static partial void LogRun(ILogger logger, int due, int sent, int dropped, int waiting, int failed);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Nurture run: {Due} due, {Sent} sent, {AlreadySent} already sent, {Dropped} dropped, {Waiting} waiting, {Failed} failed")]
+    private static partial void LogRun(ILogger logger, int due, int sent, int alreadySent, int dropped, int waiting, int failed);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Due item {RowKey} ({Kind}) of lead {LeadId} failed; it stays due and is retried next run")]
     private static partial void LogItemFailed(ILogger logger, Exception exception, string leadId, string kind, string rowKey);
