@@ -12,7 +12,11 @@ namespace LeadFunctions.Domain.Scoring;
 /// </summary>
 public static class ScoringModelLoader
 {
-    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// Linear-time matching: a URL pattern cannot hang the processor however it is written, so no timeout is needed
+    /// (patterns that need backtracking, such as back-references or look-arounds, are refused when the model loads).
+    /// </summary>
+    private const RegexOptions UrlRegexOptions = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
 
     private static readonly HashSet<string> MatchKeys = new(StringComparer.Ordinal)
     {
@@ -184,7 +188,7 @@ public static class ScoringModelLoader
                         errors.Add($"{where}: match has both url and urlRegex; use one");
                     try
                     {
-                        result = result with { UrlPattern = text, Url = new Regex(text, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled, RegexTimeout) };
+                        result = result with { UrlPattern = text, Url = new Regex(text, UrlRegexOptions) };
                     }
                     catch (ArgumentException ex)
                     {
@@ -456,7 +460,7 @@ public static class ScoringModelLoader
             });
         }
         pattern.Append('$');
-        return new Regex(pattern.ToString(), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled | RegexOptions.Singleline, RegexTimeout);
+        return new Regex(pattern.ToString(), UrlRegexOptions | RegexOptions.Singleline);
     }
 }
 

@@ -1,5 +1,6 @@
 using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Email;
+using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,6 +19,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddLeadStorage();
+        builder.Services.AddLeadScoring();
         builder.Services.AddLeadCapture();
         builder.Services.AddEmailDelivery();
         builder.Services.AddNurture();

@@ -1,0 +1,148 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Azure;
+using Azure.Data.Tables;
+
+namespace LeadFunctions.Infrastructure.Leads;
+
+/// <summary>
+/// Row keys inside a lead's partition (PartitionKey = lead id). Prefixes keep each kind contiguous so one kind can be
+/// range-queried, and the lead row sorts before everything else.
+/// </summary>
+internal static partial class LeadRows
+{
+    public const string Lead = "!lead";
+    public const string Visitor = "!visitor";
+    public const string AppliedPrefix = "e|";
+    public const string LedgerPrefix = "s|";
+    public const string HistoryPrefix = "h|";
+
+    public static string Applied(string eventId) => AppliedPrefix + EventKey(eventId);
+
+    public static string Ledger(string eventId, int index) =>
+        $"{LedgerPrefix}{EventKey(eventId)}|{index.ToString("D3", System.Globalization.CultureInfo.InvariantCulture)}";
+
+    public static string History(DateTimeOffset at, string eventId, int index) =>
+        $"{HistoryPrefix}{at.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture)}|{EventKey(eventId)}|{index.ToString("D2", System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary>The event id itself when it is a safe key; otherwise a stable hash (keys forbid / \ # ? and control characters).</summary>
+    public static string EventKey(string eventId) =>
+        SafeKey().IsMatch(eventId) ? eventId : "#" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(eventId)))[..40];
+
+    [GeneratedRegex("^[A-Za-z0-9_.:\\-]{1,200}$")]
+    private static partial Regex SafeKey();
+}
+
+/// <summary>The lead itself: profile, stage, anchored engagement and fit. Updated with its ETag so no update is lost.</summary>
+internal sealed class LeadEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = LeadRows.Lead;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string? Email { get; set; }
+    public string Stage { get; set; } = "";
+    public DateTimeOffset StageChangedAt { get; set; }
+    public string ProfileJson { get; set; } = "{}";
+    public string ConsentsJson { get; set; } = "[]";
+    public double EngagementValue { get; set; }
+    public DateTimeOffset EngagementAnchor { get; set; }
+    public double HalfLifeSeconds { get; set; }
+    public double FitScore { get; set; }
+    public string FitGrade { get; set; } = "D";
+    public string FitFactorsJson { get; set; } = "[]";
+    public string ModelVersion { get; set; } = "";
+    public bool Unsubscribed { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public string CapsJson { get; set; } = "{}";
+    public double RequalifyFloorValue { get; set; }
+    public DateTimeOffset RequalifyFloorAt { get; set; }
+    public string LinkedVisitorsJson { get; set; } = "[]";
+    public int EventCount { get; set; }
+}
+
+/// <summary>Proof an event was applied; adding it in the same transaction is what makes a redelivery a no-op.</summary>
+internal sealed class AppliedEventEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string EventId { get; set; } = "";
+    public string EventType { get; set; } = "";
+    public DateTimeOffset OccurredAt { get; set; }
+    public DateTimeOffset AppliedAt { get; set; }
+    public string ModelVersion { get; set; } = "";
+
+    /// <summary>The event as received, so a proposed model can be replayed over stored events; omitted if too large for a property.</summary>
+    public string? EventJson { get; set; }
+}
+
+/// <summary>One ledger row: an event met a rule (or was recorded without points).</summary>
+internal sealed class LedgerEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string EventId { get; set; } = "";
+    public string EventType { get; set; } = "";
+    public string RuleId { get; set; } = "";
+    public string Score { get; set; } = "";
+    public double Points { get; set; }
+    public DateTimeOffset At { get; set; }
+    public string ModelVersion { get; set; } = "";
+    public bool Capped { get; set; }
+    public string? Note { get; set; }
+}
+
+/// <summary>One stage transition.</summary>
+internal sealed class HistoryEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public DateTimeOffset At { get; set; }
+    public string? From { get; set; }
+    public string To { get; set; } = "";
+    public string Reason { get; set; } = "";
+    public string CausedBy { get; set; } = "";
+    public string ModelVersion { get; set; } = "";
+    public string? EventId { get; set; }
+}
+
+/// <summary>
+/// An anonymous visitor (PartitionKey = visitor key). Every pending event bumps its ETag, and attaching the visitor to a
+/// lead updates it with the ETag read, so an event that arrives during the attach is never left behind.
+/// </summary>
+internal sealed class VisitorEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = LeadRows.Visitor;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    /// <summary>Set once the visitor converts; later anonymous events go straight to this lead.</summary>
+    public string? LeadId { get; set; }
+    public DateTimeOffset LastSeenAt { get; set; }
+    public int PendingCount { get; set; }
+}
+
+/// <summary>An anonymous event waiting for its visitor to convert.</summary>
+internal sealed class VisitorEventEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string EventJson { get; set; } = "";
+    public DateTimeOffset OccurredAt { get; set; }
+}
