@@ -1,0 +1,65 @@
+using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Scoring;
+
+namespace LeadFunctions.Leads;
+
+/// <summary>
+/// The explanation of a lead as the API returns it. <c>engagement.score</c> equals the sum of <c>ledger[].pointsNow</c>:
+/// every point is one ledger row (event, rule, points when awarded, what is left after decay, model version).
+/// </summary>
+public sealed record LeadResponse(
+    string LeadId,
+    string Email,
+    string Stage,
+    DateTimeOffset StageChangedAt,
+    IReadOnlyDictionary<string, string> Profile,
+    EngagementView Engagement,
+    FitView Fit,
+    string ModelVersion,
+    bool Unsubscribed,
+    bool MarketingEmailConsent,
+    IReadOnlyList<ConsentRecord> Consents,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    IReadOnlyList<LedgerView> Ledger,
+    IReadOnlyList<StageChangeView> History)
+{
+    public static LeadResponse From(LeadDetails details)
+    {
+        ArgumentNullException.ThrowIfNull(details);
+        var lead = details.Lead;
+        return new LeadResponse(
+            lead.LeadId,
+            lead.Email,
+            StageName(lead.Stage),
+            lead.StageChangedAt,
+            lead.Profile,
+            new EngagementView(lead.EngagementScore, lead.ScoredAt),
+            new FitView(lead.FitScore, lead.FitGrade, lead.FitFactors),
+            lead.ModelVersion,
+            lead.Unsubscribed,
+            lead.HasMarketingEmailConsent,
+            lead.Consents,
+            lead.CreatedAt,
+            lead.UpdatedAt,
+            [.. details.Ledger.Select(l => new LedgerView(l.EventId, l.EventType, l.RuleId, l.Points, l.PointsNow, l.At, l.ModelVersion, l.Note))],
+            [.. details.History.Select(h => new StageChangeView(h.At, h.From is { } f ? StageName(f) : null, StageName(h.To), h.Reason, h.CausedBy, h.ModelVersion, h.EventId))]);
+    }
+
+    public static string StageName(LifecycleStage stage) => stage switch
+    {
+        LifecycleStage.Mql => "MQL",
+        LifecycleStage.Sql => "SQL",
+        _ => stage.ToString(),
+    };
+}
+
+/// <summary>Engagement with decay applied as of <see cref="AsOf"/>.</summary>
+public sealed record EngagementView(double Score, DateTimeOffset AsOf);
+
+public sealed record FitView(int Score, string Grade, IReadOnlyList<FitFactor> Factors);
+
+public sealed record LedgerView(string EventId, string EventType, string Rule, double Points, double PointsNow, DateTimeOffset At, string ModelVersion, string? Note);
+
+public sealed record StageChangeView(DateTimeOffset At, string? From, string To, string Reason, string CausedBy, string ModelVersion, string? EventId);
