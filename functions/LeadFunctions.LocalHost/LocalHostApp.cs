@@ -113,7 +113,7 @@ public static class LocalHostApp
         var adapters = builder.Configuration.GetValue<bool>(DisableTriggersSetting) ? [] : TriggerAdapters.All;
         builder.Services.AddWebJobs(_ => { })
             .AddAzureStorageCoreServices()
-            .AddAzureStorageQueues(options => HostJson.ApplyQueueSettings(options))
+            .AddAzureStorageQueues(options => HostJson.ApplyQueueSettings(options, configuration: builder.Configuration))
             .AddTimers();
 
         // The timer extension's blob schedule monitor targets an older storage SDK; a file keeps "last/next run"

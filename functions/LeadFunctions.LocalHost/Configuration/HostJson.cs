@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Azure.Storage.Queues;
 using Microsoft.Azure.WebJobs.Host;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace LeadFunctions.LocalHost.Configuration;
@@ -16,34 +17,47 @@ public static class HostJson
 
     public static string DefaultPath => Path.Combine(AppContext.BaseDirectory, FileName);
 
-    public static void ApplyQueueSettings(QueuesOptions options, string? path = null)
+    /// <summary>The app-setting prefix the Functions host reads host.json overrides from (<c>AzureFunctionsJobHost__extensions__queues__batchSize</c>).</summary>
+    public const string OverrideSection = "AzureFunctionsJobHost:extensions:queues";
+
+    public static void ApplyQueueSettings(QueuesOptions options, string? path = null, IConfiguration? configuration = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         path ??= DefaultPath;
         if (!File.Exists(path))
             throw new InvalidOperationException($"host.json was not found at {path}; the functions app build copies it next to the binaries.");
 
-        using var stream = File.OpenRead(path);
-        using var document = JsonDocument.Parse(stream, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        if (!TryGet(document.RootElement, "extensions", out var extensions) || !TryGet(extensions, "queues", out var queues))
-            return;
-
-        foreach (var setting in queues.EnumerateObject())
+        using (var stream = File.OpenRead(path))
+        using (var document = JsonDocument.Parse(stream, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }))
         {
-            switch (setting.Name.ToUpperInvariant())
+            if (TryGet(document.RootElement, "extensions", out var extensions) && TryGet(extensions, "queues", out var queues))
             {
-                case "BATCHSIZE": options.BatchSize = setting.Value.GetInt32(); break;
-                case "NEWBATCHTHRESHOLD": options.NewBatchThreshold = setting.Value.GetInt32(); break;
-                case "MAXDEQUEUECOUNT": options.MaxDequeueCount = setting.Value.GetInt32(); break;
-                case "VISIBILITYTIMEOUT": options.VisibilityTimeout = ParseTimeSpan(setting); break;
-                case "MAXPOLLINGINTERVAL": options.MaxPollingInterval = ParseTimeSpan(setting); break;
-                case "MESSAGEENCODING":
-                    options.MessageEncoding = Enum.Parse<QueueMessageEncoding>(setting.Value.GetString() ?? "base64", ignoreCase: true);
-                    break;
-                default:
-                    // Unknown keys are the Functions host's business (it validates host.json); nothing to map here.
-                    break;
+                foreach (var setting in queues.EnumerateObject())
+                    Apply(options, setting.Name, setting.Value.ValueKind == JsonValueKind.String ? setting.Value.GetString() ?? "" : setting.Value.GetRawText());
             }
+        }
+
+        // App settings override host.json, as they do in Azure.
+        foreach (var setting in configuration?.GetSection(OverrideSection).GetChildren() ?? [])
+        {
+            if (setting.Value is not null)
+                Apply(options, setting.Key, setting.Value);
+        }
+    }
+
+    private static void Apply(QueuesOptions options, string name, string value)
+    {
+        switch (name.ToUpperInvariant())
+        {
+            case "BATCHSIZE": options.BatchSize = int.Parse(value, CultureInfo.InvariantCulture); break;
+            case "NEWBATCHTHRESHOLD": options.NewBatchThreshold = int.Parse(value, CultureInfo.InvariantCulture); break;
+            case "MAXDEQUEUECOUNT": options.MaxDequeueCount = int.Parse(value, CultureInfo.InvariantCulture); break;
+            case "VISIBILITYTIMEOUT": options.VisibilityTimeout = ParseTimeSpan(value); break;
+            case "MAXPOLLINGINTERVAL": options.MaxPollingInterval = ParseTimeSpan(value); break;
+            case "MESSAGEENCODING": options.MessageEncoding = Enum.Parse<QueueMessageEncoding>(value, ignoreCase: true); break;
+            default:
+                // Other keys are the Functions host's business (it validates host.json); nothing to map here.
+                break;
         }
     }
 
@@ -67,10 +81,11 @@ public static class HostJson
         return levels;
     }
 
-    private static TimeSpan ParseTimeSpan(JsonProperty setting) =>
-        setting.Value.ValueKind == JsonValueKind.Number
-            ? TimeSpan.FromMilliseconds(setting.Value.GetDouble())
-            : TimeSpan.Parse(setting.Value.GetString() ?? "", CultureInfo.InvariantCulture);
+    /// <summary>host.json takes a time span ("00:00:02") or, for polling, milliseconds.</summary>
+    private static TimeSpan ParseTimeSpan(string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds)
+            ? TimeSpan.FromMilliseconds(milliseconds)
+            : TimeSpan.Parse(value, CultureInfo.InvariantCulture);
 
     private static bool TryGet(JsonElement element, string name, out JsonElement value)
     {
