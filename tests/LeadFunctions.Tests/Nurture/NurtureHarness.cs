@@ -4,6 +4,7 @@ using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Messaging;
 using LeadFunctions.Infrastructure.Email;
+using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Tests.Support;
@@ -41,7 +42,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
     private readonly IHost _host;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "lf-nurture-" + Guid.NewGuid().ToString("N"));
 
-    public NurtureHarness(AzuriteFixture azurite, int maxPerWeek = 3, string programme = ThreeStepProgramme, Func<IEmailSender, IEmailSender>? wrapSender = null)
+    public NurtureHarness(AzuriteFixture azurite, int maxPerWeek = 3, string programme = ThreeStepProgramme, Func<IEmailSender, IEmailSender>? wrapSender = null, bool realLeads = false)
     {
         Directory.CreateDirectory(_root);
         var programmesFile = Path.Combine(_root, "nurture.json");
@@ -70,11 +71,15 @@ internal sealed class NurtureHarness : IAsyncDisposable
             ["Email:Sender"] = "Folder",
             ["Email:Folder:Path"] = OutboxFolder,
             ["Email:FromAddress"] = "noreply@contoso.example",
+            ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
         });
         builder.Services.AddSingleton<TimeProvider>(Time);
         builder.Services.AddSingleton(new LeadEventsQueue(Queue));
-        builder.Services.AddSingleton<ILeadDirectory>(Leads);
+        if (!realLeads)
+            builder.Services.AddSingleton<ILeadDirectory>(Leads);
         builder.Services.AddLeadStorage();
+        if (realLeads)
+            builder.Services.AddLeadScoring();
         builder.Services.AddEmailDelivery();
         if (wrapSender is not null)
         {
