@@ -9,8 +9,8 @@ namespace LeadFunctions.LocalHost.Http;
 
 /// <summary>
 /// Function keys, locally. Like <c>func start</c>, a request without a key is let through, so a browser can use the endpoints;
-/// a request that does send one (<c>?code=</c> or <c>x-functions-key</c>) must send <c>LocalHost:FunctionKey</c>, so client code
-/// that passes keys is exercised. <c>LocalHost:RequireFunctionKey=true</c> makes the key mandatory, as in Azure.
+/// when <c>LocalHost:FunctionKey</c> is set, a request that does send one (<c>?code=</c> or <c>x-functions-key</c>) must send
+/// that key, so client code that passes keys is exercised. <c>LocalHost:RequireFunctionKey=true</c> makes the key mandatory, as in Azure.
 /// </summary>
 internal static class FunctionKeys
 {
@@ -32,7 +32,8 @@ internal static class FunctionKeys
 
         if (string.IsNullOrEmpty(sent))
             return !configuration.GetValue<bool>(RequireSetting);
-        return !string.IsNullOrEmpty(expected)
-            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(sent), Encoding.UTF8.GetBytes(expected));
+        // With no key configured, any key passes, as with func start; configure one to have wrong keys refused.
+        return string.IsNullOrEmpty(expected)
+            || CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(sent), Encoding.UTF8.GetBytes(expected));
     }
 }

@@ -40,6 +40,14 @@ public sealed class FunctionKeyTests
     }
 
     [Fact]
+    public void Any_key_passes_when_no_local_key_is_configured_as_with_func_start()
+    {
+        var context = Request("?code=anything", header: null, configuredKey: null);
+
+        Assert.True(FunctionKeys.Authorize(context, AuthorizationLevel.Function));
+    }
+
+    [Fact]
     public void A_key_is_required_when_the_local_settings_ask_for_it_as_in_Azure()
     {
         var context = Request(query: null, header: null, require: true);
@@ -55,11 +63,11 @@ public sealed class FunctionKeyTests
         Assert.True(FunctionKeys.Authorize(context, AuthorizationLevel.Anonymous));
     }
 
-    private static DefaultHttpContext Request(string? query, string? header, bool require = false)
+    private static DefaultHttpContext Request(string? query, string? header, bool require = false, string? configuredKey = Key)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            [FunctionKeys.KeySetting] = Key,
+            [FunctionKeys.KeySetting] = configuredKey,
             [FunctionKeys.RequireSetting] = require ? "true" : "false",
         }).Build();
         var context = new DefaultHttpContext

@@ -22,6 +22,9 @@ public sealed class FunctionsMetadataTests
     [InlineData("Unsubscribe", "unsubscribe", "GET,POST", "Anonymous")]
     [InlineData("AcceptLead", "sales/accept", "GET,POST", "Anonymous")]
     [InlineData("RejectLead", "sales/reject", "GET,POST", "Anonymous")]
+    [InlineData("GetLead", "leads/{id}", "GET", "Function")]
+    [InlineData("FindLeadByEmail", "leads", "GET", "Function")]
+    [InlineData("ReplayPoisonMessages", "ops/poison/lead-events/replay", "POST", "Admin")]
     public void An_http_function_is_generated_with_its_route_methods_and_auth_level(string name, string route, string methods, string authLevel)
     {
         // Act
@@ -32,6 +35,16 @@ public sealed class FunctionsMetadataTests
         Assert.Equal(route, trigger.Route);
         Assert.Equal(methods.Split(','), trigger.Methods);
         Assert.Equal(authLevel, trigger.AuthLevel);
+    }
+
+    [Fact]
+    public void Rescoring_is_generated_as_a_trigger_on_the_lead_events_queue_of_the_LeadStorage_connection()
+    {
+        var trigger = Assert.Contains("RescoreLead", Metadata).Trigger;
+
+        Assert.Equal("queueTrigger", trigger.Type);
+        Assert.Equal("lead-events", trigger.QueueName);
+        Assert.Equal("LeadStorage", trigger.Connection);
     }
 
     [Fact]

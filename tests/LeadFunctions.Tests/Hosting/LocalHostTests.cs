@@ -88,6 +88,27 @@ public sealed class LocalHostTests(AzuriteFixture azurite)
         Assert.Equal(QueueMessageEncoding.Base64, options.MessageEncoding);
     }
 
+    [Fact]
+    public async Task A_function_level_endpoint_answers_without_a_key_but_refuses_a_wrong_one()
+    {
+        // Arrange
+        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, new Dictionary<string, string?>
+        {
+            ["LocalHost:FunctionKey"] = "the-local-key",
+        });
+        var lead = new Uri("/api/leads/" + LeadFunctions.Domain.Leads.LeadKeys.LeadIdFor("nobody@example.com"), UriKind.Relative);
+
+        // Act
+        using var withoutKey = await host.Client.GetAsync(lead);
+        using var withKey = await host.Client.GetAsync(new Uri(lead + "?code=the-local-key", UriKind.Relative));
+        using var wrongKey = await host.Client.GetAsync(new Uri(lead + "?code=guess", UriKind.Relative));
+
+        // Assert: the function itself answers (an unknown lead) unless the key is wrong.
+        Assert.Equal(HttpStatusCode.NotFound, withoutKey.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, withKey.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
+    }
+
     private static JsonElement FormDefinition(string formId)
     {
         using var forms = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "config", "forms.json")));
