@@ -82,7 +82,7 @@ public sealed class ScoringEngine(ScoringModel model)
 
             if (rule.Cap is { } cap && !TryCount(state, rule.Id, cap, at))
             {
-                outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, rule.Id, 0, at, true, CapNote(cap)));
+                outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, rule.Id, 0, at, true, rule.CapNote));
                 continue;
             }
 
@@ -121,10 +121,12 @@ public sealed class ScoringEngine(ScoringModel model)
             return false;
         if (match.Campaign is not null && !string.Equals(match.Campaign, e.Property(LeadEventProperties.Campaign), StringComparison.OrdinalIgnoreCase))
             return false;
-        if (match.Url is not null)
+        if (match.UrlPattern is not null)
         {
             var url = e.Property(LeadEventProperties.Url) ?? e.Context?.LandingPageUrl;
-            if (url is null || !match.Url.IsMatch(url))
+            if (url is null)
+                return false;
+            if (match.UrlGlob is not null ? !Glob.IsMatch(url, match.UrlGlob) : !match.Url!.IsMatch(url))
                 return false;
         }
         return true;
@@ -154,13 +156,6 @@ public sealed class ScoringEngine(ScoringModel model)
             _ => 0,
         };
     }
-
-    private static string CapNote(RuleCap cap) => cap.Per switch
-    {
-        CapPeriod.Day => $"capped: at most {cap.Count.ToString(CultureInfo.InvariantCulture)} per day",
-        CapPeriod.Week => $"capped: at most {cap.Count.ToString(CultureInfo.InvariantCulture)} per week",
-        _ => $"capped: at most {cap.Count.ToString(CultureInfo.InvariantCulture)} ever",
-    };
 
     private static bool IsProbableBot(LeadEvent e) =>
         e.Type is LeadEventTypes.EmailOpen or LeadEventTypes.EmailClick &&

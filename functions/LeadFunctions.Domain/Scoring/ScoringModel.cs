@@ -66,7 +66,50 @@ public sealed class ScoringModel
 }
 
 /// <summary>Points for events that match every criterion given in <see cref="Match"/>.</summary>
-public sealed record EngagementRule(string Id, double Points, RuleMatch Match, RuleCap? Cap, int Index);
+public sealed record EngagementRule(string Id, double Points, RuleMatch Match, RuleCap? Cap, int Index)
+{
+    /// <summary>The ledger note of a capped match, built once rather than per event.</summary>
+    internal string? CapNote { get; } = Cap is null ? null : Cap.Per switch
+    {
+        CapPeriod.Day => $"capped: at most {Cap.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)} per day",
+        CapPeriod.Week => $"capped: at most {Cap.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)} per week",
+        _ => $"capped: at most {Cap.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)} ever",
+    };
+}
+
+/// <summary>Glob matching without a regex: linear for the patterns people write, no allocation.</summary>
+internal static class Glob
+{
+    public static bool IsMatch(ReadOnlySpan<char> text, ReadOnlySpan<char> pattern)
+    {
+        int t = 0, p = 0, star = -1, resume = 0;
+        while (t < text.Length)
+        {
+            if (p < pattern.Length && (pattern[p] == '?' || char.ToUpperInvariant(pattern[p]) == char.ToUpperInvariant(text[t])))
+            {
+                t++;
+                p++;
+            }
+            else if (p < pattern.Length && pattern[p] == '*')
+            {
+                star = p++;
+                resume = t;
+            }
+            else if (star >= 0)
+            {
+                p = star + 1;
+                t = ++resume;
+            }
+            else
+            {
+                return false;
+            }
+        }
+        while (p < pattern.Length && pattern[p] == '*')
+            p++;
+        return p == pattern.Length;
+    }
+}
 
 /// <summary>Criteria an event must all meet; a null criterion matches anything.</summary>
 public sealed record RuleMatch
@@ -77,6 +120,8 @@ public sealed record RuleMatch
     /// <summary>The original glob or regular expression, kept for explanations.</summary>
     public string? UrlPattern { get; init; }
     internal Regex? Url { get; init; }
+    /// <summary>A glob matched against the whole URL: <c>*</c> any run of characters, <c>?</c> one character, ignoring case.</summary>
+    internal string? UrlGlob { get; init; }
     public string? FunnelStage { get; init; }
     public string? Campaign { get; init; }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using LeadFunctions.Domain.Events;
@@ -13,10 +12,11 @@ namespace LeadFunctions.Domain.Scoring;
 public static class ScoringModelLoader
 {
     /// <summary>
-    /// Linear-time matching: a URL pattern cannot hang the processor however it is written, so no timeout is needed
-    /// (patterns that need backtracking, such as back-references or look-arounds, are refused when the model loads).
+    /// Compiled once at load. The model is reviewed configuration, but URLs come from visitors, so matching has a timeout:
+    /// a pattern that backtracks catastrophically fails the event (retried, then poisoned) instead of hanging the processor.
     /// </summary>
-    private const RegexOptions UrlRegexOptions = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
+    private const RegexOptions UrlRegexOptions = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled;
+    private static readonly TimeSpan UrlRegexTimeout = TimeSpan.FromSeconds(1);
 
     private static readonly HashSet<string> MatchKeys = new(StringComparer.Ordinal)
     {
@@ -179,16 +179,16 @@ public static class ScoringModelLoader
                         errors.Add($"{where}: match.formIntent '{text}' is not a form intent (use newsletter-signup, content-download, event-registration, demo-request, quote-request)");
                     break;
                 case "url":
-                    if (result.Url is not null)
+                    if (result.UrlPattern is not null)
                         errors.Add($"{where}: match has both url and urlRegex; use one");
-                    result = result with { UrlPattern = text, Url = GlobToRegex(text) };
+                    result = result with { UrlPattern = text, UrlGlob = text };
                     break;
                 case "urlRegex":
-                    if (result.Url is not null)
+                    if (result.UrlPattern is not null)
                         errors.Add($"{where}: match has both url and urlRegex; use one");
                     try
                     {
-                        result = result with { UrlPattern = text, Url = new Regex(text, UrlRegexOptions) };
+                        result = result with { UrlPattern = text, Url = new Regex(text, UrlRegexOptions, UrlRegexTimeout) };
                     }
                     catch (ArgumentException ex)
                     {
@@ -444,23 +444,6 @@ public static class ScoringModelLoader
         }
         intent = default;
         return false;
-    }
-
-    /// <summary>A glob matched against the whole URL: <c>*</c> is any run of characters, <c>?</c> one character; case-insensitive.</summary>
-    internal static Regex GlobToRegex(string glob)
-    {
-        var pattern = new StringBuilder("^");
-        foreach (var c in glob)
-        {
-            pattern.Append(c switch
-            {
-                '*' => ".*",
-                '?' => ".",
-                _ => Regex.Escape(c.ToString()),
-            });
-        }
-        pattern.Append('$');
-        return new Regex(pattern.ToString(), UrlRegexOptions | RegexOptions.Singleline);
     }
 }
 
