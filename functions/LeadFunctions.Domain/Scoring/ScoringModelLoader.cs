@@ -107,25 +107,8 @@ public static class ScoringModelLoader
             return rules;
         }
 
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        var index = 0;
-        foreach (var element in array.EnumerateArray())
+        foreach (var (element, id, where, count) in RuleElements(array, "engagementRules", errors))
         {
-            var at = index;
-            index++;
-            if (element.ValueKind != JsonValueKind.Object)
-            {
-                errors.Add($"engagementRules[{at}]: must be an object");
-                continue;
-            }
-            var id = ReadId(element);
-            var where = id is null ? $"engagementRules[{at}]" : $"engagementRules[{at}] ({id})";
-            var count = errors.Count;
-            if (id is null)
-                errors.Add($"{where}: id must be a non-empty string");
-            else if (!ids.Add(id))
-                errors.Add($"{where}: id is used by another rule");
-
             double points = 0;
             if (!element.TryGetProperty("points", out var p) || p.ValueKind != JsonValueKind.Number || !p.TryGetDouble(out points))
                 errors.Add($"{where}: points must be a number");
@@ -252,25 +235,8 @@ public static class ScoringModelLoader
             return rules;
         }
 
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        var index = 0;
-        foreach (var element in array.EnumerateArray())
+        foreach (var (element, id, where, count) in RuleElements(array, "fitRules", errors))
         {
-            var at = index;
-            index++;
-            if (element.ValueKind != JsonValueKind.Object)
-            {
-                errors.Add($"fitRules[{at}]: must be an object");
-                continue;
-            }
-            var id = ReadId(element);
-            var where = id is null ? $"fitRules[{at}]" : $"fitRules[{at}] ({id})";
-            var count = errors.Count;
-            if (id is null)
-                errors.Add($"{where}: id must be a non-empty string");
-            else if (!ids.Add(id))
-                errors.Add($"{where}: id is used by another rule");
-
             var field = element.TryGetProperty("field", out var f) && f.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(f.GetString())
                 ? f.GetString()!.Trim()
                 : null;
@@ -400,6 +366,38 @@ public static class ScoringModelLoader
         }
         return ok ? new QualificationBar(minEngagement, grade!) : null;
     }
+
+    /// <summary>
+    /// Walks a rule array the same way for every kind of rule: a non-object element is reported and skipped, and each object
+    /// comes with the label its messages use (<c>fitRules[2] (big-company)</c>), its id already checked for presence and
+    /// uniqueness, and the error count from before that check, so the caller keeps the rule only if nothing about it was wrong.
+    /// </summary>
+    private static IEnumerable<RuleElement> RuleElements(JsonElement array, string name, List<string> errors)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var element in array.EnumerateArray())
+        {
+            var at = index;
+            index++;
+            if (element.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add($"{name}[{at}]: must be an object");
+                continue;
+            }
+            var id = ReadId(element);
+            var where = id is null ? $"{name}[{at}]" : $"{name}[{at}] ({id})";
+            var errorsBefore = errors.Count;
+            if (id is null)
+                errors.Add($"{where}: id must be a non-empty string");
+            else if (!ids.Add(id))
+                errors.Add($"{where}: id is used by another rule");
+            yield return new RuleElement(element, id, where, errorsBefore);
+        }
+    }
+
+    /// <summary>One object of a rule array; <see cref="Id"/> is null only when an error already says so.</summary>
+    private readonly record struct RuleElement(JsonElement Element, string? Id, string Where, int ErrorsBefore);
 
     private static string? ReadId(JsonElement element) =>
         element.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(id.GetString())
