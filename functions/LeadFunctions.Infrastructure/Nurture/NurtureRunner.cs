@@ -143,17 +143,9 @@ internal sealed partial class NurtureRunner(
     {
         var sqlAt = item.TransitionAt;
         var outboxKey = $"{OutboxEntity.Prefix}{DueKinds.Alert}-sql-{Ticks(sqlAt)}";
-        var existing = await store.FindOutboxAsync(item.LeadId, outboxKey, cancellationToken);
-        if (existing is { Status: OutboxStatus.Sent })
-        {
-            await store.CompleteAsync(item, cancellationToken);
-            return Outcome.AlreadySent;
-        }
-
-        var details = await directory.FindAsync(item.LeadId, cancellationToken);
-        var gate = await GateSqlAsync(item, details, cancellationToken);
-        if (gate is not null)
-            return gate.Value;
+        var (done, existing, details) = await BeginSqlWorkAsync(item, outboxKey, cancellationToken);
+        if (done is not null)
+            return done.Value;
 
         var lead = details!.Lead;
         var now = time.GetUtcNow();
@@ -166,17 +158,9 @@ internal sealed partial class NurtureRunner(
             fresh.Owner = route.Pick(await store.NextTurnAsync(route.PoolId, cancellationToken));
             fresh.RoutedBy = route.PoolId;
         }
-        var claim = await store.ClaimAsync(fresh, now, Lease, cancellationToken);
-        switch (claim)
-        {
-            case ClaimResult.AlreadySent:
-                await store.CompleteAsync(item, cancellationToken);
-                return Outcome.AlreadySent;
-            case ClaimResult.HeldElsewhere:
-                return Outcome.Waiting;
-        }
-
-        var record = ((ClaimResult.Won)claim).Record;
+        var (record, lost) = await ClaimSqlAsync(item, fresh, now, cancellationToken);
+        if (record is null)
+            return lost;
         var owner = record.Owner ?? configuration.Routing.RoundRobin[0];
         await store.MergeSlaAsync(new SlaEntity
         {
@@ -198,17 +182,9 @@ internal sealed partial class NurtureRunner(
     {
         var sqlAt = item.TransitionAt;
         var outboxKey = $"{OutboxEntity.Prefix}{DueKinds.Alert}-sla-{Ticks(sqlAt)}";
-        var existing = await store.FindOutboxAsync(item.LeadId, outboxKey, cancellationToken);
-        if (existing is { Status: OutboxStatus.Sent })
-        {
-            await store.CompleteAsync(item, cancellationToken);
-            return Outcome.AlreadySent;
-        }
-
-        var details = await directory.FindAsync(item.LeadId, cancellationToken);
-        var gate = await GateSqlAsync(item, details, cancellationToken);
-        if (gate is not null)
-            return gate.Value;
+        var (done, _, details) = await BeginSqlWorkAsync(item, outboxKey, cancellationToken);
+        if (done is not null)
+            return done.Value;
         var sla = await store.FindSlaAsync(item.LeadId, sqlAt.UtcTicks, cancellationToken);
         if (sla?.Decision is not null)
             return await DropAsync(item, $"sales answered ({sla.Decision}) within the SLA", cancellationToken);
@@ -216,19 +192,12 @@ internal sealed partial class NurtureRunner(
         var lead = details!.Lead;
         var now = time.GetUtcNow();
         var messageId = $"{lead.LeadId}-{DueKinds.Alert}-sla-{Ticks(sqlAt)}";
-        var claim = await store.ClaimAsync(
+        var (record, lost) = await ClaimSqlAsync(
+            item,
             new OutboxEntity { PartitionKey = lead.LeadId, RowKey = outboxKey, Kind = DueKinds.SlaCheck, MessageId = messageId, Owner = sla?.Owner },
-            now, Lease, cancellationToken);
-        switch (claim)
-        {
-            case ClaimResult.AlreadySent:
-                await store.CompleteAsync(item, cancellationToken);
-                return Outcome.AlreadySent;
-            case ClaimResult.HeldElsewhere:
-                return Outcome.Waiting;
-        }
-
-        var record = ((ClaimResult.Won)claim).Record;
+            now, cancellationToken);
+        if (record is null)
+            return lost;
         var owner = sla?.Owner ?? "(alert not sent)";
         var escalationAddress = alertOptions.Value.EscalationAddress;
         await store.MergeSlaAsync(new SlaEntity
@@ -246,6 +215,42 @@ internal sealed partial class NurtureRunner(
         await store.MarkSentAsync(record, time.GetUtcNow(), cancellationToken);
         await store.CompleteAsync(item, cancellationToken);
         return Outcome.Sent;
+    }
+
+    /// <summary>
+    /// The start the alert and the SLA check share: a reminder whose e-mail an earlier run already sent is retired, and one
+    /// whose lead is no longer that SQL is gated; <c>Done</c> is null only when the caller should go on and send.
+    /// </summary>
+    private async Task<(Outcome? Done, OutboxEntity? Existing, LeadDetails? Details)> BeginSqlWorkAsync(DueItemEntity item, string outboxKey, CancellationToken cancellationToken)
+    {
+        var existing = await store.FindOutboxAsync(item.LeadId, outboxKey, cancellationToken);
+        if (existing is { Status: OutboxStatus.Sent })
+        {
+            await store.CompleteAsync(item, cancellationToken);
+            return (Outcome.AlreadySent, existing, null);
+        }
+
+        var details = await directory.FindAsync(item.LeadId, cancellationToken);
+        var gate = await GateSqlAsync(item, details, cancellationToken);
+        return (gate, existing, details);
+    }
+
+    /// <summary>
+    /// Claims a sales e-mail's outbox record. Null record means this run must not send: another run already sent it (the
+    /// reminder is retired) or holds the claim (the reminder waits); the outcome says which.
+    /// </summary>
+    private async Task<(OutboxEntity? Record, Outcome Lost)> ClaimSqlAsync(DueItemEntity item, OutboxEntity fresh, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var claim = await store.ClaimAsync(fresh, now, Lease, cancellationToken);
+        switch (claim)
+        {
+            case ClaimResult.AlreadySent:
+                await store.CompleteAsync(item, cancellationToken);
+                return (null, Outcome.AlreadySent);
+            case ClaimResult.HeldElsewhere:
+                return (null, Outcome.Waiting);
+        }
+        return (((ClaimResult.Won)claim).Record, Outcome.Sent);
     }
 
     /// <summary>Null when the lead is still the SQL this work was scheduled for; otherwise what to do with the reminder.</summary>
