@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using LeadFunctions.Domain.Configuration;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 
@@ -16,13 +17,6 @@ public sealed partial class FormCatalog
     /// <summary>Longest value a form field may declare; the request limits in the host sit above this.</summary>
     public const int MaxFieldLength = 4000;
     public const int MaxUrlLength = 2048;
-
-    private static readonly JsonSerializerOptions ReadOptions = new(JsonSerializerDefaults.Web)
-    {
-        AllowTrailingCommas = true,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
 
     private readonly Dictionary<string, FormDefinition> _byId;
 
@@ -58,7 +52,7 @@ public sealed partial class FormCatalog
         FormsFileDto? file;
         try
         {
-            file = JsonSerializer.Deserialize<FormsFileDto>(json, ReadOptions);
+            file = JsonSerializer.Deserialize<FormsFileDto>(json, ConfigurationJson.Options);
         }
         catch (JsonException ex)
         {

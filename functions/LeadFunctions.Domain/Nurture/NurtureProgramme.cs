@@ -1,6 +1,6 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using LeadFunctions.Domain.Configuration;
 
 namespace LeadFunctions.Domain.Nurture;
 
@@ -61,19 +61,9 @@ public static partial class NurtureCatalogueReader
 {
     public static NurtureCatalogue Parse(string json, Func<string, bool>? templateExists = null)
     {
-        FileModel? model;
-        try
-        {
-            model = JsonSerializer.Deserialize<FileModel>(json, JsonOptions);
-        }
-        catch (JsonException ex)
-        {
-            throw new NurtureConfigurationException([$"nurture.json is not valid JSON: {ex.Message}"]);
-        }
+        var model = ConfigurationJson.Read<FileModel>(json, "nurture.json", problems => new NurtureConfigurationException(problems));
 
         var errors = new List<string>();
-        if (model is null)
-            throw new NurtureConfigurationException(["nurture.json is empty."]);
         if (string.IsNullOrWhiteSpace(model.Version))
             errors.Add("version is missing (give the file a version, e.g. \"2026-01\").");
 
@@ -185,13 +175,6 @@ public static partial class NurtureCatalogueReader
 
     [GeneratedRegex(@"^(\d+(?:\.\d+)?)(m|h|d)$")]
     private static partial Regex ShortDelayPattern();
-
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
-    {
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
 
     private sealed class FileModel
     {

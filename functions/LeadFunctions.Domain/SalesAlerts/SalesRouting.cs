@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using LeadFunctions.Domain.Configuration;
 using LeadFunctions.Domain.Leads;
 
 namespace LeadFunctions.Domain.SalesAlerts;
@@ -70,17 +70,7 @@ public static partial class SalesRoutingReader
 {
     public static SalesRouting Parse(string json)
     {
-        FileModel? model;
-        try
-        {
-            model = JsonSerializer.Deserialize<FileModel>(json, JsonOptions);
-        }
-        catch (JsonException ex)
-        {
-            throw new SalesRoutingException([$"sales-routing.json is not valid JSON: {ex.Message}"]);
-        }
-        if (model is null)
-            throw new SalesRoutingException(["sales-routing.json is empty."]);
+        var model = ConfigurationJson.Read<FileModel>(json, "sales-routing.json", problems => new SalesRoutingException(problems));
 
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(model.Version))
@@ -127,13 +117,6 @@ public static partial class SalesRoutingReader
 
     [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")]
     private static partial Regex IdPattern();
-
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
-    {
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
 
     private sealed class FileModel
     {
