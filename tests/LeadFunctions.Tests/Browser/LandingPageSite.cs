@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using LeadFunctions.Domain.Events;
+using LeadFunctions.Infrastructure.Storage;
+using LeadFunctions.LocalHost;
+using LeadFunctions.Tests.Hosting;
+using LeadFunctions.Tests.Support;
+
+namespace LeadFunctions.Tests.Browser;
+
+/// <summary>
+/// The local host serving the sample landing page on a free port, HTTP only (no queue listener), so what the page sends
+/// stays on <c>lead-events</c> to be read. The sample forms name <c>http://127.0.0.1:7071</c> as their thank-you page and
+/// allowed origin; the host is given a copy of the shipped forms file with that origin moved to the test's port, through
+/// the ordinary <c>Capture:FormsFile</c> setting, so the production checks of origins and redirect targets stay as they are.
+/// </summary>
+public sealed class LandingPageSite : IAsyncDisposable
+{
+    private const string SampleOrigin = "http://127.0.0.1:7071";
+
+    private readonly RunningLocalHost _host;
+    private readonly string _folder;
+
+    private LandingPageSite(RunningLocalHost host, string folder, JsonObject forms)
+    {
+        _host = host;
+        _folder = folder;
+        Forms = forms;
+    }
+
+    public Uri BaseAddress => _host.App.BaseAddress();
+
+    /// <summary>The forms file the host runs with (the shipped one, moved to this port).</summary>
+    public JsonObject Forms { get; }
+
+    /// <param name="adjust">A change to the copied forms file (e.g. a form that requires consent), applied before the host starts.</param>
+    public static async Task<LandingPageSite> StartAsync(AzuriteFixture azurite, Action<JsonObject>? adjust = null)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "leadfunctions-browser-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        // A port freed a moment ago can be taken by someone else before Kestrel binds it; try another then.
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePort();
+            var forms = SampleFormsAt($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+            adjust?.Invoke(forms);
+            var formsFile = Path.Combine(folder, $"forms-{port.ToString(CultureInfo.InvariantCulture)}.json");
+            await File.WriteAllTextAsync(formsFile, forms.ToJsonString());
+            try
+            {
+                var host = await RunningLocalHost.StartAsync(azurite, triggers: false, new Dictionary<string, string?>
+                {
+                    ["PORT"] = port.ToString(CultureInfo.InvariantCulture),
+                    ["Capture:FormsFile"] = formsFile,
+                });
+                return new LandingPageSite(host, folder, forms);
+            }
+            catch (IOException) when (attempt < 3)
+            {
+                // Address in use: pick another port.
+            }
+        }
+    }
+
+    public JsonObject Form(string id) =>
+        Forms["forms"]!.AsArray().Select(f => f!.AsObject()).Single(f => (string?)f["id"] == id);
+
+    /// <summary>Empties <c>lead-events</c>, so what a test reads afterwards was sent during the test (the Azurite collection runs one test at a time).</summary>
+    public static async Task ClearLeadEventsAsync(AzuriteFixture azurite)
+    {
+        var queue = azurite.Queue(StorageOptions.LeadEventsQueue);
+        await queue.CreateIfNotExistsAsync();
+        await queue.ClearMessagesAsync();
+    }
+
+    /// <summary>Every event on <c>lead-events</c>, left in place.</summary>
+    public static async Task<IReadOnlyList<LeadEvent>> LeadEventsAsync(AzuriteFixture azurite)
+    {
+        var messages = (await azurite.Queue(StorageOptions.LeadEventsQueue).PeekMessagesAsync(maxMessages: 32)).Value;
+        Assert.True(messages.Length < 32, "More events than one peek shows: the queue was not cleared before the test.");
+        return messages.Select(m => LeadEventJson.Deserialize(m.Body.ToString())).ToArray();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        if (Directory.Exists(_folder))
+            Directory.Delete(_folder, recursive: true);
+    }
+
+    private static JsonObject SampleFormsAt(string origin)
+    {
+        var shipped = Path.Combine(AppContext.BaseDirectory, "config", "forms.json");
+        var text = File.ReadAllText(shipped);
+        Assert.Contains(SampleOrigin, text, StringComparison.Ordinal);
+        // Only the sample's own origin moves; every other URL and origin stays as shipped.
+        return JsonNode.Parse(text.Replace(SampleOrigin + "/", origin + "/", StringComparison.Ordinal).Replace($"\"{SampleOrigin}\"", $"\"{origin}\"", StringComparison.Ordinal))!.AsObject();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
