@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Http.Json;
+using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Nurture;
+using LeadFunctions.Domain.SalesAlerts;
+using LeadFunctions.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+
+namespace LeadFunctions.Tests.Hosting;
+
+/// <summary>
+/// The whole local pipeline as <c>run.sh</c> runs it: capture over real HTTP, the WebJobs queue listener scoring the events,
+/// and the WebJobs timer running <c>SendNurture</c>, which writes what it sends into the outbox folder.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class LocalHostNurtureTests(AzuriteFixture azurite) : IDisposable
+{
+    private readonly string _scratch = Path.Combine(Path.GetTempPath(), "leadfunctions-nurture-e2e-" + Guid.NewGuid().ToString("N"));
+
+    private string Outbox => Path.Combine(_scratch, "outbox");
+
+    [Fact]
+    public async Task A_lead_whose_activity_makes_it_an_MQL_receives_the_first_nurture_email_in_the_outbox_folder()
+    {
+        // Arrange
+        await using var host = await StartAsync();
+        var email = AzuriteFixture.UniqueName("ada") + "@example.com";
+        var programme = ShippedProgrammes().EnrolmentProgramme;
+        var first = programme.Steps[0];
+        Assert.Equal(TimeSpan.Zero, first.Delay);
+
+        // Act: with the shipped model, the whitepaper form with consent gives 15 points and fit C (manager 15 + size 20),
+        // two bottom-of-funnel downloads 20 each: 55 >= the MQL bar of 50, below the SQL bar of 100.
+        await PostAsync(host, "/api/forms/whitepaper-lead-scoring", new Dictionary<string, object>
+        {
+            ["email"] = email, ["firstName"] = "Ada", ["lastName"] = "Lovelace", ["company"] = "Analytical Engines",
+            ["role"] = "marketing-manager", ["companySize"] = "51-200", ["consent"] = true,
+        });
+        foreach (var content in new[] { "pricing-guide", "buyers-checklist" })
+            await PostAsync(host, "/api/events", new Dictionary<string, object>
+            {
+                ["type"] = "content-download", ["email"] = email, ["funnelStage"] = "bottom", ["contentId"] = content,
+            });
+        var message = await EventuallyAsync(() => OutboxMessageTo(email));
+
+        // Assert
+        Assert.NotNull(message);
+        var lead = await host.Services.GetRequiredService<ILeadDirectory>().FindAsync(LeadKeys.LeadIdFor(email), CancellationToken.None);
+        Assert.Contains(lead!.History, change => change.To == LifecycleStage.Mql);
+        Assert.Equal(email, Assert.Single(message.To.Mailboxes).Address);
+        Assert.EndsWith($"-{programme.Id}-{first.Id}", (message.MessageId ?? "").Split('@')[0], StringComparison.Ordinal);
+        Assert.StartsWith("Ada, ", message.Subject, StringComparison.Ordinal);
+        var unsubscribe = message.Headers[HeaderId.ListUnsubscribe] ?? "";
+        Assert.StartsWith("<http://", unsubscribe, StringComparison.Ordinal);
+        Assert.Contains("/api/unsubscribe?t=", unsubscribe, StringComparison.Ordinal);
+        Assert.Equal("List-Unsubscribe=One-Click", message.Headers["List-Unsubscribe-Post"]);
+    }
+
+    [Fact]
+    public async Task A_demo_request_makes_an_SQL_whose_sales_alert_goes_to_the_routed_owner_in_the_outbox_folder()
+    {
+        // Arrange
+        await using var host = await StartAsync();
+        var email = AzuriteFixture.UniqueName("grace") + "@example.com";
+        var routing = SalesRoutingReader.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "config", "sales-routing.json")));
+
+        // Act
+        await PostAsync(host, "/api/forms/demo-request", new Dictionary<string, object>
+        {
+            ["email"] = email, ["firstName"] = "Grace", ["lastName"] = "Hopper", ["company"] = "Compilers Inc",
+            ["role"] = "executive", ["companySize"] = "201-1000", ["consent"] = true,
+        });
+        var alert = await EventuallyAsync(() => OutboxMessageAbout("Grace Hopper"));
+
+        // Assert
+        Assert.NotNull(alert);
+        var lead = await host.Services.GetRequiredService<ILeadDirectory>().FindAsync(LeadKeys.LeadIdFor(email), CancellationToken.None);
+        Assert.Equal(LifecycleStage.Sql, lead!.Lead.Stage);
+        var owner = Assert.Single(alert.To.Mailboxes).Address;
+        Assert.Contains(owner, routing.Route(lead.Lead).Owners);
+        Assert.NotEqual(email, owner);
+        Assert.Contains("/api/sales/accept?t=", alert.HtmlBody, StringComparison.Ordinal);
+        Assert.Contains("/api/sales/reject?t=", alert.HtmlBody, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_scratch))
+            Directory.Delete(_scratch, recursive: true);
+    }
+
+    private async Task<RunningLocalHost> StartAsync()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
+            ["Nurture:DueTable"] = AzuriteFixture.UniqueName("due"),
+            ["Nurture:StateTable"] = AzuriteFixture.UniqueName("state"),
+            ["Email:Folder:Path"] = Outbox,
+            // Every two seconds (NCRONTAB with seconds), so the timer picks up what the listener scheduled.
+            ["NurtureSchedule"] = "*/2 * * * * *",
+        };
+        return await RunningLocalHost.StartAsync(azurite, triggers: true, settings);
+    }
+
+    private static NurtureCatalogue ShippedProgrammes() =>
+        NurtureCatalogueReader.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "config", "nurture.json")));
+
+    private static async Task PostAsync(RunningLocalHost host, string path, Dictionary<string, object> body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative)) { Content = JsonContent.Create(body) };
+        request.Headers.Accept.ParseAdd("application/json");
+        using var response = await host.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    private Task<MimeMessage?> OutboxMessageTo(string email) =>
+        Task.FromResult(OutboxMessages().FirstOrDefault(m => m.To.Mailboxes.Any(to => to.Address == email)));
+
+    private Task<MimeMessage?> OutboxMessageAbout(string name) =>
+        Task.FromResult(OutboxMessages().FirstOrDefault(m => m.Subject?.Contains(name, StringComparison.Ordinal) == true));
+
+    private List<MimeMessage> OutboxMessages()
+    {
+        if (!Directory.Exists(Outbox))
+            return [];
+        // The sender writes a temporary file and renames it, so every *.eml here is complete.
+        return Directory.GetFiles(Outbox, "*.eml").Select(file => MimeMessage.Load(file)).ToList();
+    }
+
+    /// <summary>Polls until the listener and the timer have done their work; the bound only stops a broken run from hanging.</summary>
+    private static async Task<T?> EventuallyAsync<T>(Func<Task<T?>> probe) where T : class
+    {
+        var deadline = DateTimeOffset.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            var value = await probe();
+            if (value is not null || DateTimeOffset.UtcNow > deadline)
+                return value;
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+    }
+}
