@@ -1,3 +1,9 @@
 using BenchmarkDotNet.Running;
+using LeadFunctions.Benchmarks.Load;
+
+// "load" is the bounded load run of tests/load/load.sh; everything else goes to BenchmarkDotNet as before.
+if (args is ["load", ..])
+    return await LoadRun.RunAsync();
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;
