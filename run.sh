@@ -6,14 +6,9 @@ cd "$(dirname "$0")"
 ROOT="$(pwd)"
 PORT="${PORT:-7071}"
 
-command -v dotnet >/dev/null || { echo "The .NET SDK is required (see global.json)." >&2; exit 1; }
-command -v node >/dev/null || { echo "Node.js is required (it runs Azurite)." >&2; exit 1; }
-
-# Azurite comes from package.json; reinstall when the lock file is newer than the installed tree.
-if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "Installing Azurite (npm ci)..."
-  npm ci --no-audit --no-fund
-fi
+source scripts/dev-services.sh
+require_tools
+ensure_azurite_installed
 
 pids=()
 cleanup() {
@@ -23,15 +18,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_for_port() {
-  local port=$1 tries=100
-  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-    tries=$((tries - 1))
-    [ "$tries" -gt 0 ] || { echo "Nothing is listening on 127.0.0.1:$port." >&2; return 1; }
-    sleep 0.2
-  done
-}
 
 for port in 10000 10001 10002 "$PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -45,7 +31,7 @@ echo "Starting Azurite (data in .azurite/, log in .azurite/azurite.log)..."
 node_modules/.bin/azurite --location .azurite --disableTelemetry --skipApiVersionCheck \
   --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 >.azurite/azurite.log 2>&1 &
 pids+=($!)
-wait_for_port 10000 && wait_for_port 10001 && wait_for_port 10002
+wait_for_port 10000 && wait_for_port 10001 && wait_for_port 10002 || exit 1
 
 echo "Building the local host..."
 dotnet build functions/LeadFunctions.LocalHost --nologo -v quiet -c Debug -o functions/LeadFunctions.LocalHost/bin/run >/dev/null

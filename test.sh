@@ -6,16 +6,13 @@ cd "$(dirname "$0")"
 ROOT="$(pwd)"
 RESULTS="$ROOT/TestResults"
 
-command -v dotnet >/dev/null || { echo "The .NET SDK is required (see global.json)." >&2; exit 1; }
-command -v node >/dev/null || { echo "Node.js is required (it runs Azurite)." >&2; exit 1; }
+source scripts/dev-services.sh
+require_tools
 
 echo "== Restoring .NET packages"
 dotnet restore LeadFunctions.sln --nologo
 
-if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "== Installing Azurite (npm ci)"
-  npm ci --no-audit --no-fund
-fi
+ensure_azurite_installed
 
 # A real-browser test drives Debian's Chromium (never a downloaded browser); install it only when such a test exists.
 if grep -rqs "LEADFUNCTIONS_CHROMIUM" tests --include=*.cs; then
@@ -27,40 +24,18 @@ if grep -rqs "LEADFUNCTIONS_CHROMIUM" tests --include=*.cs; then
   if [ -x /usr/bin/chromium ]; then export LEADFUNCTIONS_CHROMIUM=/usr/bin/chromium; fi
 fi
 
-azurite_pid=""
+AZURITE_PID=""
 cleanup() {
-  if [ -n "$azurite_pid" ]; then
-    kill "$azurite_pid" 2>/dev/null || true
-    wait "$azurite_pid" 2>/dev/null || true
+  if [ -n "$AZURITE_PID" ]; then
+    kill "$AZURITE_PID" 2>/dev/null || true
+    wait "$AZURITE_PID" 2>/dev/null || true
   fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close();});"
-}
-wait_for_port() {
-  local port=$1 tries=150
-  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-    tries=$((tries - 1))
-    [ "$tries" -gt 0 ] || { echo "Azurite did not start listening on port $port." >&2; return 1; }
-    sleep 0.2
-  done
-}
-
-BLOB_PORT=$(free_port); QUEUE_PORT=$(free_port); TABLE_PORT=$(free_port)
-echo "== Starting Azurite in memory (blob $BLOB_PORT, queue $QUEUE_PORT, table $TABLE_PORT)"
-node_modules/.bin/azurite --silent --inMemoryPersistence --disableTelemetry --skipApiVersionCheck \
-  --blobHost 127.0.0.1 --blobPort "$BLOB_PORT" \
-  --queueHost 127.0.0.1 --queuePort "$QUEUE_PORT" \
-  --tableHost 127.0.0.1 --tablePort "$TABLE_PORT" &
-azurite_pid=$!
-wait_for_port "$BLOB_PORT" && wait_for_port "$QUEUE_PORT" && wait_for_port "$TABLE_PORT"
-
-ACCOUNT=devstoreaccount1
-KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-export LEADFUNCTIONS_TEST_STORAGE="DefaultEndpointsProtocol=http;AccountName=$ACCOUNT;AccountKey=$KEY;BlobEndpoint=http://127.0.0.1:$BLOB_PORT/$ACCOUNT;QueueEndpoint=http://127.0.0.1:$QUEUE_PORT/$ACCOUNT;TableEndpoint=http://127.0.0.1:$TABLE_PORT/$ACCOUNT;"
+start_azurite_in_memory
+export LEADFUNCTIONS_TEST_STORAGE="$AZURITE_STORAGE"
 
 echo "== Building the solution"
 dotnet build LeadFunctions.sln --no-restore --nologo -v minimal
