@@ -11,10 +11,14 @@ require_tools
 ensure_azurite_installed
 
 pids=()
+# Stop in the reverse order of starting: the app shuts down gracefully only while Azurite still answers it.
 cleanup() {
   trap - EXIT INT TERM
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -28,7 +32,8 @@ done
 
 mkdir -p .azurite .outbox
 echo "Starting Azurite (data in .azurite/, log in .azurite/azurite.log)..."
-node_modules/.bin/azurite --location .azurite --disableTelemetry --skipApiVersionCheck \
+# Its own session: Ctrl-C reaches only this script and the app, and cleanup stops Azurite after the app.
+setsid node_modules/.bin/azurite --location .azurite --disableTelemetry --skipApiVersionCheck \
   --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 >.azurite/azurite.log 2>&1 &
 pids+=($!)
 wait_for_port 10000 && wait_for_port 10001 && wait_for_port 10002 || exit 1

@@ -40,7 +40,8 @@ start_azurite_in_memory() {
   local log=${1:-/dev/stdout} blob queue table
   blob=$(free_port); queue=$(free_port); table=$(free_port)
   echo "== Starting Azurite in memory (blob $blob, queue $queue, table $table)"
-  node_modules/.bin/azurite --silent --inMemoryPersistence --disableTelemetry --skipApiVersionCheck \
+  # Its own session, so a Ctrl-C in the terminal does not take storage away before the app using it has stopped.
+  setsid node_modules/.bin/azurite --silent --inMemoryPersistence --disableTelemetry --skipApiVersionCheck \
     --blobHost 127.0.0.1 --blobPort "$blob" --queueHost 127.0.0.1 --queuePort "$queue" \
     --tableHost 127.0.0.1 --tablePort "$table" >>"$log" 2>&1 &
   AZURITE_PID=$!

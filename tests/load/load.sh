@@ -15,8 +15,11 @@ BIN="$ROOT/tests/load/bin"
 pids=()
 cleanup() {
   trap - EXIT INT TERM
-  for pid in "${pids[@]}" ${AZURITE_PID:-}; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}" ${AZURITE_PID:-}; do wait "$pid" 2>/dev/null || true; done
+  # The app first, Azurite last: the app shuts down gracefully only while storage still answers it.
+  for pid in "${pids[@]}" ${AZURITE_PID:-}; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
