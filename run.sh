@@ -46,6 +46,8 @@ export LeadStorage="${LeadStorage:-UseDevelopmentStorage=true}"
 export AzureWebJobsStorage="${AzureWebJobsStorage:-UseDevelopmentStorage=true}"
 export Email__Folder__Path="${Email__Folder__Path:-$ROOT/.outbox}"
 export LocalHost__TimerStatusFolder="${LocalHost__TimerStatusFolder:-$ROOT/.azurite/timer-status}"
+# Links in e-mails (open pixel, clicks, unsubscribe, accept/reject) must point at the port the app really listens on.
+export Tracking__BaseUrl="${Tracking__BaseUrl:-http://127.0.0.1:$PORT}"
 export PORT
 
 echo "Starting the app on http://127.0.0.1:$PORT/ (outbox: $Email__Folder__Path)"

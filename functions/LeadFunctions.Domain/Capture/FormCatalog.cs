@@ -288,9 +288,11 @@ public sealed partial class FormCatalog
                 errors.Add($"{where}: is required");
             return null;
         }
+        if (IsAppPath(value))
+            return new Uri(value, UriKind.Relative);
         if (!IsSafeAbsoluteUrl(value, out var uri))
         {
-            errors.Add($"{where}: must be an absolute https URL (http only for 127.0.0.1 or localhost), without user info");
+            errors.Add($"{where}: must be an absolute https URL (http only for 127.0.0.1 or localhost), without user info, or a path on this app starting with '/'");
             return null;
         }
         return uri;
@@ -302,9 +304,15 @@ public sealed partial class FormCatalog
         for (var i = 0; i < (values?.Count ?? 0); i++)
         {
             var value = values![i];
+            if (string.Equals(value?.Trim(), OriginPolicy.Self, StringComparison.OrdinalIgnoreCase))
+            {
+                if (!origins.Contains(OriginPolicy.Self, StringComparer.Ordinal))
+                    origins.Add(OriginPolicy.Self);
+                continue;
+            }
             if (value is null || !TryNormalizeOrigin(value, out var origin))
             {
-                errors.Add($"{where}[{i}]: '{value}' must be an origin like https://www.example.com (https, or http for 127.0.0.1/localhost; no path, no '*')");
+                errors.Add($"{where}[{i}]: '{value}' must be an origin like https://www.example.com (https, or http for 127.0.0.1/localhost; no path, no '*'), or 'self'");
                 continue;
             }
             if (!origins.Contains(origin, StringComparer.Ordinal))
@@ -329,6 +337,18 @@ public sealed partial class FormCatalog
         }
         return properties;
     }
+
+    /// <summary>
+    /// A path on the app that served the form (<c>/thanks.html</c>). A redirect to it cannot leave the app's host, so
+    /// it is safe wherever the app runs. <c>//host</c> and <c>/\host</c> are refused: browsers read both as another host.
+    /// </summary>
+    internal static bool IsAppPath(string value) =>
+        value.Length is > 0 and <= MaxUrlLength
+        && value[0] == '/'
+        && (value.Length == 1 || value[1] != '/')
+        && !value.Contains('\\', StringComparison.Ordinal)
+        && !value.Any(char.IsControl)
+        && Uri.IsWellFormedUriString(value, UriKind.Relative);
 
     /// <summary>An absolute URL a browser may be sent to: https anywhere, http only on the loopback host (local runs).</summary>
     internal static bool IsSafeAbsoluteUrl(string value, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? uri)

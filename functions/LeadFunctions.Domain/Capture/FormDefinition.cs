@@ -31,7 +31,7 @@ public sealed record FormDefinition
 
     public FormFieldDefinition EmailField => Fields.Single(f => f.Type == FormFieldType.Email);
 
-    public bool AllowsOrigin(string origin) => AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase);
+    public bool AllowsOrigin(string origin, string? requestHost) => OriginPolicy.Allows(AllowedOrigins, origin, requestHost);
 }
 
 public sealed record FormFieldDefinition

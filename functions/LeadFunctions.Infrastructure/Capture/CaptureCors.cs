@@ -24,7 +24,11 @@ public static class CaptureCors
         return FormCatalog.TryNormalizeOrigin(header, out var origin) ? origin : header.Trim().ToLowerInvariant();
     }
 
-    public static bool IsAllowed(string origin, IReadOnlyCollection<string> allowed) => allowed.Contains(origin, StringComparer.OrdinalIgnoreCase);
+    public static bool IsAllowed(HttpRequest request, string origin, IReadOnlyCollection<string> allowed)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return OriginPolicy.Allows(allowed, origin, request.Host.HasValue ? request.Host.Value : null);
+    }
 
     public static void ApplyToResponse(HttpResponse response, string origin)
     {

@@ -46,8 +46,8 @@ internal sealed class CaptureOptionsValidator : IValidateOptions<CaptureOptions>
             errors.Add($"{CaptureOptions.SectionName}:RetryAfterSeconds must be between 1 and 3600 (is {options.RetryAfterSeconds}).");
         for (var i = 0; i < options.EventOrigins.Length; i++)
         {
-            if (!FormCatalog.TryNormalizeOrigin(options.EventOrigins[i] ?? "", out _))
-                errors.Add($"{CaptureOptions.SectionName}:EventOrigins:{i} '{options.EventOrigins[i]}' must be an origin like https://www.example.com (no path, no '*').");
+            if (options.EventOrigins[i] != OriginPolicy.Self && !FormCatalog.TryNormalizeOrigin(options.EventOrigins[i] ?? "", out _))
+                errors.Add($"{CaptureOptions.SectionName}:EventOrigins:{i} '{options.EventOrigins[i]}' must be an origin like https://www.example.com (no path, no '*'), or 'self'.");
         }
 
         if (string.IsNullOrWhiteSpace(options.FormsFile))

@@ -37,7 +37,7 @@ public static class CaptureResults
         if (outcome.Kind == CaptureOutcomeKind.Accepted)
         {
             if (outcome.BrowserForm && outcome.Form is not null)
-                return SeeOther(response, outcome.Form.ThankYouUrl.AbsoluteUri);
+                return SeeOther(response, RedirectTarget(outcome.Form.ThankYouUrl));
             return new ObjectResult(new SubmissionAccepted(outcome.SubmissionId!)) { StatusCode = StatusCodes.Status202Accepted };
         }
 
@@ -48,7 +48,7 @@ public static class CaptureResults
         if (outcome.BrowserForm)
         {
             if (problem.Status == StatusCodes.Status400BadRequest && outcome.Form?.ErrorUrl is { } errorUrl)
-                return SeeOther(response, QueryHelpers.AddQueryString(errorUrl.AbsoluteUri, new Dictionary<string, string?> { ["form"] = outcome.Form.Id, ["errors"] = ErrorCodes(problem) }));
+                return SeeOther(response, QueryHelpers.AddQueryString(RedirectTarget(errorUrl), new Dictionary<string, string?> { ["form"] = outcome.Form.Id, ["errors"] = ErrorCodes(problem) }));
             return new ContentResult { StatusCode = problem.Status, ContentType = "text/html; charset=utf-8", Content = ErrorPage(problem) };
         }
 
@@ -66,6 +66,9 @@ public static class CaptureResults
         result.ContentTypes.Add(ProblemContentType);
         return result;
     }
+
+    /// <summary>A configured URL as a <c>Location</c>: a path on this app stays relative, so it resolves against the host the browser used.</summary>
+    private static string RedirectTarget(Uri configured) => configured.IsAbsoluteUri ? configured.AbsoluteUri : configured.OriginalString;
 
     /// <summary><c>email:required,consent:consent-required</c>, or the problem code when no field is to blame.</summary>
     public static string ErrorCodes(CaptureProblem problem)

@@ -41,7 +41,7 @@ public sealed partial class LeadCaptureService(
         }
 
         var origin = CaptureCors.RequestOrigin(request);
-        if (origin is not null && !form.AllowsOrigin(origin))
+        if (origin is not null && !form.AllowsOrigin(origin, request.Host.HasValue ? request.Host.Value : null))
         {
             LogOriginRefused(logger, form.Id, origin);
             metrics.Refused(FormsEndpoint, CaptureProblemCodes.OriginNotAllowed);
@@ -83,7 +83,7 @@ public sealed partial class LeadCaptureService(
     {
         ArgumentNullException.ThrowIfNull(request);
         var origin = CaptureCors.RequestOrigin(request);
-        if (origin is not null && !CaptureCors.IsAllowed(origin, _eventOrigins))
+        if (origin is not null && !CaptureCors.IsAllowed(request, origin, _eventOrigins))
         {
             metrics.Refused(EventsEndpoint, CaptureProblemCodes.OriginNotAllowed);
             return Refused(new CaptureProblem(403, CaptureProblemCodes.OriginNotAllowed, "This site may not post events.", $"The origin '{origin}' is not allowed to post events."), null, false, null);
@@ -134,7 +134,7 @@ public sealed partial class LeadCaptureService(
 
         var origin = CaptureCors.RequestOrigin(request);
         var method = request.Headers.AccessControlRequestMethod.ToString();
-        if (origin is null || !CaptureCors.IsAllowed(origin, allowed) || !string.Equals(method, HttpMethods.Post, StringComparison.OrdinalIgnoreCase))
+        if (origin is null || !CaptureCors.IsAllowed(request, origin, allowed) || !string.Equals(method, HttpMethods.Post, StringComparison.OrdinalIgnoreCase))
             return new CaptureOutcome { Kind = CaptureOutcomeKind.PreflightDenied, Form = form };
         return new CaptureOutcome { Kind = CaptureOutcomeKind.PreflightAllowed, Form = form, AllowedOrigin = origin };
     }

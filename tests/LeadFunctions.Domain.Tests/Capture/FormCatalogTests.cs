@@ -75,7 +75,7 @@ public sealed class FormCatalogTests
     }
 
     [Theory]
-    [InlineData("thankYouUrl", "/thanks", "forms[0].thankYouUrl:")]
+    [InlineData("thankYouUrl", "//evil.example/thanks", "forms[0].thankYouUrl:")]
     [InlineData("thankYouUrl", "javascript:alert(1)", "forms[0].thankYouUrl:")]
     [InlineData("thankYouUrl", "https://user:pw@www.example.com/", "forms[0].thankYouUrl:")]
     [InlineData("errorUrl", "ftp://www.example.com/", "forms[0].errorUrl:")]

@@ -23,7 +23,8 @@ public sealed class LandingPageBrowserTests(AzuriteFixture azurite)
         await using var chromium = await Chromium.LaunchAsync();
         var page = await NewPageAsync(chromium);
         var email = AzuriteFixture.UniqueName("browser") + "@example.com";
-        var thankYouUrl = (string)site.Form("demo-request")["thankYouUrl"]!;
+        // The configured thank-you URL may be a path on the app; the browser resolves it against the page it posted from.
+        var thankYouUrl = new Uri(site.BaseAddress, (string)site.Form("demo-request")["thankYouUrl"]!).AbsoluteUri;
 
         // Act: open the page as a visitor does.
         await page.GotoAsync(site.BaseAddress.ToString(), new PageGotoOptions { WaitUntil = WaitUntilState.Load });

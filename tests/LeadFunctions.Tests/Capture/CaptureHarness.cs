@@ -166,7 +166,7 @@ internal sealed record CapturedResponse(int Status, IHeaderDictionary Headers, s
 internal static class DemoRequest
 {
     public const string FormId = "demo-request";
-    public const string ThankYouUrl = "http://127.0.0.1:7071/thanks.html?form=demo";
+    public const string ThankYouUrl = "/thanks.html?form=demo";
     public const string AllowedOrigin = "http://127.0.0.1:7071";
 
     public static Dictionary<string, string> Fields() => new()

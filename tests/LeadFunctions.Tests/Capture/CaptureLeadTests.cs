@@ -280,9 +280,10 @@ public sealed class CaptureLeadTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // Assert
         Assert.Equal(303, response.Status);
-        var location = new Uri(response.Headers.Location.ToString());
-        Assert.Equal("http://127.0.0.1:7071/index.html", location.GetLeftPart(UriPartial.Path));
-        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(location.Query);
+        var location = response.Headers.Location.ToString();
+        var queryStart = location.IndexOf('?', StringComparison.Ordinal);
+        Assert.Equal("/index.html", location[..queryStart]);
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(location[queryStart..]);
         Assert.Equal("whitepaper-lead-scoring", query["form"].ToString());
         Assert.Equal("firstName:required,lastName:required,company:required,role:required", query["errors"].ToString());
     }
@@ -337,7 +338,7 @@ public sealed class CaptureLeadTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // Assert
         Assert.Equal(DemoRequest.ThankYouUrl, demo.Headers.Location.ToString());
-        Assert.Equal("http://127.0.0.1:7071/thanks.html?form=newsletter", newsletter.Headers.Location.ToString());
+        Assert.Equal("/thanks.html?form=newsletter", newsletter.Headers.Location.ToString());
     }
 
     [Fact]

@@ -1,0 +1,32 @@
+namespace LeadFunctions.Domain.Capture;
+
+/// <summary>Which page origins may post to a form or the events endpoint.</summary>
+public static class OriginPolicy
+{
+    /// <summary>
+    /// An allowed-origin entry meaning "pages served by this app itself", on whatever host and port it runs:
+    /// the sample landing page works under any <c>PORT</c> and on the deployed host name without listing them.
+    /// </summary>
+    public const string Self = "self";
+
+    /// <param name="allowed">Normalised origins, and possibly <see cref="Self"/>.</param>
+    /// <param name="origin">The request's normalised <c>Origin</c>.</param>
+    /// <param name="requestHost">The request's <c>Host</c> (host and port), which a browser sets to the app it is talking to.</param>
+    public static bool Allows(IEnumerable<string> allowed, string origin, string? requestHost)
+    {
+        ArgumentNullException.ThrowIfNull(allowed);
+        foreach (var entry in allowed)
+        {
+            if (string.Equals(entry, origin, StringComparison.OrdinalIgnoreCase))
+                return true;
+            if (entry == Self && IsSameHost(origin, requestHost))
+                return true;
+        }
+        return false;
+    }
+
+    private static bool IsSameHost(string origin, string? requestHost) =>
+        !string.IsNullOrEmpty(requestHost)
+        && Uri.TryCreate(origin, UriKind.Absolute, out var page)
+        && string.Equals(page.Authority, requestHost, StringComparison.OrdinalIgnoreCase);
+}
