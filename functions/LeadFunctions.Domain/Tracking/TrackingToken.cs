@@ -13,6 +13,8 @@ public enum TrackingKind
     Unsubscribe,
     Accept,
     Reject,
+    /// <summary>The link in a double opt-in e-mail: confirms a pending marketing-e-mail consent.</summary>
+    ConfirmConsent,
 }
 
 /// <summary>
