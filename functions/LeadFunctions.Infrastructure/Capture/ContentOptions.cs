@@ -38,14 +38,16 @@ internal sealed class ContentOptionsValidator(IOptions<CaptureOptions> capture) 
             return ValidateOptionsResult.Fail(ex.Errors.Select(e => $"{ContentOptions.SectionName}:CatalogueFile ({options.CatalogueFile}): {e}"));
         }
 
+        CaptureOptions captureOptions;
         FormCatalog forms;
         try
         {
-            forms = FormCatalog.Load(capture.Value.ResolveFormsFile());
+            captureOptions = capture.Value;
+            forms = FormCatalog.Load(captureOptions.ResolveFormsFile());
         }
-        catch (FormsFileException)
+        catch (Exception ex) when (ex is OptionsValidationException or FormsFileException)
         {
-            return ValidateOptionsResult.Success; // the forms file's own validation reports it
+            return ValidateOptionsResult.Success; // the capture settings' own validation reports it, once
         }
 
         var errors = new List<string>();
@@ -53,7 +55,7 @@ internal sealed class ContentOptionsValidator(IOptions<CaptureOptions> capture) 
         {
             var form = forms.Forms[i];
             if (form.Properties.TryGetValue(LeadEventProperties.ContentId, out var contentId) && !catalogue.TryGet(contentId, out _))
-                errors.Add($"{CaptureOptions.SectionName}:FormsFile ({capture.Value.FormsFile}): forms[{i}].properties.contentId: '{contentId}' is not in the content catalogue {ContentOptions.SectionName}:CatalogueFile ({options.CatalogueFile}) (form '{form.Id}')");
+                errors.Add($"{CaptureOptions.SectionName}:FormsFile ({captureOptions.FormsFile}): forms[{i}].properties.contentId: '{contentId}' is not in the content catalogue {ContentOptions.SectionName}:CatalogueFile ({options.CatalogueFile}) (form '{form.Id}')");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
