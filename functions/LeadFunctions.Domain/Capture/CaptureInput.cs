@@ -36,6 +36,10 @@ public static class FieldErrorCodes
     public const string InvalidValue = "invalid-value";
     public const string UnknownType = "unknown-type";
     public const string Unidentified = "unidentified";
+    /// <summary>A field this endpoint refuses outright, e.g. an identity (<c>email</c>, <c>leadId</c>) on <c>/api/events</c>.</summary>
+    public const string NotAllowed = "not-allowed";
+    /// <summary>A <c>contentId</c> the content catalogue does not list.</summary>
+    public const string UnknownContent = "unknown-content";
 }
 
 /// <summary>A submission checked against its rules: an event to enqueue, the errors to show, or spam to swallow.</summary>

@@ -326,12 +326,13 @@ public sealed partial class FormCatalog
         var properties = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in values ?? [])
         {
-            if (!FormPropertyNames.Contains(key))
+            // One truth for what content is worth: the catalogue, checked against this file when the app starts.
+            if (key is LeadEventProperties.FunnelStage or LeadEventProperties.Title)
+                errors.Add($"{where}.{key}: comes from the content catalogue (config/content.json); name the content with 'contentId' instead");
+            else if (!FormPropertyNames.Contains(key))
                 errors.Add($"{where}.{key}: is not a property a form may set ({string.Join(", ", FormPropertyNames)})");
             else if (string.IsNullOrWhiteSpace(value) || value.Length > 200)
                 errors.Add($"{where}.{key}: must be a non-empty value of at most 200 characters");
-            else if (key == LeadEventProperties.FunnelStage && !TrackedActivityValidator.FunnelStages.Contains(value))
-                errors.Add($"{where}.{key}: '{value}' is not one of {string.Join(", ", TrackedActivityValidator.FunnelStages)}");
             else
                 properties[key] = value;
         }
@@ -402,7 +403,7 @@ public sealed partial class FormCatalog
         ["choice"] = FormFieldType.Choice,
     };
 
-    private static readonly string[] FormPropertyNames = [LeadEventProperties.ContentId, LeadEventProperties.FunnelStage, LeadEventProperties.Campaign];
+    private static readonly string[] FormPropertyNames = [LeadEventProperties.ContentId, LeadEventProperties.Campaign];
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$")]
     private static partial Regex FormIdPattern();

@@ -108,9 +108,15 @@ public static class CaptureFieldNames
     public const string UtmTerm = "utm_term";
     public const string UtmContent = "utm_content";
 
-    /// <summary>Used by <c>/api/events</c>, where they name the activity and who did it.</summary>
+    /// <summary>Used by <c>/api/events</c>, where it names the activity.</summary>
     public const string Type = "type";
+
+    /// <summary>
+    /// Identities <c>/api/events</c> refuses: anyone can post a beacon, so naming a person there would let anyone score
+    /// anyone. A lead is named only by a form submission or a signed link.
+    /// </summary>
     public const string Email = "email";
+    public const string LeadId = "leadId";
 
     /// <summary>The first-party cookie the tracking snippet sets.</summary>
     public const string VisitorCookie = "lf_vid";

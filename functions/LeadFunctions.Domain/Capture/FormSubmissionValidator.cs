@@ -1,10 +1,11 @@
+using LeadFunctions.Domain.Content;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 
 namespace LeadFunctions.Domain.Capture;
 
 /// <summary>Turns a posted form into the <see cref="LeadEventTypes.FormSubmission"/> event, or says which fields are wrong.</summary>
-public sealed class FormSubmissionValidator(TimeProvider time)
+public sealed class FormSubmissionValidator(TimeProvider time, ContentCatalogue content)
 {
     private static readonly HashSet<string> Granted = new(StringComparer.OrdinalIgnoreCase) { "true", "on", "yes", "1" };
 
@@ -85,7 +86,17 @@ public sealed class FormSubmissionValidator(TimeProvider time)
             Profile = profile,
             Consents = consents,
             Context = CaptureContextReader.Read(input),
-            Properties = new Dictionary<string, string>(form.Properties, StringComparer.Ordinal),
+            Properties = Properties(form),
         });
+    }
+
+    /// <summary>The form's fixed properties, with what its content is (funnel stage, title) from the catalogue.</summary>
+    private Dictionary<string, string> Properties(FormDefinition form)
+    {
+        var properties = new Dictionary<string, string>(form.Properties, StringComparer.Ordinal);
+        // The start-up check guarantees the id is catalogued; a form without one simply names no content.
+        if (form.Properties.TryGetValue(LeadEventProperties.ContentId, out var contentId) && content.TryGet(contentId, out var item))
+            item.Describe(properties);
+        return properties;
     }
 }

@@ -1,17 +1,19 @@
+using LeadFunctions.Domain.Content;
 using LeadFunctions.Domain.Events;
-using LeadFunctions.Domain.Leads;
 
 namespace LeadFunctions.Domain.Capture;
 
 /// <summary>
-/// Turns activity posted by the tracking snippet (<c>/api/events</c>) into an event: a page view with its URL, a content
-/// download with its funnel stage, an add-to-cart or a webinar registration, by a known e-mail or an anonymous visitor.
+/// Turns activity posted by the tracking snippet (<c>/api/events</c>) into an event of an anonymous visitor: a page view with
+/// its URL, a download of catalogued content, an add-to-cart or a webinar registration. Anyone can post here, so the request
+/// names no person (an <c>email</c> or <c>leadId</c> is refused) and decides no points: what a download or page is, and so its
+/// funnel stage, comes from the <see cref="ContentCatalogue"/>, whatever the request says.
 /// </summary>
-public sealed class TrackedActivityValidator(TimeProvider time)
+public sealed class TrackedActivityValidator(TimeProvider time, ContentCatalogue content)
 {
     public const int MaxPropertyLength = 200;
 
-    public static readonly IReadOnlyList<string> FunnelStages = ["top", "middle", "bottom"];
+    private static readonly string[] IdentityFields = [CaptureFieldNames.Email, CaptureFieldNames.LeadId];
 
     public CaptureResult Validate(CaptureInput input, string eventId)
     {
@@ -24,25 +26,32 @@ public sealed class TrackedActivityValidator(TimeProvider time)
         else if (!LeadEventTypes.Trackable.Contains(type))
             errors.Add(new FieldError(CaptureFieldNames.Type, FieldErrorCodes.UnknownType, $"type must be one of: {string.Join(", ", LeadEventTypes.Trackable.Order(StringComparer.Ordinal))}."));
 
-        string? email = null;
-        var rawEmail = input.Field(CaptureFieldNames.Email);
-        if (rawEmail is not null && !EmailAddress.TryNormalize(rawEmail, out email))
-            errors.Add(new FieldError(CaptureFieldNames.Email, FieldErrorCodes.InvalidEmail, "email is not a valid e-mail address."));
+        // Refused even when empty and in any case: a beacon that tries to name a person is a mistake or an attack, never
+        // something to quietly score as anonymous.
+        foreach (var identity in IdentityFields)
+        {
+            if (input.Fields.Keys.Any(k => string.Equals(k, identity, StringComparison.OrdinalIgnoreCase)))
+                errors.Add(new FieldError(identity, FieldErrorCodes.NotAllowed,
+                    $"{identity} is not accepted here: events identify an anonymous visitor (visitorId or the lf_vid cookie); a person is named only by a form."));
+        }
 
         // Unlike a form's hidden field, here the visitor id is the identity: a malformed one is an error, not dropped.
         var rawVisitor = input.Field(CaptureFieldNames.VisitorId);
         if (rawVisitor is not null && !CaptureContextReader.IsValidVisitorId(rawVisitor))
             errors.Add(new FieldError(CaptureFieldNames.VisitorId, FieldErrorCodes.InvalidValue, "visitorId must be 8-64 letters, digits, '-' or '_'."));
         var visitorId = CaptureContextReader.VisitorId(input);
-        if (rawEmail is null && rawVisitor is null && visitorId is null)
-            errors.Add(new FieldError(CaptureFieldNames.VisitorId, FieldErrorCodes.Unidentified, "Identify the visitor with email or visitorId (or the lf_vid cookie)."));
+        if (rawVisitor is null && visitorId is null)
+            errors.Add(new FieldError(CaptureFieldNames.VisitorId, FieldErrorCodes.Unidentified, "Identify the visitor with visitorId (or the lf_vid cookie)."));
 
+        // funnelStage and title are never read from the request: they are the catalogue's.
         var properties = new Dictionary<string, string>(StringComparer.Ordinal);
         var url = input.Field(LeadEventProperties.Url);
+        Uri? pageUrl = null;
         if (url is not null)
         {
-            if (CaptureContextReader.HttpUrl(url) is { } parsed)
-                properties[LeadEventProperties.Url] = parsed.AbsoluteUri;
+            pageUrl = CaptureContextReader.HttpUrl(url);
+            if (pageUrl is not null)
+                properties[LeadEventProperties.Url] = pageUrl.AbsoluteUri;
             else
                 errors.Add(new FieldError(LeadEventProperties.Url, FieldErrorCodes.InvalidUrl, $"url must be an absolute http(s) URL of at most {FormCatalog.MaxUrlLength} characters."));
         }
@@ -51,30 +60,38 @@ public sealed class TrackedActivityValidator(TimeProvider time)
             errors.Add(new FieldError(LeadEventProperties.Url, FieldErrorCodes.Required, "url is required for a page view."));
         }
 
-        var stage = input.Field(LeadEventProperties.FunnelStage);
-        if (stage is not null)
+        var contentId = input.Field(LeadEventProperties.ContentId);
+        switch (type)
         {
-            if (FunnelStages.Contains(stage, StringComparer.Ordinal))
-                properties[LeadEventProperties.FunnelStage] = stage;
-            else
-                errors.Add(new FieldError(LeadEventProperties.FunnelStage, FieldErrorCodes.NotAnOption, "funnelStage must be one of: top, middle, bottom."));
-        }
-        else if (type == LeadEventTypes.ContentDownload)
-        {
-            errors.Add(new FieldError(LeadEventProperties.FunnelStage, FieldErrorCodes.Required, "funnelStage is required for a content download."));
+            case LeadEventTypes.ContentDownload when contentId is null:
+                errors.Add(new FieldError(LeadEventProperties.ContentId, FieldErrorCodes.Required, "contentId is required for a content download."));
+                break;
+            case LeadEventTypes.ContentDownload or LeadEventTypes.WebinarRegistration when contentId is not null:
+                if (content.TryGet(contentId, out var item))
+                    item.Describe(properties);
+                else
+                    errors.Add(new FieldError(LeadEventProperties.ContentId, FieldErrorCodes.UnknownContent, "contentId is not in the content catalogue."));
+                break;
+            case LeadEventTypes.PageView when pageUrl is not null:
+                // The address decides what a page is; a contentId the page sent with it is ignored.
+                content.MatchUrl(pageUrl.AbsoluteUri)?.Describe(properties);
+                break;
+            case LeadEventTypes.AddToCart when contentId is not null:
+                // A product, not catalogued content: kept as the product id, with no funnel stage.
+                if (FreeTextError(LeadEventProperties.ContentId, contentId) is { } error)
+                    errors.Add(error);
+                else
+                    properties[LeadEventProperties.ContentId] = contentId;
+                break;
         }
 
-        foreach (var name in new[] { LeadEventProperties.ContentId, LeadEventProperties.Campaign })
+        var campaign = input.Field(LeadEventProperties.Campaign);
+        if (campaign is not null)
         {
-            var value = input.Field(name);
-            if (value is null)
-                continue;
-            if (value.Length > MaxPropertyLength)
-                errors.Add(new FieldError(name, FieldErrorCodes.TooLong, $"{name} must be at most {MaxPropertyLength} characters."));
-            else if (CaptureContextReader.HasControlCharacters(value, allowLineBreaks: false))
-                errors.Add(new FieldError(name, FieldErrorCodes.InvalidCharacters, $"{name} contains characters that are not allowed."));
+            if (FreeTextError(LeadEventProperties.Campaign, campaign) is { } error)
+                errors.Add(error);
             else
-                properties[name] = value;
+                properties[LeadEventProperties.Campaign] = campaign;
         }
 
         if (errors.Count > 0)
@@ -85,10 +102,18 @@ public sealed class TrackedActivityValidator(TimeProvider time)
             EventId = eventId,
             Type = type!,
             OccurredAt = time.GetUtcNow(),
-            Email = email,
             VisitorId = visitorId,
             Properties = properties,
             Context = CaptureContextReader.Read(input, fallbackLandingPage: type == LeadEventTypes.PageView ? url : null),
         });
+    }
+
+    private static FieldError? FreeTextError(string name, string value)
+    {
+        if (value.Length > MaxPropertyLength)
+            return new FieldError(name, FieldErrorCodes.TooLong, $"{name} must be at most {MaxPropertyLength} characters.");
+        if (CaptureContextReader.HasControlCharacters(value, allowLineBreaks: false))
+            return new FieldError(name, FieldErrorCodes.InvalidCharacters, $"{name} contains characters that are not allowed.");
+        return null;
     }
 }

@@ -78,9 +78,11 @@ public static class LeadEventProperties
 {
     /// <summary>Page URL of a page view, or the original URL of an e-mail click.</summary>
     public const string Url = "url";
-    /// <summary>Funnel stage of downloaded content: <c>top</c>, <c>middle</c> or <c>bottom</c>.</summary>
+    /// <summary>Funnel stage of downloaded content or a catalogued page: <c>top</c>, <c>middle</c> or <c>bottom</c>, from the content catalogue.</summary>
     public const string FunnelStage = "funnelStage";
     public const string ContentId = "contentId";
+    /// <summary>Title of the content, from the content catalogue (never from the request).</summary>
+    public const string Title = "title";
     public const string Campaign = "campaign";
     /// <summary>Nurture programme and step an e-mail open or click belongs to.</summary>
     public const string Programme = "programme";

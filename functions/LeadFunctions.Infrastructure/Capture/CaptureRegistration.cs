@@ -1,4 +1,5 @@
 using LeadFunctions.Domain.Capture;
+using LeadFunctions.Domain.Content;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -7,7 +8,7 @@ namespace LeadFunctions.Infrastructure.Capture;
 
 public static class CaptureRegistration
 {
-    /// <summary>The capture endpoints' services: the forms file (checked at start), the request reader, validators and metrics.</summary>
+    /// <summary>The capture endpoints' services: the forms file and the content catalogue (checked at start), the request reader, validators and metrics.</summary>
     public static IServiceCollection AddLeadCapture(this IServiceCollection services)
     {
         services.AddOptions<CaptureOptions>().BindConfiguration(CaptureOptions.SectionName).ValidateOnStart();
@@ -16,6 +17,9 @@ public static class CaptureRegistration
         services.AddMetrics();
 
         services.TryAddSingleton(sp => FormCatalog.Load(sp.GetRequiredService<IOptions<CaptureOptions>>().Value.ResolveFormsFile()));
+        services.AddOptions<ContentOptions>().BindConfiguration(ContentOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ContentOptions>, ContentOptionsValidator>());
+        services.TryAddSingleton(sp => ContentCatalogue.Load(sp.GetRequiredService<IOptions<ContentOptions>>().Value.ResolveCatalogueFile()));
         services.TryAddSingleton<CaptureRequestReader>();
         services.TryAddSingleton<FormSubmissionValidator>();
         services.TryAddSingleton<TrackedActivityValidator>();

@@ -77,9 +77,10 @@
   }
 
   /**
-   * Report an activity: 'page-view' (props.url), 'content-download' (props.funnelStage: top|middle|bottom,
-   * props.contentId), 'add-to-cart' (props.contentId) or 'webinar-registration' (props.campaign).
-   * props.email identifies a known person; otherwise the anonymous visitor id does.
+   * Report an activity of this anonymous visitor: 'page-view' (props.url), 'content-download' (props.contentId, an id
+   * from the app's content catalogue, which decides its funnel stage), 'add-to-cart' (props.contentId, the product) or
+   * 'webinar-registration' (props.campaign, props.contentId). Events never name a person: the server refuses email
+   * and leadId here; the visitor becomes a known lead when they send a form, which carries this visitor id.
    */
   function track(type, props) {
     var fields = context();

@@ -255,18 +255,21 @@ public sealed class FormCatalogTests
         Assert.Contains("forms: must list at least one form", error.Errors);
     }
 
-    [Fact]
-    public void A_funnel_stage_property_must_be_a_known_stage()
+    [Theory]
+    [InlineData("funnelStage", "bottom")]
+    [InlineData("title", "Pricing guide")]
+    public void A_form_may_not_set_what_its_content_is_worth_only_name_the_content(string property, string value)
     {
         // Arrange
         var form = FormsFileBuilder.ValidForm();
-        form["properties"] = new JsonObject { ["funnelStage"] = "deep" };
+        form["properties"] = new JsonObject { [property] = value, ["contentId"] = "pricing-guide" };
 
         // Act
         var error = Invalid(FormsFileBuilder.File(form));
 
         // Assert
-        Assert.Contains(error.Errors, e => e.StartsWith("forms[0].properties.funnelStage: 'deep' is not one of top, middle, bottom", StringComparison.Ordinal));
+        Assert.StartsWith($"forms[0].properties.{property}: comes from the content catalogue (config/content.json); name the content with 'contentId' instead",
+            Assert.Single(error.Errors), StringComparison.Ordinal);
     }
 
     [Fact]

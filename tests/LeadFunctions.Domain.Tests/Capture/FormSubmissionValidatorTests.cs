@@ -1,6 +1,7 @@
 using LeadFunctions.Domain.Capture;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Tests.Content;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LeadFunctions.Domain.Tests.Capture;
@@ -9,7 +10,7 @@ public sealed class FormSubmissionValidatorTests
 {
     private static readonly DateTimeOffset Now = new(2025, 6, 2, 9, 30, 0, TimeSpan.Zero);
     private readonly FormDefinition _form = FormCatalog.Parse(FormsFileBuilder.File(FormsFileBuilder.ValidForm())).Forms[0];
-    private readonly FormSubmissionValidator _validator = new(new FakeTimeProvider(Now));
+    private readonly FormSubmissionValidator _validator = new(new FakeTimeProvider(Now), ContentFileBuilder.Sample());
 
     private static Dictionary<string, string> ValidFields() => new()
     {
@@ -242,16 +243,17 @@ public sealed class FormSubmissionValidatorTests
     }
 
     [Fact]
-    public void Fixed_form_properties_travel_with_the_event()
+    public void Fixed_form_properties_travel_with_the_event_and_its_content_is_described_by_the_catalogue()
     {
         // Arrange
-        var form = _form with { Properties = new Dictionary<string, string> { [LeadEventProperties.FunnelStage] = "bottom" } };
+        var form = _form with { Properties = new Dictionary<string, string> { [LeadEventProperties.ContentId] = "pricing-guide", [LeadEventProperties.Campaign] = "spring" } };
 
         // Act
         var result = _validator.Validate(form, new CaptureInput { Fields = ValidFields() }, "evt-3");
 
         // Assert
-        Assert.Equal("bottom", result.Event!.Property(LeadEventProperties.FunnelStage));
+        Assert.Equal(new Dictionary<string, string> { ["contentId"] = "pricing-guide", ["funnelStage"] = "bottom", ["title"] = "Title of pricing-guide", ["campaign"] = "spring" },
+            result.Event!.Properties);
     }
 
     [Fact]

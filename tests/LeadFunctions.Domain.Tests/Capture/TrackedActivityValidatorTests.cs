@@ -1,5 +1,6 @@
 using LeadFunctions.Domain.Capture;
 using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain.Tests.Content;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LeadFunctions.Domain.Tests.Capture;
@@ -7,7 +8,7 @@ namespace LeadFunctions.Domain.Tests.Capture;
 public sealed class TrackedActivityValidatorTests
 {
     private static readonly DateTimeOffset Now = new(2025, 6, 2, 9, 30, 0, TimeSpan.Zero);
-    private readonly TrackedActivityValidator _validator = new(new FakeTimeProvider(Now));
+    private readonly TrackedActivityValidator _validator = new(new FakeTimeProvider(Now), ContentFileBuilder.Sample());
 
     private CaptureResult Validate(Dictionary<string, string> fields, string? cookie = null) =>
         _validator.Validate(new CaptureInput { Fields = fields, VisitorCookie = cookie, UserAgent = "UA" }, "evt-9");
@@ -37,33 +38,91 @@ public sealed class TrackedActivityValidatorTests
     }
 
     [Theory]
+    [InlineData("email", "Ada@Example.com", "email")]
+    [InlineData("email", "", "email")]
+    [InlineData("Email", "ada@example.com", "email")]
+    [InlineData("leadId", "l0123456789abcdef", "leadId")]
+    public void An_activity_that_names_a_person_is_refused_naming_the_field(string field, string value, string named)
+    {
+        // Act: a beacon anyone can send must not be able to name whose lead it scores.
+        var result = Validate(new() { ["type"] = "content-download", ["visitorId"] = "visitor-123", ["contentId"] = "pricing-guide", [field] = value });
+
+        // Assert
+        Assert.Equal((named, FieldErrorCodes.NotAllowed), result.Errors.Select(e => (e.Field, e.Code)).Single());
+        Assert.Null(result.Event);
+    }
+
+    [Theory]
     [InlineData(null, FieldErrorCodes.Required)]
-    [InlineData("sideways", FieldErrorCodes.NotAnOption)]
-    public void A_content_download_needs_a_known_funnel_stage(string? stage, string code)
+    [InlineData("no-such-content", FieldErrorCodes.UnknownContent)]
+    [InlineData("Pricing-Guide", FieldErrorCodes.UnknownContent)]
+    public void A_content_download_needs_a_content_id_the_catalogue_knows(string? contentId, string code)
     {
         // Arrange
-        var fields = new Dictionary<string, string> { ["type"] = "content-download", ["email"] = "a@example.com" };
-        if (stage is not null)
-            fields["funnelStage"] = stage;
+        var fields = new Dictionary<string, string> { ["type"] = "content-download", ["visitorId"] = "visitor-123", ["funnelStage"] = "bottom" };
+        if (contentId is not null)
+            fields["contentId"] = contentId;
 
         // Act
         var result = Validate(fields);
 
         // Assert
-        Assert.Equal(("funnelStage", code), result.Errors.Select(e => (e.Field, e.Code)).Single());
+        Assert.Equal(("contentId", code), result.Errors.Select(e => (e.Field, e.Code)).Single());
     }
 
-    [Fact]
-    public void A_content_download_by_email_is_normalised_and_keeps_its_stage()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("bottom")]
+    [InlineData("sideways")]
+    public void A_content_download_takes_its_funnel_stage_and_title_from_the_catalogue_whatever_the_request_says(string? claimedStage)
     {
+        // Arrange
+        var fields = new Dictionary<string, string> { ["type"] = "content-download", ["visitorId"] = "visitor-123", ["contentId"] = "blog-guide", ["title"] = "Pricing" };
+        if (claimedStage is not null)
+            fields["funnelStage"] = claimedStage;
+
         // Act
-        var result = Validate(new() { ["type"] = "content-download", ["email"] = " Bob@Example.com", ["funnelStage"] = "bottom", ["contentId"] = "pricing-guide" });
+        var result = Validate(fields);
 
         // Assert
         var e = result.Event!;
-        Assert.Equal("bob@example.com", e.Email);
-        Assert.Equal("bottom", e.Property(LeadEventProperties.FunnelStage));
-        Assert.Equal("pricing-guide", e.Property(LeadEventProperties.ContentId));
+        Assert.Equal(("visitor-123", null as string), (e.VisitorId, e.Email));
+        Assert.Equal(new Dictionary<string, string> { ["contentId"] = "blog-guide", ["funnelStage"] = "top", ["title"] = "Title of blog-guide" }, e.Properties);
+    }
+
+    [Fact]
+    public void A_page_view_of_a_catalogued_url_carries_the_catalogues_content_and_ignores_the_pages_claim()
+    {
+        // Act
+        var catalogued = Validate(new() { ["type"] = "page-view", ["visitorId"] = "visitor-123", ["url"] = "https://www.example.com/pricing?plan=pro", ["contentId"] = "blog-guide", ["funnelStage"] = "top" });
+        var other = Validate(new() { ["type"] = "page-view", ["visitorId"] = "visitor-123", ["url"] = "https://www.example.com/about", ["contentId"] = "pricing-guide", ["funnelStage"] = "bottom" });
+
+        // Assert
+        Assert.Equal(("pricing-guide", "bottom", "Title of pricing-guide"),
+            (catalogued.Event!.Property(LeadEventProperties.ContentId), catalogued.Event.Property(LeadEventProperties.FunnelStage), catalogued.Event.Property(LeadEventProperties.Title)));
+        Assert.Equal(new Dictionary<string, string> { ["url"] = "https://www.example.com/about" }, other.Event!.Properties);
+    }
+
+    [Fact]
+    public void An_add_to_cart_keeps_its_product_id_without_a_funnel_stage()
+    {
+        // Act
+        var result = Validate(new() { ["type"] = "add-to-cart", ["visitorId"] = "visitor-123", ["contentId"] = "sku-42", ["funnelStage"] = "bottom" });
+
+        // Assert
+        Assert.Equal(new Dictionary<string, string> { ["contentId"] = "sku-42" }, result.Event!.Properties);
+    }
+
+    [Fact]
+    public void A_webinar_registration_may_name_catalogued_content()
+    {
+        // Act
+        var known = Validate(new() { ["type"] = "webinar-registration", ["visitorId"] = "visitor-123", ["contentId"] = "case-study", ["campaign"] = "autumn" });
+        var unknown = Validate(new() { ["type"] = "webinar-registration", ["visitorId"] = "visitor-123", ["contentId"] = "nope" });
+
+        // Assert
+        Assert.Equal(("case-study", "middle", "autumn"), (known.Event!.Property("contentId"), known.Event.Property("funnelStage"), known.Event.Property("campaign")));
+        Assert.Equal(("contentId", FieldErrorCodes.UnknownContent), unknown.Errors.Select(e => (e.Field, e.Code)).Single());
     }
 
     [Theory]
@@ -80,7 +139,7 @@ public sealed class TrackedActivityValidatorTests
     }
 
     [Fact]
-    public void An_activity_without_email_or_visitor_is_refused()
+    public void An_activity_without_a_visitor_is_refused()
     {
         // Act
         var result = Validate(new() { ["type"] = "add-to-cart" });

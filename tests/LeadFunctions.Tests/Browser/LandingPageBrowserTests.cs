@@ -74,6 +74,39 @@ public sealed class LandingPageBrowserTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_visitor_who_downloads_the_whitepaper_is_reported_by_content_id_and_the_app_adds_its_funnel_stage_from_the_catalogue()
+    {
+        // Arrange
+        await LandingPageSite.ClearLeadEventsAsync(azurite);
+        await using var site = await LandingPageSite.StartAsync(azurite);
+        await using var chromium = await Chromium.LaunchAsync();
+        var page = await NewPageAsync(chromium);
+        await page.GotoAsync(site.BaseAddress.ToString(), new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+        var cookie = Assert.Single(await chromium.Context.CookiesAsync([page.Url]), c => c.Name == VisitorCookie);
+
+        // Act: the download button; the page sends only the content id through track.js.
+        var beacon = await page.RunAndWaitForRequestAsync(
+            () => page.ClickAsync("#whitepaper"),
+            r => r.Method == "POST" && r.Url.EndsWith("/api/events", StringComparison.Ordinal) && (r.PostData ?? "").Contains("content-download", StringComparison.Ordinal));
+
+        // Assert: no funnel stage and no person in what the browser sent ...
+        var sent = System.Web.HttpUtility.ParseQueryString(beacon.PostData ?? "");
+        Assert.Equal("whitepaper-lead-scoring", sent["contentId"]);
+        Assert.Null(sent["funnelStage"]);
+        Assert.Null(sent["email"]);
+        Assert.Equal("Thanks! The download would start now.", await page.Locator("#whitepaper").InnerTextAsync());
+
+        // ... and the queued download is the visitor's, with the stage and title of the shipped catalogue.
+        var events = await EventuallyAsync(() => LandingPageSite.LeadEventsAsync(azurite), all => all.Any(e => e.Type == LeadEventTypes.ContentDownload));
+        var download = Assert.Single(events, e => e.Type == LeadEventTypes.ContentDownload);
+        Assert.Equal((cookie.Value, null as string), (download.VisitorId, download.Email));
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["contentId"] = "whitepaper-lead-scoring", ["funnelStage"] = "middle", ["title"] = "Lead scoring that explains itself (whitepaper)",
+        }, download.Properties);
+    }
+
+    [Fact]
     public async Task A_visitor_who_sends_a_form_that_requires_consent_without_ticking_it_gets_a_readable_error_page_and_nothing_is_queued()
     {
         // Arrange: a site whose demo form requires consent (the shipped one makes it optional).

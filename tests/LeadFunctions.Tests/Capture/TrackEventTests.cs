@@ -1,6 +1,8 @@
 using System.Text;
 using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Capture;
+using LeadFunctions.Tests.Leads;
 using LeadFunctions.Tests.Support;
 
 namespace LeadFunctions.Tests.Capture;
@@ -37,9 +39,25 @@ public sealed class TrackEventTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task A_beacon_posted_as_a_url_encoded_form_gets_json_not_a_redirect()
     {
-        // Arrange: navigator.sendBeacon with URLSearchParams.
+        // Arrange: navigator.sendBeacon with URLSearchParams, as track.js sends a download.
         var context = _app.Request("POST", Path, "application/x-www-form-urlencoded;charset=UTF-8",
-            Encoding.UTF8.GetBytes("type=content-download&email=Ada%40Example.com&funnelStage=bottom&contentId=pricing-guide"));
+            Encoding.UTF8.GetBytes("type=content-download&visitorId=visitor-12345&contentId=pricing-guide"));
+
+        // Act
+        var response = await _app.PostEventAsync(context);
+
+        // Assert: what the download is comes from the shipped content catalogue.
+        Assert.Equal(202, response.Status);
+        var message = Assert.Single(await _app.MessagesAsync());
+        Assert.Equal(("visitor-12345", null as string, "pricing-guide", "bottom", "Pricing guide"),
+            (message.VisitorId, message.Email, message.Property(LeadEventProperties.ContentId), message.Property(LeadEventProperties.FunnelStage), message.Property(LeadEventProperties.Title)));
+    }
+
+    [Fact]
+    public async Task A_page_view_of_a_catalogued_page_carries_the_catalogues_content_whatever_the_page_claims()
+    {
+        // Arrange
+        var context = _app.Json(Path, """{"type":"page-view","visitorId":"visitor-12345","url":"https://www.example.com/blog/lead-scoring-basics","funnelStage":"bottom","contentId":"pricing-guide"}""");
 
         // Act
         var response = await _app.PostEventAsync(context);
@@ -47,8 +65,7 @@ public sealed class TrackEventTests(AzuriteFixture azurite) : IAsyncLifetime
         // Assert
         Assert.Equal(202, response.Status);
         var message = Assert.Single(await _app.MessagesAsync());
-        Assert.Equal(("ada@example.com", "bottom", "pricing-guide"),
-            (message.Email, message.Property(LeadEventProperties.FunnelStage), message.Property(LeadEventProperties.ContentId)));
+        Assert.Equal(("lead-scoring-basics", "top"), (message.Property(LeadEventProperties.ContentId), message.Property(LeadEventProperties.FunnelStage)));
     }
 
     [Fact]
@@ -70,9 +87,11 @@ public sealed class TrackEventTests(AzuriteFixture azurite) : IAsyncLifetime
     [Theory]
     [InlineData("""{"type":"email-open","visitorId":"visitor-12345"}""", "type")]
     [InlineData("""{"type":"page-view","visitorId":"visitor-12345"}""", "url")]
-    [InlineData("""{"type":"content-download","visitorId":"visitor-12345","funnelStage":"lower"}""", "funnelStage")]
+    [InlineData("""{"type":"content-download","visitorId":"visitor-12345","funnelStage":"bottom"}""", "contentId")]
+    [InlineData("""{"type":"content-download","visitorId":"visitor-12345","contentId":"not-in-the-catalogue"}""", "contentId")]
     [InlineData("""{"type":"add-to-cart"}""", "visitorId")]
-    [InlineData("""{"type":"add-to-cart","email":"nope"}""", "email")]
+    [InlineData("""{"type":"add-to-cart","visitorId":"visitor-12345","email":"ada@example.com"}""", "email")]
+    [InlineData("""{"type":"add-to-cart","visitorId":"visitor-12345","leadId":"l0123456789"}""", "leadId")]
     [InlineData("""{"type":"page-view","visitorId":"visitor-12345","url":{"href":"x"}}""", "url")]
     public async Task Invalid_activity_is_a_problem_naming_the_field_and_nothing_is_enqueued(string json, string field)
     {
@@ -83,6 +102,61 @@ public sealed class TrackEventTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(400, response.Status);
         Assert.Equal([field], response.ErrorFields());
         Assert.Empty(await _app.MessagesAsync());
+    }
+
+    [Fact]
+    public async Task Eight_download_beacons_naming_a_strangers_email_are_refused_and_their_lead_gains_no_points()
+    {
+        // Arrange: the stranger is a real lead (whitepaper form: 15 points, fit B as an executive at a 51-200 company),
+        // scored by the real processor with the shipped model.
+        var scoring = new ScoringHarness(azurite, ScoringHarness.ShippedModelJson());
+        scoring.Time.SetUtcNow(CaptureHarness.Now);
+        var stranger = AzuriteFixture.UniqueName("stranger") + "@example.com";
+        var form = await _app.PostFormAsync("whitepaper-lead-scoring", _app.Json("/api/forms/whitepaper-lead-scoring",
+            $$"""{"email":"{{stranger}}","firstName":"Stella","lastName":"Stranger","company":"Elsewhere Ltd","role":"executive","companySize":"51-200"}"""));
+        Assert.Equal(202, form.Status);
+        await scoring.ProcessAsync(await _app.MessagesAsync());
+        var before = await scoring.LeadAsync(stranger);
+        Assert.Equal((15.0, LifecycleStage.Lead), (before.Lead.EngagementScore, before.Lead.Stage));
+
+        // Act: the attack. Each beacon names the stranger and claims the bottom of the funnel (20 points each with the shipped
+        // model: eight of them were +160, an SQL and a sales alert for someone who never came to the site).
+        var responses = new List<CapturedResponse>();
+        for (var i = 0; i < 8; i++)
+        {
+            var body = $"type=content-download&email={Uri.EscapeDataString(stranger)}&funnelStage=bottom&contentId=pricing-guide&visitorId=attacker-0001";
+            responses.Add(await _app.PostEventAsync(_app.Request("POST", Path, "application/x-www-form-urlencoded", Encoding.UTF8.GetBytes(body))));
+        }
+        var queued = await _app.MessagesAsync();
+        await scoring.ProcessAsync(queued);
+
+        // Assert: every beacon is a 400 naming the field, nothing reached the queue, and the lead is as it was.
+        Assert.All(responses, r => Assert.Equal((400, CaptureProblemCodes.TypePrefix + CaptureProblemCodes.InvalidFields, "email"), (r.Status, r.ProblemType(), string.Join(",", r.ErrorFields()))));
+        Assert.Empty(queued);
+        var after = await scoring.LeadAsync(stranger);
+        Assert.Equal((15.0, LifecycleStage.Lead), (after.Lead.EngagementScore, after.Lead.Stage));
+        Assert.Equal(["content-download-form"], after.Ledger.Select(l => l.RuleId));
+    }
+
+    [Fact]
+    public async Task A_client_claiming_bottom_of_the_funnel_for_top_of_funnel_content_is_scored_as_top()
+    {
+        // Arrange
+        var scoring = new ScoringHarness(azurite, ScoringHarness.ShippedModelJson());
+        scoring.Time.SetUtcNow(CaptureHarness.Now);
+        var visitor = "visitor-" + Guid.NewGuid().ToString("N")[..12];
+        var email = AzuriteFixture.UniqueName("reader") + "@example.com";
+
+        // Act: the visitor downloads the top-of-funnel guide (the beacon lies about its stage), then signs up, which names them.
+        var download = await _app.PostEventAsync(_app.Json(Path, $$"""{"type":"content-download","visitorId":"{{visitor}}","contentId":"lead-scoring-basics","funnelStage":"bottom"}"""));
+        var signup = await _app.PostFormAsync("newsletter", _app.Json("/api/forms/newsletter", $$"""{"email":"{{email}}","consent":true,"visitorId":"{{visitor}}"}"""));
+        await scoring.ProcessAsync(await _app.MessagesAsync());
+
+        // Assert: 5 for the sign-up and 5 for a top-of-funnel download, not 20.
+        Assert.Equal((202, 202), (download.Status, signup.Status));
+        var lead = await scoring.LeadAsync(email);
+        Assert.Equal(["download-top-of-funnel", "newsletter-signup"], lead.Ledger.Select(l => l.RuleId).Order(StringComparer.Ordinal));
+        Assert.Equal(10, lead.Lead.EngagementScore, 9);
     }
 
     [Fact]

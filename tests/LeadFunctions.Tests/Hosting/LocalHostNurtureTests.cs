@@ -31,16 +31,18 @@ public sealed class LocalHostNurtureTests(AzuriteFixture azurite) : IDisposable
         Assert.Equal(TimeSpan.Zero, first.Delay);
 
         // Act: with the shipped model, the whitepaper form with consent gives 15 points and fit C (manager 15 + size 20),
-        // two bottom-of-funnel downloads 20 each: 55 >= the MQL bar of 50, below the SQL bar of 100.
+        // two downloads of bottom-of-funnel content (by the content catalogue) 20 each: 55 >= the MQL bar of 50, below the
+        // SQL bar of 100. The downloads are the visitor's; the form, sent with the same visitor id, makes them the lead's.
+        var visitor = "visitor-" + Guid.NewGuid().ToString("N")[..12];
         await PostAsync(host, "/api/forms/whitepaper-lead-scoring", new Dictionary<string, object>
         {
             ["email"] = email, ["firstName"] = "Ada", ["lastName"] = "Lovelace", ["company"] = "Analytical Engines",
-            ["role"] = "marketing-manager", ["companySize"] = "51-200", ["consent"] = true,
+            ["role"] = "marketing-manager", ["companySize"] = "51-200", ["consent"] = true, ["visitorId"] = visitor,
         });
         foreach (var content in new[] { "pricing-guide", "buyers-checklist" })
             await PostAsync(host, "/api/events", new Dictionary<string, object>
             {
-                ["type"] = "content-download", ["email"] = email, ["funnelStage"] = "bottom", ["contentId"] = content,
+                ["type"] = "content-download", ["visitorId"] = visitor, ["contentId"] = content,
             });
         var message = await EventuallyAsync(() => OutboxMessageTo(email));
 

@@ -34,6 +34,12 @@ internal sealed class ScoringHarness
         """;
 
     public ScoringHarness(AzuriteFixture azurite, params IStageChangeObserver[] observers)
+        : this(azurite, ModelJson, observers)
+    {
+    }
+
+    /// <param name="modelJson">The model to score with, e.g. <see cref="ShippedModelJson"/> where a test is about the shipped points.</param>
+    public ScoringHarness(AzuriteFixture azurite, string modelJson, params IStageChangeObserver[] observers)
     {
         var tableName = AzuriteFixture.UniqueName("leads");
         var tableService = azurite.TableService();
@@ -47,7 +53,7 @@ internal sealed class ScoringHarness
         Poison.CreateIfNotExists();
         var queueService = new QueueServiceClient(azurite.ConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
 
-        Model = ScoringModelLoader.Load(ModelJson);
+        Model = ScoringModelLoader.Load(modelJson);
         _observers = observers;
         Processor = NewProcessor();
         Directory = new TableLeadDirectory(Table, Model, Time);
@@ -72,6 +78,16 @@ internal sealed class ScoringHarness
     public Scoring.RescoreLead Function { get; }
 
     public static string LeadIdOf(string email) => LeadKeys.LeadIdFor(email);
+
+    /// <summary>The scoring model the app ships (the build copies <c>config/</c> next to the tests).</summary>
+    public static string ShippedModelJson() => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "config", "scoring-model.json"));
+
+    /// <summary>Applies events in the order given, as the queue trigger would.</summary>
+    public async Task ProcessAsync(IEnumerable<LeadEvent> events)
+    {
+        foreach (var e in events)
+            await Processor.ProcessAsync(e, CancellationToken.None);
+    }
 
     public async Task<LeadDetails> LeadAsync(string email) =>
         await Directory.FindAsync(LeadIdOf(email), CancellationToken.None) ?? throw new InvalidOperationException("No such lead.");
