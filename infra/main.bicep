@@ -66,8 +66,8 @@ param logDailyQuotaGb int = 1
 param trackingSigningKey string = ''
 
 @secure()
-@description('Random material used only to extend a missing or short trackingSigningKey. Never set it: the default is fresh on every deployment.')
-param trackingSigningKeySeed string = '${newGuid()}${newGuid()}'
+@description('Random material used only to extend a missing or short trackingSigningKey. Never set it: the default is fresh on every deployment (three GUIDs: over 256 random bits, which the app requires of its key).')
+param trackingSigningKeySeed string = '${newGuid()}${newGuid()}${newGuid()}'
 
 @description('Object id of the person or pipeline running azd (AZURE_PRINCIPAL_ID); it may read the signing key so azd can keep it across runs. Empty to skip.')
 param principalId string = ''

@@ -226,7 +226,13 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     // Tracking links point back at this app; the HMAC key stays in Key Vault.
     Tracking__BaseUrl: 'https://${site.properties.defaultHostName}'
     Tracking__SigningKey: trackingSigningKeyReference
+    // The id written into every token; a rotation gives the new key a new id and moves the old pair to PreviousSigningKeys.
+    Tracking__SigningKeyId: 'k1'
     Tracking__MinimumHumanDelaySeconds: '10'
+    Tracking__EngagementScoringDays: '30'
+    Tracking__UnsubscribeLinkDays: '90'
+    Tracking__SalesLinkGraceHours: '72'
+    Tracking__ConfirmConsentLinkDays: '7'
   }
 }
 

@@ -97,6 +97,11 @@ public static class LeadEventProperties
     public const string Reason = "reason";
     /// <summary>Who caused the event when it was a person (a sales rep's address or name).</summary>
     public const string Actor = "actor";
+    /// <summary>
+    /// Sales decision from an alert's link: when the lead became the SQL the alert was about (ISO 8601, round-trip). The decision
+    /// applies only while the lead is still in that SQL episode.
+    /// </summary>
+    public const string SqlEpisode = "sqlAt";
 }
 
 public enum FormIntent

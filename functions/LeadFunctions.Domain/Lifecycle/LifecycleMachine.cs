@@ -15,6 +15,12 @@ public static class LifecycleMachine
     public const string DecayCause = "decay";
     public const string SalesCause = "sales";
 
+    /// <summary>The ledger rule of an accept or reject that arrived after the lead left the SQL episode it was about.</summary>
+    public const string IgnoredSalesDecisionRule = "sales-decision-ignored";
+
+    /// <summary>Stores keep times to the millisecond; an SQL time read back is "the same" within this.</summary>
+    private static readonly TimeSpan EpisodeTolerance = TimeSpan.FromMilliseconds(1);
+
     /// <summary>The stage a form's intent or an activity's kind implies, applied only when it moves the lead forward.</summary>
     public static void ApplyEventStage(LeadScoreState state, LeadEvent e, ScoringModel model, DateTimeOffset now, ScoringOutcome outcome)
     {
@@ -108,6 +114,14 @@ public static class LifecycleMachine
         var toStage = e.Property(LeadEventProperties.ToStage);
         var current = state.Stage ?? LifecycleStage.Lead;
 
+        if (decision is "accept" or "reject" && StaleDecision(state, e) is { } ignored)
+        {
+            // Defence in depth behind the links' own check: a decision about an SQL episode the lead has left changes nothing,
+            // but is kept in the ledger so the history shows it arrived and why it was ignored.
+            outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, IgnoredSalesDecisionRule, 0, now, false, ignored));
+            return;
+        }
+
         switch (decision)
         {
             case "accept":
@@ -133,6 +147,25 @@ public static class LifecycleMachine
             default:
                 throw new MalformedLeadEventException($"sales-decision needs decision accept, reject or advance, not '{decision}'.");
         }
+    }
+
+    /// <summary>Why an accept or reject no longer applies, or null: it must be about the lead's current SQL episode.</summary>
+    private static string? StaleDecision(LeadScoreState state, LeadEvent e)
+    {
+        var text = e.Property(LeadEventProperties.SqlEpisode);
+        DateTimeOffset? episode = null;
+        if (!string.IsNullOrEmpty(text))
+        {
+            if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var parsed))
+                throw new MalformedLeadEventException($"sales-decision {LeadEventProperties.SqlEpisode} must be an ISO 8601 time, not '{text}'.");
+            episode = parsed;
+        }
+        var about = episode is { } at ? $"the SQL of {at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)}" : "an SQL";
+        if (state.Stage != LifecycleStage.Sql)
+            return $"sales decision ignored: it is about {about}, but the lead is now {state.Stage?.ToString() ?? "new"}";
+        if (episode is { } sqlAt && (state.StageChangedAt - sqlAt).Duration() > EpisodeTolerance)
+            return $"sales decision ignored: it is about {about}, but the lead has been in SQL since {state.StageChangedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)}";
+        return null;
     }
 
     public static bool GradeMeets(ScoringModel model, string grade, string minimum)

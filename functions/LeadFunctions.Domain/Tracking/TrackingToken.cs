@@ -41,68 +41,190 @@ public sealed record TrackingClaims
     [JsonIgnore] public DateTimeOffset SentAt => DateTimeOffset.FromUnixTimeSeconds(SentAtUnixSeconds);
 }
 
+/// <summary>One HMAC key with the id written into every token it signs, so the right key is found after a rotation.</summary>
+public sealed record TrackingSigningKey(string Id, string Secret)
+{
+    /// <summary>Key ids are short and safe in a URL and never contain the token separator.</summary>
+    public static bool IsValidId(string? id) =>
+        id is { Length: > 0 and <= 32 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+}
+
 /// <summary>
-/// HMAC-SHA256 signed tokens: <c>base64url(json).base64url(mac)</c>. Verification recomputes the MAC and compares in constant time,
-/// so a token cannot be forged or edited (no open redirect, no unsubscribing someone else) and timing reveals nothing.
+/// How long each kind of link does what it was sent for, measured from what the token itself says (its send time, or for sales
+/// links the SQL episode), so a shorter setting applies at once to every link already sent.
+/// </summary>
+public sealed record TrackingLinkLifetimes
+{
+    public static TrackingLinkLifetimes Default { get; } = new();
+
+    /// <summary>From sending. At least 60 days: people unsubscribe from old e-mails, and the law expects that to work.</summary>
+    public TimeSpan Unsubscribe { get; init; } = TimeSpan.FromDays(90);
+
+    /// <summary>From sending: a double opt-in link confirms a consent asked for recently, not one from long ago.</summary>
+    public TimeSpan ConfirmConsent { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>From becoming an SQL: the SLA plus a grace period. After that the decision belongs to whoever picks the lead up.</summary>
+    public TimeSpan SalesDecision { get; init; } = TimeSpan.FromHours(24 + 72);
+
+    /// <summary>
+    /// When the token stops verifying; null for opens and clicks, whose pixel and redirect keep working in old e-mails
+    /// (the redirect can only go where our e-mail pointed; scoring has its own, shorter window).
+    /// </summary>
+    public DateTimeOffset? ExpiresAt(TrackingClaims claims)
+    {
+        ArgumentNullException.ThrowIfNull(claims);
+        return claims.Kind switch
+        {
+            TrackingKind.Open or TrackingKind.Click => null,
+            TrackingKind.Unsubscribe => Add(claims.SentAtUnixSeconds, Unsubscribe),
+            TrackingKind.ConfirmConsent => Add(claims.SentAtUnixSeconds, ConfirmConsent),
+            TrackingKind.Accept or TrackingKind.Reject when claims.SqlAtTicks is { } ticks => AddTicks(ticks, SalesDecision),
+            _ => DateTimeOffset.MinValue,
+        };
+    }
+
+    private static DateTimeOffset Add(long unixSeconds, TimeSpan lifetime) =>
+        unixSeconds is >= 0 and < 253_402_300_000 ? AddTicks(DateTimeOffset.FromUnixTimeSeconds(unixSeconds).UtcTicks, lifetime) : DateTimeOffset.MinValue;
+
+    private static DateTimeOffset AddTicks(long ticks, TimeSpan lifetime) =>
+        ticks > 0 && ticks <= DateTimeOffset.MaxValue.UtcTicks - lifetime.Ticks
+            ? new DateTimeOffset(ticks, TimeSpan.Zero) + lifetime
+            : DateTimeOffset.MinValue;
+}
+
+/// <summary>
+/// HMAC-SHA256 signed tokens: <c>keyId.base64url(json).base64url(mac)</c>, the MAC taken over <c>keyId.base64url(json)</c>.
+/// The first key signs; every key verifies, so links already sent keep working while the key is rotated. Verification
+/// recomputes the MAC and compares in constant time, so a token cannot be forged or edited (no open redirect, no unsubscribing
+/// someone else) and timing reveals nothing; a token past its lifetime (<see cref="TrackingLinkLifetimes"/>) is refused too.
 /// </summary>
 public sealed class TrackingTokenSigner
 {
+    /// <summary>The id of the key when only one key is given.</summary>
+    public const string DefaultKeyId = "k1";
+
     private const int MinimumKeyBytes = 32;
     private const int MaxTokenLength = 4096;
-    private readonly byte[] _key;
+    private readonly (string Id, byte[] Key)[] _keys;
+    private readonly TrackingLinkLifetimes _lifetimes;
+    private readonly TimeProvider _time;
 
     public TrackingTokenSigner(string signingKey)
+        : this([new TrackingSigningKey(DefaultKeyId, signingKey)], TrackingLinkLifetimes.Default, TimeProvider.System)
     {
-        ArgumentNullException.ThrowIfNull(signingKey);
-        _key = Encoding.UTF8.GetBytes(signingKey);
-        if (_key.Length < MinimumKeyBytes)
-            throw new ArgumentException($"The tracking signing key must be at least {MinimumKeyBytes} bytes.", nameof(signingKey));
     }
+
+    /// <param name="keys">The signing key first, then the previous keys that still verify.</param>
+    public TrackingTokenSigner(IReadOnlyList<TrackingSigningKey> keys, TrackingLinkLifetimes lifetimes, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(lifetimes);
+        ArgumentNullException.ThrowIfNull(time);
+        if (keys.Count == 0)
+            throw new ArgumentException("At least one signing key is needed.", nameof(keys));
+        _keys = new (string, byte[])[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var (id, secret) = (keys[i].Id, keys[i].Secret);
+            if (!TrackingSigningKey.IsValidId(id))
+                throw new ArgumentException($"Signing key id '{id}' must be 1-32 letters, digits, '-' or '_'.", nameof(keys));
+            ArgumentNullException.ThrowIfNull(secret);
+            var bytes = Encoding.UTF8.GetBytes(secret);
+            if (bytes.Length < MinimumKeyBytes)
+                throw new ArgumentException($"The tracking signing key must be at least {MinimumKeyBytes} bytes.", nameof(keys));
+            if (_keys[..i].Any(k => k.Id == id))
+                throw new ArgumentException($"Signing key id '{id}' is used twice.", nameof(keys));
+            _keys[i] = (id, bytes);
+        }
+        _lifetimes = lifetimes;
+        _time = time;
+    }
+
+    /// <summary>The id of the key new tokens are signed with.</summary>
+    public string CurrentKeyId => _keys[0].Id;
 
     public string Sign(TrackingClaims claims)
     {
-        var payload = JsonSerializer.SerializeToUtf8Bytes(claims, JsonOptions);
-        return Base64Url(payload) + "." + Base64Url(HMACSHA256.HashData(_key, payload));
+        var (id, key) = _keys[0];
+        var signed = id + "." + Base64Url(JsonSerializer.SerializeToUtf8Bytes(claims, JsonOptions));
+        return signed + "." + Base64Url(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(signed)));
     }
 
-    /// <summary>The claims of a genuine token of the expected kind; null for anything forged, edited, truncated or of another kind.</summary>
+    /// <summary>
+    /// The claims of a genuine, unexpired token of the expected kind; null for anything forged, edited, truncated, expired,
+    /// signed with a key no longer configured, or of another kind.
+    /// </summary>
     public TrackingClaims? Verify(string? token, TrackingKind expectedKind)
     {
         var claims = Verify(token);
         return claims?.Kind == expectedKind ? claims : null;
     }
 
+    /// <summary>The claims of a genuine, unexpired token of any kind; null otherwise.</summary>
     public TrackingClaims? Verify(string? token)
     {
         if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength)
             return null;
-        var dot = token.IndexOf('.', StringComparison.Ordinal);
-        if (dot <= 0 || dot == token.Length - 1)
+        var parts = token.Split('.');
+        var payload = parts.Length switch
+        {
+            3 => VerifyKeyed(parts[0], parts[1], parts[2]),
+            2 => VerifyUnkeyed(parts[0], parts[1]),
+            _ => null,
+        };
+        if (payload is null)
             return null;
 
-        byte[] payload, mac;
+        TrackingClaims? claims;
         try
         {
-            payload = FromBase64Url(token[..dot]);
-            mac = FromBase64Url(token[(dot + 1)..]);
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-
-        var expected = HMACSHA256.HashData(_key, payload);
-        if (!CryptographicOperations.FixedTimeEquals(expected, mac))
-            return null;
-
-        try
-        {
-            var claims = JsonSerializer.Deserialize<TrackingClaims>(payload, JsonOptions);
-            return claims is { LeadId.Length: > 0, MessageId.Length: > 0 } ? claims : null;
+            claims = JsonSerializer.Deserialize<TrackingClaims>(payload, JsonOptions);
         }
         catch (JsonException)
         {
             return null;
+        }
+        if (claims is not { LeadId.Length: > 0, MessageId.Length: > 0 })
+            return null;
+        return _lifetimes.ExpiresAt(claims) is { } expires && _time.GetUtcNow() >= expires ? null : claims;
+    }
+
+    private byte[]? VerifyKeyed(string keyId, string payloadText, string macText)
+    {
+        var index = Array.FindIndex(_keys, k => string.Equals(k.Id, keyId, StringComparison.Ordinal));
+        if (index < 0 || payloadText.Length == 0)
+            return null;
+        if (!TryFromBase64Url(payloadText, out var payload) || !TryFromBase64Url(macText, out var mac))
+            return null;
+        var expected = HMACSHA256.HashData(_keys[index].Key, Encoding.ASCII.GetBytes(keyId + "." + payloadText));
+        return CryptographicOperations.FixedTimeEquals(expected, mac) ? payload : null;
+    }
+
+    /// <summary>
+    /// Tokens from before key ids (<c>base64url(json).base64url(mac)</c>, the MAC over the JSON) are still in e-mails already
+    /// sent; each configured key is tried, and they get the same lifetimes as new tokens.
+    /// </summary>
+    private byte[]? VerifyUnkeyed(string payloadText, string macText)
+    {
+        if (payloadText.Length == 0 || !TryFromBase64Url(payloadText, out var payload) || !TryFromBase64Url(macText, out var mac))
+            return null;
+        var match = false;
+        foreach (var (_, key) in _keys)
+            match |= CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(key, payload), mac);
+        return match ? payload : null;
+    }
+
+    private static bool TryFromBase64Url(string text, out byte[] bytes)
+    {
+        try
+        {
+            bytes = FromBase64Url(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            bytes = [];
+            return false;
         }
     }
 

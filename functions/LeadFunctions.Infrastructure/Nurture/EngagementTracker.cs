@@ -1,9 +1,12 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Nurture;
 using LeadFunctions.Domain.Tracking;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace LeadFunctions.Infrastructure.Nurture;
 
@@ -33,17 +36,39 @@ public interface IEngagementTracker
     /// <summary>False for a forged token. Throws when the suppression could not be stored (answer 503, the sender will retry).</summary>
     Task<bool> UnsubscribeAsync(string? token, string source, CancellationToken cancellationToken);
 
+    /// <summary>A genuine, unexpired sales link of that kind, or null.</summary>
     SalesLink? VerifySalesLink(string? token, TrackingKind kind);
 
-    /// <summary>Records the decision and enqueues a <see cref="LeadEventTypes.SalesDecision"/> event.</summary>
-    Task DecideAsync(SalesLink link, string decision, LifecycleStage? toStage, string? reason, CancellationToken cancellationToken);
+    /// <summary>Whether the link can still decide: the lead must still be in the SQL episode it was sent for, with no decision yet.</summary>
+    Task<SalesLinkStatus> CheckSalesLinkAsync(SalesLink link, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records the decision and enqueues a <see cref="LeadEventTypes.SalesDecision"/> event, if the link can still decide
+    /// (<see cref="SalesLinkStatus.Recorded"/>); otherwise changes nothing. Throws <see cref="LeadEventNotAcceptedException"/>
+    /// when the event could not be queued: the same decision posted again queues it then.
+    /// </summary>
+    Task<SalesLinkStatus> DecideAsync(SalesLink link, string decision, LifecycleStage? toStage, string? reason, CancellationToken cancellationToken);
+}
+
+public enum SalesLinkStatus
+{
+    /// <summary>The lead is still the SQL the alert was about and nobody has decided: the link may decide.</summary>
+    Open,
+    /// <summary>This decision was recorded and queued.</summary>
+    Recorded,
+    /// <summary>The lead has left that SQL episode (accepted, sent back, advanced, or an SQL again since): the link changes nothing.</summary>
+    MovedOn,
+    /// <summary>Someone already decided on this SQL episode.</summary>
+    AlreadyDecided,
 }
 
 internal sealed partial class EngagementTracker(
     TrackingTokenSigner signer,
     BotDetector bots,
     NurtureStore store,
+    ILeadDirectory directory,
     ILeadEventPublisher publisher,
+    IOptions<TrackingOptions> options,
     TimeProvider time,
     ILogger<EngagementTracker> logger) : IEngagementTracker
 {
@@ -104,14 +129,38 @@ internal sealed partial class EngagementTracker(
             : null;
     }
 
-    public async Task DecideAsync(SalesLink link, string decision, LifecycleStage? toStage, string? reason, CancellationToken cancellationToken)
+    public async Task<SalesLinkStatus> CheckSalesLinkAsync(SalesLink link, CancellationToken cancellationToken)
     {
+        if (!await IsStillThatSqlAsync(link, cancellationToken))
+            return SalesLinkStatus.MovedOn;
+        var sla = await store.FindSlaAsync(link.LeadId, link.SqlAt.UtcTicks, cancellationToken);
+        return sla?.Decision is null ? SalesLinkStatus.Open : SalesLinkStatus.AlreadyDecided;
+    }
+
+    public async Task<SalesLinkStatus> DecideAsync(SalesLink link, string decision, LifecycleStage? toStage, string? reason, CancellationToken cancellationToken)
+    {
+        if (!await IsStillThatSqlAsync(link, cancellationToken))
+        {
+            LogDecisionRefused(logger, link.LeadId, decision, nameof(SalesLinkStatus.MovedOn));
+            return SalesLinkStatus.MovedOn;
+        }
+
+        // One decision per SQL episode and choice: a double-submitted form is the same event, applied once.
+        var eventId = "sales-decision-" + Hash($"{link.LeadId}|{link.SqlAt.UtcTicks}|{decision}|{toStage}");
         var now = time.GetUtcNow();
-        await store.RecordDecisionAsync(link.LeadId, link.SqlAt.UtcTicks, decision, link.Actor, now, cancellationToken);
+        // Written before the event is queued, so the SLA clock stops now and the alert's other link can no longer decide.
+        var holding = await store.RecordDecisionAsync(link.LeadId, link.SqlAt.UtcTicks, decision, eventId, link.Actor, now, cancellationToken);
+        if (holding != eventId)
+        {
+            LogDecisionRefused(logger, link.LeadId, decision, nameof(SalesLinkStatus.AlreadyDecided));
+            return SalesLinkStatus.AlreadyDecided;
+        }
+
         var properties = new Dictionary<string, string>
         {
             [LeadEventProperties.Decision] = decision,
             [LeadEventProperties.Campaign] = "sales-alert",
+            [LeadEventProperties.SqlEpisode] = link.SqlAt.ToString("O", CultureInfo.InvariantCulture),
         };
         if (toStage is { } stage)
             properties[LeadEventProperties.ToStage] = stage.ToString().ToLowerInvariant();
@@ -120,8 +169,6 @@ internal sealed partial class EngagementTracker(
         if (!string.IsNullOrWhiteSpace(link.Actor))
             properties[LeadEventProperties.Actor] = link.Actor;
 
-        // One decision per SQL episode and choice: a double-submitted form is the same event, applied once.
-        var eventId = "sales-decision-" + Hash($"{link.LeadId}|{link.SqlAt.UtcTicks}|{decision}|{toStage}");
         await publisher.PublishAsync(new LeadEvent
         {
             EventId = eventId,
@@ -131,11 +178,26 @@ internal sealed partial class EngagementTracker(
             Properties = properties,
         }, cancellationToken);
         LogDecision(logger, link.LeadId, decision, toStage?.ToString() ?? "");
+        return SalesLinkStatus.Recorded;
+    }
+
+    /// <summary>The lead is an SQL, and became one at the time the link names: not accepted, sent back or re-qualified since.</summary>
+    private async Task<bool> IsStillThatSqlAsync(SalesLink link, CancellationToken cancellationToken)
+    {
+        var lead = (await directory.FindAsync(link.LeadId, cancellationToken))?.Lead;
+        return lead is { Stage: LifecycleStage.Sql }
+            && (lead.StageChangedAt - link.SqlAt).Duration() <= NurturePlanner.StoreTolerance;
     }
 
     private async Task PublishEngagementAsync(string type, TrackingClaims claims, string method, string? userAgent, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        if (now >= claims.SentAt + TimeSpan.FromDays(options.Value.EngagementScoringDays))
+        {
+            // An old e-mail still shows its pixel and follows its links, but replaying them no longer scores.
+            LogPastScoringWindow(logger, claims.LeadId, type);
+            return;
+        }
         var verdict = bots.Judge(method, userAgent, claims.SentAt, now);
         var extra = new List<(string, string?)> { (LeadEventProperties.Url, claims.Url) };
         if (verdict.ProbableBot)
@@ -145,7 +207,9 @@ internal sealed partial class EngagementTracker(
         }
         var leadEvent = new LeadEvent
         {
-            EventId = $"{type}-{Guid.NewGuid():N}",
+            // The same open (or the same link) of the same message is one event, so however often it is hit it scores once.
+            // A scanner's hit is a different event from the person's: it cannot use up the one that scores.
+            EventId = $"{type}-" + Hash($"{claims.LeadId}|{claims.MessageId}|{claims.Kind}|{claims.Url}|{(verdict.ProbableBot ? "bot" : "human")}"),
             Type = type,
             OccurredAt = now,
             LeadId = claims.LeadId,
@@ -186,6 +250,12 @@ internal sealed partial class EngagementTracker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} unsubscribed ({Source})")]
     private static partial void LogUnsubscribed(ILogger logger, string leadId, string source);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sales link {Decision} for lead {LeadId} changed nothing: {Status}")]
+    private static partial void LogDecisionRefused(ILogger logger, string leadId, string decision, string status);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{EventType} for lead {LeadId} is past the scoring window; not queued")]
+    private static partial void LogPastScoringWindow(ILogger logger, string leadId, string eventType);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sales decision {Decision} for lead {LeadId} (to {ToStage})")]
     private static partial void LogDecision(ILogger logger, string leadId, string decision, string toStage);

@@ -14,7 +14,10 @@ public static class TrackingRoutes
     public const string TokenParameter = "t";
 }
 
-/// <summary>Builds signed links under <see cref="TrackingOptions.BaseUrl"/>.</summary>
+/// <summary>
+/// Builds signed links under <see cref="TrackingOptions.BaseUrl"/>. How long each link works is not written here: the signer
+/// derives it from the kind and the times in the token (<see cref="TrackingLinkLifetimes"/>).
+/// </summary>
 internal sealed class LinkBuilder(TrackingTokenSigner signer, IOptions<TrackingOptions> options)
 {
     private string Base => options.Value.BaseUrl.TrimEnd('/') + "/api/";
@@ -30,7 +33,9 @@ internal sealed class LinkBuilder(TrackingTokenSigner signer, IOptions<TrackingO
         TrackingKind.Click => TrackingRoutes.Click,
         TrackingKind.Unsubscribe => TrackingRoutes.Unsubscribe,
         TrackingKind.Accept => TrackingRoutes.Accept,
-        _ => TrackingRoutes.Reject,
+        TrackingKind.Reject => TrackingRoutes.Reject,
+        // A kind without its own endpoint must not fall through to another's: a link does only what it was sent for.
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No endpoint serves this kind of link yet."),
     };
 
     public string For(TrackingClaims claims) => For(Route(claims.Kind), claims);

@@ -1,6 +1,8 @@
 using LeadFunctions.Domain.Messaging.Composition;
 using LeadFunctions.Domain.Nurture;
 using LeadFunctions.Domain.SalesAlerts;
+using LeadFunctions.Domain.Tracking;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace LeadFunctions.Infrastructure.Nurture;
@@ -65,16 +67,42 @@ internal sealed class NurtureFilesValidation(IOptions<SalesAlertOptions> alerts)
     }
 }
 
-internal sealed class TrackingOptionsValidation : IValidateOptions<TrackingOptions>
+/// <summary>
+/// Checks the public URL and the signing keys at start. Outside Development a key anyone could know or guess (the sample key,
+/// an unresolved Key Vault reference, fewer than 256 random bits) stops the app, with the reason.
+/// </summary>
+internal sealed class TrackingOptionsValidation(IHostEnvironment environment) : IValidateOptions<TrackingOptions>
 {
     public ValidateOptionsResult Validate(string? name, TrackingOptions options)
     {
-        if (string.IsNullOrWhiteSpace(options.BaseUrl))
-            return ValidateOptionsResult.Success; // the [Required] attribute reports it
-        if (!Uri.TryCreate(options.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
-            return ValidateOptionsResult.Fail("Tracking:BaseUrl must be an absolute http(s) URL such as https://leads.example.com.");
-        if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback)
-            return ValidateOptionsResult.Fail("Tracking:BaseUrl must use https (RFC 8058 one-click unsubscribe needs an https URL); http is allowed only for localhost.");
-        return ValidateOptionsResult.Success;
+        var errors = new List<string>();
+        if (!string.IsNullOrWhiteSpace(options.BaseUrl)) // else the [Required] attribute reports it
+        {
+            if (!Uri.TryCreate(options.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+                errors.Add("Tracking:BaseUrl must be an absolute http(s) URL such as https://leads.example.com.");
+            else if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback)
+                errors.Add("Tracking:BaseUrl must use https (RFC 8058 one-click unsubscribe needs an https URL); http is allowed only for localhost.");
+        }
+
+        var development = environment.IsDevelopment();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        void CheckKey(string idSetting, string? id, string keySetting, string key)
+        {
+            if (!TrackingSigningKey.IsValidId(id))
+                errors.Add($"{idSetting} must be 1-32 letters, digits, '-' or '_'.");
+            else if (!ids.Add(id!))
+                errors.Add($"{idSetting} '{id}' is already the id of another signing key; give each key its own id.");
+            if (SigningKeyPolicy.Problem(key, keySetting, development) is { } problem)
+                errors.Add(problem);
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.SigningKey)) // else the [Required] attribute reports it
+            CheckKey("Tracking:SigningKeyId", options.SigningKeyId, "Tracking:SigningKey", options.SigningKey);
+        for (var i = 0; i < options.PreviousSigningKeys.Count; i++)
+        {
+            var previous = options.PreviousSigningKeys[i];
+            CheckKey($"Tracking:PreviousSigningKeys:{i}:Id", previous.Id, $"Tracking:PreviousSigningKeys:{i}:Key", previous.Key);
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

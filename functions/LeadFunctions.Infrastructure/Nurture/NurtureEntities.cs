@@ -114,6 +114,8 @@ internal sealed class SlaEntity : ITableEntity
     public string? Decision { get; set; }
     public DateTimeOffset? DecidedAt { get; set; }
     public string? DecidedBy { get; set; }
+    /// <summary>The event the first decision queued: a retry of that same decision re-queues it, any other decision is refused.</summary>
+    public string? DecisionEventId { get; set; }
     public DateTimeOffset? BreachedAt { get; set; }
     public string? EscalatedTo { get; set; }
 

@@ -77,10 +77,37 @@ public sealed class TrackingOptions
 {
     public const string SectionName = "Tracking";
 
-    /// <summary>HMAC key for every signed link; at least 32 characters. Rotating it invalidates links already sent.</summary>
-    [Required(ErrorMessage = "Tracking:SigningKey is required (at least 32 random characters; keep it in Key Vault)."),
-     MinLength(32, ErrorMessage = "Tracking:SigningKey must be at least 32 characters.")]
+    /// <summary>
+    /// HMAC key that signs every new link. Outside Development: at least 256 random bits (e.g. <c>openssl rand -base64 32</c>),
+    /// never the sample key (see <see cref="Domain.Tracking.SigningKeyPolicy"/>). Keep it in Key Vault.
+    /// </summary>
+    [Required(ErrorMessage = "Tracking:SigningKey is required (generate one with: openssl rand -base64 32; keep it in Key Vault).")]
     public string SigningKey { get; set; } = "";
+
+    /// <summary>The id written into every token <see cref="SigningKey"/> signs; give each new key a new id.</summary>
+    public string SigningKeyId { get; set; } = Domain.Tracking.TrackingTokenSigner.DefaultKeyId;
+
+    /// <summary>Keys that signed links already sent: they still verify, but sign nothing new. Drop one once its links may expire.</summary>
+    public List<TrackingKeyOptions> PreviousSigningKeys { get; set; } = [];
+
+    /// <summary>
+    /// Opens and clicks score only this long after sending, and each open (and each link) of a message scores once in that time.
+    /// After it the pixel and the redirect still work, but nothing is queued.
+    /// </summary>
+    [Range(1, 365, ErrorMessage = "Tracking:EngagementScoringDays must be between 1 and 365.")]
+    public int EngagementScoringDays { get; set; } = 30;
+
+    /// <summary>How long an unsubscribe link works after sending.</summary>
+    [Range(60, 3650, ErrorMessage = "Tracking:UnsubscribeLinkDays must be between 60 and 3650 (unsubscribe links must keep working for at least 60 days).")]
+    public int UnsubscribeLinkDays { get; set; } = 90;
+
+    /// <summary>Sales accept/reject links work until the SLA deadline plus this (and only while the lead is still that undecided SQL).</summary>
+    [Range(0, 720, ErrorMessage = "Tracking:SalesLinkGraceHours must be between 0 and 720.")]
+    public int SalesLinkGraceHours { get; set; } = 72;
+
+    /// <summary>How long a double opt-in confirmation link works after sending.</summary>
+    [Range(1, 60, ErrorMessage = "Tracking:ConfirmConsentLinkDays must be between 1 and 60.")]
+    public int ConfirmConsentLinkDays { get; set; } = 7;
 
     /// <summary>The public origin of the app (e.g. <c>https://leads.example.com</c>); links are <c>{BaseUrl}/api/...</c>.</summary>
     [Required(ErrorMessage = "Tracking:BaseUrl is required (the public URL of the app, used in e-mail links).")]
@@ -92,4 +119,11 @@ public sealed class TrackingOptions
 
     /// <summary>Extra user-agent substrings to treat as scanners, on top of the built-in list.</summary>
     public List<string> ScannerUserAgents { get; set; } = [];
+}
+
+/// <summary>A previous signing key and the id its tokens carry (<c>Tracking:PreviousSigningKeys:0:Id</c> / <c>:Key</c>).</summary>
+public sealed class TrackingKeyOptions
+{
+    public string Id { get; set; } = "";
+    public string Key { get; set; } = "";
 }

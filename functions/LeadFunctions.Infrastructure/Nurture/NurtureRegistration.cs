@@ -31,7 +31,19 @@ public static class NurtureRegistration
         services.AddSingleton(new RequiredTable(sp => sp.GetRequiredService<IOptions<NurtureOptions>>().Value.DueTable));
         services.AddSingleton(new RequiredTable(sp => sp.GetRequiredService<IOptions<NurtureOptions>>().Value.StateTable));
 
-        services.TryAddSingleton(sp => new TrackingTokenSigner(sp.GetRequiredService<IOptions<TrackingOptions>>().Value.SigningKey));
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<TrackingOptions>>().Value;
+            var slaHours = sp.GetRequiredService<IOptions<SalesAlertOptions>>().Value.SlaHours;
+            List<TrackingSigningKey> keys = [new(options.SigningKeyId, options.SigningKey), .. options.PreviousSigningKeys.Select(k => new TrackingSigningKey(k.Id, k.Key))];
+            var lifetimes = new TrackingLinkLifetimes
+            {
+                Unsubscribe = TimeSpan.FromDays(options.UnsubscribeLinkDays),
+                ConfirmConsent = TimeSpan.FromDays(options.ConfirmConsentLinkDays),
+                SalesDecision = TimeSpan.FromHours(slaHours + options.SalesLinkGraceHours),
+            };
+            return new TrackingTokenSigner(keys, lifetimes, sp.GetRequiredService<TimeProvider>());
+        });
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TrackingOptions>>().Value;

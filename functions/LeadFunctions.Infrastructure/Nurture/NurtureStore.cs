@@ -173,13 +173,39 @@ internal sealed class NurtureStore(NurtureTables tables)
     public Task MergeSlaAsync(SlaEntity sla, CancellationToken cancellationToken) =>
         tables.State.UpsertEntityAsync(sla, TableUpdateMode.Merge, cancellationToken);
 
-    /// <summary>Records the first sales decision only: a later click on an old link does not overwrite it.</summary>
-    public async Task RecordDecisionAsync(string leadId, long sqlTicks, string decision, string? actor, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the first sales decision of an SQL episode, and only the first: concurrent or later decisions (the other link of the
+    /// alert, an old link clicked again) lose on the ETag or find it taken. Returns the event id of the decision that holds.
+    /// </summary>
+    public async Task<string?> RecordDecisionAsync(string leadId, long sqlTicks, string decision, string eventId, string? actor, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        var existing = await FindSlaAsync(leadId, sqlTicks, cancellationToken);
-        if (existing?.Decision is not null)
-            return;
-        await MergeSlaAsync(new SlaEntity { PartitionKey = leadId, RowKey = SlaEntity.RowFor(sqlTicks), Decision = decision, DecidedAt = at, DecidedBy = actor }, cancellationToken);
+        var decided = new SlaEntity
+        {
+            PartitionKey = leadId,
+            RowKey = SlaEntity.RowFor(sqlTicks),
+            Decision = decision,
+            DecidedAt = at,
+            DecidedBy = actor,
+            DecisionEventId = eventId,
+        };
+        for (var attempt = 0; ; attempt++)
+        {
+            var existing = await FindSlaAsync(leadId, sqlTicks, cancellationToken);
+            if (existing?.Decision is not null)
+                return existing.DecisionEventId;
+            try
+            {
+                if (existing is null)
+                    await tables.State.AddEntityAsync(decided, cancellationToken);
+                else
+                    await tables.State.UpdateEntityAsync(decided, existing.ETag, TableUpdateMode.Merge, cancellationToken);
+                return eventId;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 10)
+            {
+                // The SLA record changed meanwhile (another decision, or the timer): read it again.
+            }
+        }
     }
 
     /// <summary>Hands out the next turn of a round-robin pool; concurrent callers retry on a lost ETag race, so turns are never shared.</summary>

@@ -1,3 +1,4 @@
+using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Tracking;
 using LeadFunctions.Infrastructure.Nurture;
@@ -39,6 +40,8 @@ public sealed class SalesDecision(IEngagementTracker tracker)
 
         if (HttpMethods.IsGet(request.Method))
         {
+            if (await tracker.CheckSalesLinkAsync(link, cancellationToken) is var status and not SalesLinkStatus.Open)
+                return Refused(leadLine, status);
             return kind == TrackingKind.Accept
                 ? TrackingPages.Page("Accept this lead", leadLine + TrackingPages.Form(action, "", "Accept"))
                 : TrackingPages.Page("Reject this lead", leadLine + TrackingPages.Form(action,
@@ -51,8 +54,10 @@ public sealed class SalesDecision(IEngagementTracker tracker)
 
         if (kind == TrackingKind.Accept)
         {
-            await tracker.DecideAsync(link, SalesDecisions.Accept, null, null, cancellationToken);
-            return TrackingPages.Page("Lead accepted", leadLine + "<p>Thank you. The SLA clock is stopped.</p>");
+            var accepted = await DecideAsync(link, SalesDecisions.Accept, null, null, cancellationToken);
+            return accepted == SalesLinkStatus.Recorded
+                ? TrackingPages.Page("Lead accepted", leadLine + "<p>Thank you. The SLA clock is stopped.</p>")
+                : Refused(leadLine, accepted);
         }
 
         if (!request.HasFormContentType)
@@ -70,7 +75,34 @@ public sealed class SalesDecision(IEngagementTracker tracker)
             return TrackingPages.Page("Reject this lead",
                 $"<p>Please give a reason (up to {MaxReasonLength} characters) and choose MQL or Lead.</p>", 400);
         }
-        await tracker.DecideAsync(link, SalesDecisions.Reject, toStage, reason, cancellationToken);
-        return TrackingPages.Page("Lead rejected", leadLine + $"<p>It goes back to {TrackingPages.Encode(toStage.ToString())}.</p>");
+        var rejected = await DecideAsync(link, SalesDecisions.Reject, toStage, reason, cancellationToken);
+        return rejected == SalesLinkStatus.Recorded
+            ? TrackingPages.Page("Lead rejected", leadLine + $"<p>It goes back to {TrackingPages.Encode(toStage.ToString())}.</p>")
+            : Refused(leadLine, rejected);
     }
+
+    /// <summary>A decision that could not be queued is a 503: posting the same decision again queues it then.</summary>
+    private async Task<SalesLinkStatus?> DecideAsync(SalesLink link, string decision, LifecycleStage? toStage, string? reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await tracker.DecideAsync(link, decision, toStage, reason, cancellationToken);
+        }
+        catch (LeadEventNotAcceptedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>An old or already used link: it says what happened and changes nothing.</summary>
+    private static ContentResult Refused(string leadLine, SalesLinkStatus? status) => status switch
+    {
+        SalesLinkStatus.AlreadyDecided => TrackingPages.Page("Already decided",
+            leadLine + "<p>Someone has already accepted or rejected this lead for this alert. Nothing was changed.</p>", StatusCodes.Status409Conflict),
+        SalesLinkStatus.MovedOn => TrackingPages.Page("This lead has moved on",
+            leadLine + "<p>The lead is no longer the sales-qualified lead this alert was about (it was accepted, sent back or qualified again since). Nothing was changed.</p>",
+            StatusCodes.Status409Conflict),
+        _ => TrackingPages.Page("Please try again",
+            leadLine + "<p>Your decision could not be saved just now. Please try again in a minute.</p>", StatusCodes.Status503ServiceUnavailable),
+    };
 }

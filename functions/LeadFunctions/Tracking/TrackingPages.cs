@@ -24,7 +24,7 @@ internal static class TrackingPages
     };
 
     public static ContentResult NotFound() =>
-        Page("Link not valid", "<p>This link is not valid. It may have been copied incompletely.</p>", 404);
+        Page("Link not valid", "<p>This link is not valid. It may have expired, or have been copied incompletely.</p>", 404);
 
     public static string Encode(string? value) => WebUtility.HtmlEncode(value ?? "");
 

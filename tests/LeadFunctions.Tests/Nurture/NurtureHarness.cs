@@ -36,13 +36,15 @@ internal sealed class NurtureHarness : IAsyncDisposable
         }
         """;
 
-    public const string SigningKey = "integration-test-signing-key-0123456789abcdef";
+    /// <summary>A fresh random key, as a real deployment has: the harness runs as Production, where weak keys are refused.</summary>
+    public static readonly string SigningKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     public const string EscalationAddress = "boss@sales.example.com";
 
     private readonly IHost _host;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "lf-nurture-" + Guid.NewGuid().ToString("N"));
 
-    public NurtureHarness(AzuriteFixture azurite, int maxPerWeek = 3, string programme = ThreeStepProgramme, Func<IEmailSender, IEmailSender>? wrapSender = null, bool realLeads = false)
+    public NurtureHarness(AzuriteFixture azurite, int maxPerWeek = 3, string programme = ThreeStepProgramme, Func<IEmailSender, IEmailSender>? wrapSender = null, bool realLeads = false,
+        IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production")
     {
         Directory.CreateDirectory(_root);
         var programmesFile = Path.Combine(_root, "nurture.json");
@@ -53,7 +55,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
         Queue = azurite.Queue(queueName);
         Queue.CreateIfNotExists();
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = AppContext.BaseDirectory });
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = AppContext.BaseDirectory, EnvironmentName = environment });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             [StorageOptions.ConnectionName] = azurite.ConnectionString,
@@ -73,6 +75,8 @@ internal sealed class NurtureHarness : IAsyncDisposable
             ["Email:FromAddress"] = "noreply@contoso.example",
             ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
         });
+        if (settings is not null)
+            builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddSingleton<TimeProvider>(Time);
         builder.Services.AddSingleton(new LeadEventsQueue(Queue));
         if (!realLeads)

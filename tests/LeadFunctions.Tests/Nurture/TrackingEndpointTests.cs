@@ -30,6 +30,13 @@ public sealed class TrackingEndpointTests(AzuriteFixture azurite)
         SqlAtTicks = kind is TrackingKind.Accept or TrackingKind.Reject ? harness.Time.GetUtcNow().UtcTicks : null,
     };
 
+    /// <summary>The lead the sales links are about, an SQL since the time the links name, as the alert found it.</summary>
+    private static void AnSqlSinceNow(NurtureHarness harness)
+    {
+        var now = harness.Time.GetUtcNow();
+        harness.Leads.Put(NurtureLeads.New("reader@example.com", now) with { Stage = LifecycleStage.Sql, StageChangedAt = now });
+    }
+
     private static string Sign(NurtureHarness harness, TrackingClaims claims) => harness.Services.GetRequiredService<TrackingTokenSigner>().Sign(claims);
 
     private static HttpRequest Request(string method, string? token, string? userAgent = Browser, Dictionary<string, StringValues>? form = null)
@@ -177,6 +184,7 @@ public sealed class TrackingEndpointTests(AzuriteFixture azurite)
     public async Task Accepting_queues_a_sales_decision_with_the_rep_as_actor()
     {
         await using var harness = new NurtureHarness(azurite);
+        AnSqlSinceNow(harness);
         var token = Sign(harness, Claims(harness, TrackingKind.Accept));
         var function = ActivatorUtilities.CreateInstance<SalesDecision>(harness.Services);
 
@@ -196,6 +204,7 @@ public sealed class TrackingEndpointTests(AzuriteFixture azurite)
     {
         // Arrange
         await using var harness = new NurtureHarness(azurite);
+        AnSqlSinceNow(harness);
         var token = Sign(harness, Claims(harness, TrackingKind.Reject));
         var function = ActivatorUtilities.CreateInstance<SalesDecision>(harness.Services);
 
@@ -217,6 +226,7 @@ public sealed class TrackingEndpointTests(AzuriteFixture azurite)
     public async Task An_accept_link_cannot_be_replayed_as_a_reject()
     {
         await using var harness = new NurtureHarness(azurite);
+        AnSqlSinceNow(harness);
         var token = Sign(harness, Claims(harness, TrackingKind.Accept));
         var function = ActivatorUtilities.CreateInstance<SalesDecision>(harness.Services);
 
