@@ -15,7 +15,11 @@ public static class CaptureRegistration
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
 
-        services.TryAddSingleton(sp => FormCatalog.Load(sp.GetRequiredService<IOptions<CaptureOptions>>().Value.ResolveFormsFile()));
+        services.TryAddSingleton(sp =>
+        {
+            var capture = sp.GetRequiredService<IOptions<CaptureOptions>>().Value;
+            return FormCatalog.Load(capture.ResolveFormsFile(), capture.ResolveSiteBaseUrl());
+        });
         services.TryAddSingleton<CaptureRequestReader>();
         services.TryAddSingleton<FormSubmissionValidator>();
         services.TryAddSingleton<TrackedActivityValidator>();
