@@ -61,6 +61,51 @@ param instanceMemoryMB int = 2048
 @description('Daily Log Analytics ingestion cap in GB (-1 for none).')
 param logDailyQuotaGb int = 1
 
+@description('Region of the Static Web App that hosts the sample landing page (the resource only exists in a few regions; the page is served from a global edge).')
+@allowed([
+  'westus2'
+  'centralus'
+  'eastus2'
+  'westeurope'
+  'eastasia'
+])
+param staticWebAppLocation string = 'westeurope'
+
+@description('URL of the site your landing pages are on (Capture__SiteBaseUrl), e.g. https://www.example.com; empty means the sample page\'s Static Web App.')
+param siteBaseUrl string = ''
+
+@description('Put Azure Front Door with WAF rate limits per client IP in front of the app (and admit only Front Door). Off by default: Front Door has a monthly base fee.')
+param enableFrontDoorWaf bool = false
+
+@description('Front Door tier when enableFrontDoorWaf: Standard_AzureFrontDoor (custom and rate-limit rules) or Premium_AzureFrontDoor (adds managed rule sets and bot protection).')
+@allowed([
+  'Standard_AzureFrontDoor'
+  'Premium_AzureFrontDoor'
+])
+param frontDoorSku string = 'Standard_AzureFrontDoor'
+
+@description('Prevention blocks requests over the limits; Detection only logs them, to try the thresholds on real traffic first.')
+@allowed([
+  'Prevention'
+  'Detection'
+])
+param frontDoorWafMode string = 'Prevention'
+
+@description('Requests one client IP may send to /api/forms/* in one rate-limit window before Front Door blocks it for the rest of the window.')
+@minValue(10)
+param formsRateLimitThreshold int = 20
+
+@description('Requests one client IP may send to /api/events in one rate-limit window (page views and clicks are more frequent than forms).')
+@minValue(10)
+param eventsRateLimitThreshold int = 300
+
+@description('Length of the Front Door rate-limit window in minutes: 1 or 5.')
+@allowed([
+  1
+  5
+])
+param rateLimitDurationInMinutes int = 1
+
 @secure()
 @description('HMAC key for tracking and sales-action links. azd reads it back from Key Vault on every run so it stays stable; shorter than 32 characters (or empty) it is extended with a random seed.')
 param trackingSigningKey string = ''
@@ -90,6 +135,9 @@ var storageAccountName = 'st${resourceToken}'
 var applicationInsightsName = 'appi-${resourceToken}'
 var keyVaultName = 'kv-${resourceToken}'
 var communicationServiceName = 'acs-${resourceToken}'
+var staticWebAppName = 'stapp-${resourceToken}'
+var frontDoorProfileName = 'afd-${resourceToken}'
+var frontDoorEndpointName = 'leads-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
 var signingKeySecretName = 'tracking-signing-key'
 // Every queue the app touches: the trigger's queue and the poison queue the host moves failures to.
@@ -184,6 +232,33 @@ module rbac 'modules/rbac.bicep' = {
   ]
 }
 
+// The sample landing page (azure.yaml service `web`); its URL is the app's Capture__SiteBaseUrl unless siteBaseUrl names another site.
+module web 'modules/staticwebapp.bicep' = {
+  scope: rg
+  params: {
+    location: staticWebAppLocation
+    tags: tags
+    name: staticWebAppName
+    azdServiceName: 'web'
+  }
+}
+
+// Optional: Front Door and its WAF rate limits. The profile comes first (the app admits only its id), the origin after the app.
+module frontDoor 'modules/frontdoor.bicep' = if (enableFrontDoorWaf) {
+  scope: rg
+  params: {
+    tags: tags
+    profileName: frontDoorProfileName
+    endpointName: frontDoorEndpointName
+    wafPolicyName: 'waf${resourceToken}'
+    sku: frontDoorSku
+    wafMode: frontDoorWafMode
+    formsRateLimitThreshold: formsRateLimitThreshold
+    eventsRateLimitThreshold: eventsRateLimitThreshold
+    rateLimitDurationInMinutes: rateLimitDurationInMinutes
+  }
+}
+
 module functionApp 'modules/functionapp.bicep' = {
   scope: rg
   params: {
@@ -210,12 +285,28 @@ module functionApp 'modules/functionapp.bicep' = {
     emailMaxPerHour: emailMaxPerHour
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    siteBaseUrl: empty(siteBaseUrl) ? web.outputs.url : siteBaseUrl
+    publicBaseUrl: enableFrontDoorWaf ? frontDoor!.outputs.url : ''
+    frontDoorId: enableFrontDoorWaf ? frontDoor!.outputs.frontDoorId : ''
   }
   // The host reaches storage with the identity on its first start, so its roles must exist before the app does.
   dependsOn: [
     rbac
   ]
 }
+
+module frontDoorOrigin 'modules/frontdoor-origin.bicep' = if (enableFrontDoorWaf) {
+  scope: rg
+  params: {
+    profileName: frontDoorProfileName
+    endpointName: frontDoorEndpointName
+    functionHostName: functionApp.outputs.hostName
+  }
+  // Names are known up front (so What-If can predict the origin); the app, and so the profile, exist before it.
+}
+
+// Where pages and scripts send forms and events: Front Door when it is enabled, else the app itself.
+var apiUrl = enableFrontDoorWaf ? frontDoor!.outputs.url : functionApp.outputs.url
 
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
@@ -231,3 +322,8 @@ output AZURE_COMMUNICATION_ENDPOINT string = communication.outputs.endpoint
 output EMAIL_FROM_ADDRESS string = communication.outputs.senderAddress
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output LEADFUNCTIONS_API_URL string = apiUrl
+output LEADFUNCTIONS_SITE_URL string = empty(siteBaseUrl) ? web.outputs.url : siteBaseUrl
+output SERVICE_WEB_NAME string = web.outputs.name
+output SERVICE_WEB_ENDPOINT_URL string = web.outputs.url
+output AZURE_FRONT_DOOR_ENABLED bool = enableFrontDoorWaf

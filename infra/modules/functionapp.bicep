@@ -75,6 +75,15 @@ param maximumInstanceCount int
 ])
 param instanceMemoryMB int
 
+@description('Where the landing pages live (the sample Static Web App, or your own site): Capture__SiteBaseUrl. Thank-you and error paths in forms.json resolve against it.')
+param siteBaseUrl string
+
+@description('Public base URL of the app\'s endpoints when something fronts it (Front Door), for links in e-mails; empty means the app\'s own host name.')
+param publicBaseUrl string = ''
+
+@description('The Front Door profile id (X-Azure-FDID) that alone may reach the app; empty leaves the app open to the internet directly.')
+param frontDoorId string = ''
+
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
@@ -109,6 +118,26 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       http20Enabled: true
+      // Behind Front Door the WAF's rate limits only count if nobody can go around it: admit only that profile's traffic.
+      ipSecurityRestrictionsDefaultAction: empty(frontDoorId) ? 'Allow' : 'Deny'
+      ipSecurityRestrictions: empty(frontDoorId)
+        ? []
+        : [
+            {
+              name: 'front-door-only'
+              action: 'Allow'
+              priority: 100
+              tag: 'ServiceTag'
+              ipAddress: 'AzureFrontDoor.Backend'
+              headers: {
+                'x-azure-fdid': [
+                  frontDoorId
+                ]
+              }
+            }
+          ]
+      // azd deploys through the SCM site with Entra ID; it keeps its own (open) rules.
+      scmIpSecurityRestrictionsUseMain: false
     }
     functionAppConfig: {
       deployment: {
@@ -194,6 +223,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Capture__MaxFieldCount: '50'
     Capture__MaxFieldLength: '4000'
     Capture__RetryAfterSeconds: '30'
+    // The landing pages' site: the Functions host serves no pages, so thank-you paths must land there.
+    Capture__SiteBaseUrl: siteBaseUrl
 
     // Scoring model, versioned with the code.
     Scoring__ModelPath: 'config/scoring-model.json'
@@ -224,7 +255,7 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     SalesAlerts__EscalationTemplate: 'sla-escalation'
 
     // Tracking links point back at this app; the HMAC key stays in Key Vault.
-    Tracking__BaseUrl: 'https://${site.properties.defaultHostName}'
+    Tracking__BaseUrl: empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl
     Tracking__SigningKey: trackingSigningKeyReference
     // The id written into every token; a rotation gives the new key a new id and moves the old pair to PreviousSigningKeys.
     Tracking__SigningKeyId: 'k1'
@@ -238,3 +269,4 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
 
 output name string = site.name
 output url string = 'https://${site.properties.defaultHostName}'
+output hostName string = site.properties.defaultHostName

@@ -39,15 +39,25 @@ public sealed partial class FormCatalog
     public bool TryGet(string formId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out FormDefinition? form) =>
         _byId.TryGetValue(formId, out form);
 
-    public static FormCatalog Load(string path)
+    public static FormCatalog Load(string path) => Load(path, siteBaseUrl: null);
+
+    /// <param name="siteBaseUrl">Where the landing pages live (<c>Capture:SiteBaseUrl</c>); see <see cref="Parse(string, Uri?)"/>.</param>
+    public static FormCatalog Load(string path, Uri? siteBaseUrl)
     {
         if (!File.Exists(path))
             throw new FormsFileException([$"the forms file '{path}' does not exist"]);
-        return Parse(File.ReadAllText(path));
+        return Parse(File.ReadAllText(path), siteBaseUrl);
     }
 
     /// <summary>Reads and checks a forms file; throws <see cref="FormsFileException"/> listing every problem found.</summary>
-    public static FormCatalog Parse(string json)
+    public static FormCatalog Parse(string json) => Parse(json, siteBaseUrl: null);
+
+    /// <summary>
+    /// Reads and checks a forms file for a deployment whose landing pages live at <paramref name="siteBaseUrl"/>: a thank-you or
+    /// error path (<c>/thanks.html</c>) becomes that absolute URL on the site and the <c>site</c> origin keyword becomes the site's
+    /// origin. Without a site (local runs, where the app serves the pages) paths stay relative and <c>site</c> means <c>self</c>.
+    /// </summary>
+    public static FormCatalog Parse(string json, Uri? siteBaseUrl)
     {
         FormsFileDto? file;
         try
@@ -83,7 +93,7 @@ public sealed partial class FormCatalog
                 continue;
             }
             var errorsBefore = errors.Count;
-            var form = ReadForm(dto, at, errors);
+            var form = ReadForm(dto, at, errors) is { } read ? OnSite(read, siteBaseUrl, at, errors) : null;
             if (!string.IsNullOrWhiteSpace(dto.Id))
             {
                 // The index finds the entry, the id tells a reviewer which form it is.
@@ -304,15 +314,15 @@ public sealed partial class FormCatalog
         for (var i = 0; i < (values?.Count ?? 0); i++)
         {
             var value = values![i];
-            if (string.Equals(value?.Trim(), OriginPolicy.Self, StringComparison.OrdinalIgnoreCase))
+            if (OriginPolicy.Keyword(value) is { } keyword)
             {
-                if (!origins.Contains(OriginPolicy.Self, StringComparer.Ordinal))
-                    origins.Add(OriginPolicy.Self);
+                if (!origins.Contains(keyword, StringComparer.Ordinal))
+                    origins.Add(keyword);
                 continue;
             }
             if (value is null || !TryNormalizeOrigin(value, out var origin))
             {
-                errors.Add($"{where}[{i}]: '{value}' must be an origin like https://www.example.com (https, or http for 127.0.0.1/localhost; no path, no '*'), or 'self'");
+                errors.Add($"{where}[{i}]: '{value}' must be an origin like https://www.example.com (https, or http for 127.0.0.1/localhost; no path, no '*'), 'self' or 'site'");
                 continue;
             }
             if (!origins.Contains(origin, StringComparer.Ordinal))
@@ -363,6 +373,51 @@ public sealed partial class FormCatalog
         if (!ok)
             return false;
         uri = parsed;
+        return true;
+    }
+
+    /// <summary>
+    /// The form as deployed with its landing pages at <paramref name="site"/>: redirect paths become absolute URLs on the site,
+    /// so a redirect never depends on the <c>Host</c> a request claims, and <c>site</c> becomes the site's origin.
+    /// </summary>
+    private static FormDefinition? OnSite(FormDefinition form, Uri? site, string at, List<string> errors)
+    {
+        var siteOrigin = site is null ? OriginPolicy.Self : SiteOrigin(site);
+        var origins = form.AllowedOrigins.Select(o => o == OriginPolicy.Site ? siteOrigin : o).Distinct(StringComparer.Ordinal).ToArray();
+        if (site is null)
+            return form with { AllowedOrigins = origins };
+
+        var before = errors.Count;
+        var thankYou = OnSite(form.ThankYouUrl, site, $"{at}.thankYouUrl", errors);
+        var errorUrl = form.ErrorUrl is null ? null : OnSite(form.ErrorUrl, site, $"{at}.errorUrl", errors);
+        return errors.Count > before ? null : form with { ThankYouUrl = thankYou!, ErrorUrl = errorUrl, AllowedOrigins = origins };
+    }
+
+    private static Uri? OnSite(Uri url, Uri site, string where, List<string> errors)
+    {
+        if (url.IsAbsoluteUri)
+            return url;
+        // The path is on the site, under the base URL's own path (https://example.com/landing + /thanks.html).
+        var combined = site.GetLeftPart(UriPartial.Path).TrimEnd('/') + url.OriginalString;
+        if (IsSafeAbsoluteUrl(combined, out var absolute))
+            return absolute;
+        errors.Add($"{where}: '{url.OriginalString}' on the site {site.AbsoluteUri} (Capture:SiteBaseUrl) is not a valid URL of at most {MaxUrlLength} characters");
+        return null;
+    }
+
+    private static string SiteOrigin(Uri site) =>
+        TryNormalizeOrigin(site.GetLeftPart(UriPartial.Authority), out var origin) ? origin : site.GetLeftPart(UriPartial.Authority).ToLowerInvariant();
+
+    /// <summary>
+    /// A valid <c>Capture:SiteBaseUrl</c>: where the landing pages live, as an absolute https URL (http only on the loopback
+    /// host), without user info, query or fragment; it may have a path (<c>https://www.example.com/landing</c>).
+    /// </summary>
+    public static bool TryParseSiteBaseUrl(string? value, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? site)
+    {
+        site = null;
+        if (string.IsNullOrWhiteSpace(value) || !IsSafeAbsoluteUrl(value.Trim(), out var uri) || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            return false;
+        site = uri;
         return true;
     }
 

@@ -9,6 +9,21 @@ public static class OriginPolicy
     /// </summary>
     public const string Self = "self";
 
+    /// <summary>
+    /// An allowed-origin entry meaning "the landing site" (<c>Capture:SiteBaseUrl</c>, e.g. the Static Web App azd deploys).
+    /// The forms file replaces it with the site's origin when it is loaded, or with <see cref="Self"/> when no site is set
+    /// (locally the app serves the pages itself), so it never reaches <see cref="Allows"/> as a keyword.
+    /// </summary>
+    public const string Site = "site";
+
+    /// <summary>The keyword an allowed-origin entry is (<see cref="Self"/> or <see cref="Site"/>, any case), or null for an origin.</summary>
+    public static string? Keyword(string? entry) => entry?.Trim().ToLowerInvariant() switch
+    {
+        Self => Self,
+        Site => Site,
+        _ => null,
+    };
+
     /// <param name="allowed">Normalised origins, and possibly <see cref="Self"/>.</param>
     /// <param name="origin">The request's normalised <c>Origin</c>.</param>
     /// <param name="requestHost">The request's <c>Host</c> (host and port), which a browser sets to the app it is talking to.</param>

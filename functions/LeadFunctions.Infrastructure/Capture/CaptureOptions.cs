@@ -26,6 +26,16 @@ public sealed class CaptureOptions
     /// <summary>The <c>Retry-After</c> (seconds) given with a 503 when the queue cannot take a submission.</summary>
     public int RetryAfterSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Where the landing pages live in this deployment (in Azure, the Static Web App azd deploys: the Functions host serves no
+    /// pages). Thank-you and error paths in the forms file resolve against it, so redirects are absolute URLs on the site, and the
+    /// <c>site</c> allowed-origin keyword means its origin. Unset (locally) paths stay relative to the app, which serves wwwroot.
+    /// </summary>
+    public string? SiteBaseUrl { get; set; }
+
+    /// <summary>The parsed <see cref="SiteBaseUrl"/>, or null when it is unset (the validator refuses an invalid one at start).</summary>
+    public Uri? ResolveSiteBaseUrl() => FormCatalog.TryParseSiteBaseUrl(SiteBaseUrl, out var site) ? site : null;
+
     public string ResolveFormsFile() =>
         Path.IsPathRooted(FormsFile) ? FormsFile : Path.Combine(AppContext.BaseDirectory, FormsFile);
 }
@@ -50,6 +60,9 @@ internal sealed class CaptureOptionsValidator : IValidateOptions<CaptureOptions>
                 errors.Add($"{CaptureOptions.SectionName}:EventOrigins:{i} '{options.EventOrigins[i]}' must be an origin like https://www.example.com (no path, no '*'), or 'self'.");
         }
 
+        if (!string.IsNullOrWhiteSpace(options.SiteBaseUrl) && options.ResolveSiteBaseUrl() is null)
+            errors.Add($"{CaptureOptions.SectionName}:SiteBaseUrl '{options.SiteBaseUrl}' must be an absolute https URL (http only for 127.0.0.1 or localhost) without user info, query or fragment, e.g. https://www.example.com.");
+
         if (string.IsNullOrWhiteSpace(options.FormsFile))
         {
             errors.Add($"{CaptureOptions.SectionName}:FormsFile is required.");
@@ -58,7 +71,7 @@ internal sealed class CaptureOptionsValidator : IValidateOptions<CaptureOptions>
         {
             try
             {
-                FormCatalog.Load(options.ResolveFormsFile());
+                FormCatalog.Load(options.ResolveFormsFile(), options.ResolveSiteBaseUrl());
             }
             catch (FormsFileException ex)
             {

@@ -16,7 +16,11 @@ public static class CaptureRegistration
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
 
-        services.TryAddSingleton(sp => FormCatalog.Load(sp.GetRequiredService<IOptions<CaptureOptions>>().Value.ResolveFormsFile()));
+        services.TryAddSingleton(sp =>
+        {
+            var capture = sp.GetRequiredService<IOptions<CaptureOptions>>().Value;
+            return FormCatalog.Load(capture.ResolveFormsFile(), capture.ResolveSiteBaseUrl());
+        });
         services.AddOptions<ContentOptions>().BindConfiguration(ContentOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ContentOptions>, ContentOptionsValidator>());
         services.TryAddSingleton(sp => ContentCatalogue.Load(sp.GetRequiredService<IOptions<ContentOptions>>().Value.ResolveCatalogueFile()));

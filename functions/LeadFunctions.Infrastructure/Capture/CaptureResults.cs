@@ -67,7 +67,11 @@ public static class CaptureResults
         return result;
     }
 
-    /// <summary>A configured URL as a <c>Location</c>: a path on this app stays relative, so it resolves against the host the browser used.</summary>
+    /// <summary>
+    /// A configured URL as a <c>Location</c>. With <c>Capture:SiteBaseUrl</c> set every form's URLs are already absolute (the
+    /// catalog resolved paths against the site when it loaded). Without it (locally) a path on this app stays relative, so it
+    /// resolves against the host the browser used, which serves wwwroot.
+    /// </summary>
     private static string RedirectTarget(Uri configured) => configured.IsAbsoluteUri ? configured.AbsoluteUri : configured.OriginalString;
 
     /// <summary><c>email:required,consent:consent-required</c>, or the problem code when no field is to blame.</summary>

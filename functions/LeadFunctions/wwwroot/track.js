@@ -15,7 +15,10 @@
   var UTM = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'];
   var script = document.currentScript;
   var base = script && script.src ? script.src : window.location.href;
-  var endpoint = (script && script.getAttribute('data-endpoint')) || new URL('/api/events', base).href;
+  // A page on its own site (the deployed sample) names the API in config.js: window.leadFunctionsConfig.apiBaseUrl.
+  var apiBaseUrl = (window.leadFunctionsConfig || {}).apiBaseUrl;
+  var endpoint = (script && script.getAttribute('data-endpoint')) ||
+    (apiBaseUrl ? apiBaseUrl + '/api/events' : new URL('/api/events', base).href);
 
   function readCookie(name) {
     var parts = document.cookie ? document.cookie.split('; ') : [];

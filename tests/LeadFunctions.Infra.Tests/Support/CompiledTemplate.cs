@@ -19,6 +19,25 @@ public sealed partial class TemplateScope(JsonObject template, JsonObject? param
 {
     public JsonObject Template { get; } = template;
 
+    /// <summary>The module (<c>Microsoft.Resources/deployments</c>) this template is nested in; null for the root.</summary>
+    public JsonObject? Deployment { get; init; }
+
+    /// <summary>The scope of the template this one is nested in.</summary>
+    public TemplateScope? Parent => parent;
+
+    /// <summary>
+    /// The conditions (<c>[parameters('x')]</c>...) of every module around this template, innermost first: all must hold
+    /// for its resources to be deployed.
+    /// </summary>
+    public IEnumerable<string> Conditions()
+    {
+        for (var scope = this; scope is not null; scope = scope.Parent)
+        {
+            if (scope.Deployment?["condition"]?.GetValue<string>() is { } condition)
+                yield return condition;
+        }
+    }
+
     public JsonNode? Resolve(JsonNode? node)
     {
         if (node is JsonValue value && value.TryGetValue<string>(out var text))
@@ -63,6 +82,52 @@ public sealed class CompiledTemplate
     }
 
     public static CompiledTemplate Instance => Main.Value;
+
+    /// <summary>
+    /// Compiles main.bicep with parameter values, as <c>bicep build-params</c> does for a <c>.bicepparam</c> file
+    /// (<c>using</c> main.bicep plus one <c>param name = value</c> line each), written to a temp folder.
+    /// </summary>
+    public static (CompiledTemplate Template, JsonObject Parameters) WithParameters(IReadOnlyDictionary<string, string> bicepValues)
+    {
+        var folder = Directory.CreateTempSubdirectory("leadfunctions-bicepparam-");
+        try
+        {
+            var file = Path.Combine(folder.FullName, "test.bicepparam");
+            // Bicep refuses absolute paths in `using`.
+            var main = Path.GetRelativePath(folder.FullName, BicepCli.MainBicep).Replace('\\', '/');
+            File.WriteAllLines(file, bicepValues.Select(p => $"param {p.Key} = {p.Value}").Prepend($"using '{main}'"));
+            var build = BicepCli.Run("build-params", file, "--stdout");
+            if (build.ExitCode != 0)
+                throw new InvalidOperationException($"bicep build-params failed: {build}");
+            var output = JsonNode.Parse(build.StandardOutput)!;
+            var parameters = JsonNode.Parse(output["parametersJson"]!.GetValue<string>())!["parameters"]!.AsObject();
+            return (new CompiledTemplate(build, output["templateJson"]!.GetValue<string>()), parameters);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Whether a resource would be deployed with these parameter values: every module condition around it is a
+    /// <c>[parameters('x')]</c> that is true (the value given, else the parameter's default).
+    /// </summary>
+    public bool IsDeployed(TemplateResource resource, JsonObject? parameters = null)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        foreach (var condition in resource.Scope.Conditions().Concat(resource.Node["condition"] is JsonValue own ? [own.GetValue<string>()] : []))
+        {
+            var match = Regex.Match(condition, @"^\[parameters\('([^']+)'\)\]$");
+            if (!match.Success)
+                throw new InvalidOperationException($"A condition this check cannot evaluate: {condition}");
+            var name = match.Groups[1].Value;
+            var value = parameters?[name]?["value"] ?? Root["parameters"]?[name]?["defaultValue"];
+            if (value?.GetValue<bool>() != true)
+                return false;
+        }
+        return true;
+    }
 
     public BicepRun Build { get; }
 
@@ -114,7 +179,7 @@ public sealed class CompiledTemplate
             var type = node["type"]?.GetValue<string>() ?? "";
             into.Add(new TemplateResource(type, node, scope));
             if (type == "Microsoft.Resources/deployments" && node["properties"]?["template"] is JsonObject nested)
-                Collect(new TemplateScope(nested, node["properties"]?["parameters"] as JsonObject, scope), into);
+                Collect(new TemplateScope(nested, node["properties"]?["parameters"] as JsonObject, scope) { Deployment = node }, into);
         }
     }
 }

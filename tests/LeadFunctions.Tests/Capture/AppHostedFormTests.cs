@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace LeadFunctions.Tests.Capture;
 
-/// <summary>The sample landing page is served by the app itself, on whatever port: "self" and thank-you paths make that work.</summary>
+/// <summary>The sample landing page is served by the app itself, on whatever port: "site" (meaning the app when no Capture:SiteBaseUrl is set) and thank-you paths make that work.</summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class AppHostedFormTests(AzuriteFixture azurite) : IAsyncLifetime
 {
@@ -19,7 +19,7 @@ public sealed class AppHostedFormTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task A_form_on_a_page_the_app_serves_on_another_port_is_accepted_and_sent_to_the_thank_you_path()
     {
-        // Arrange: the app runs on 8123 (PORT=8123 ./run.sh); the shipped form lists "self", not that port.
+        // Arrange: the app runs on 8123 (PORT=8123 ./run.sh); the shipped form lists "site" (without a site: the app itself), not that port.
         var context = _app.Form(FormPath(DemoRequest.FormId), DemoRequest.Fields(), r =>
         {
             r.Host = new HostString("127.0.0.1", 8123);
@@ -55,7 +55,7 @@ public sealed class AppHostedFormTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_preflight_from_the_apps_own_page_is_allowed_for_a_form_that_lists_self()
+    public async Task A_preflight_from_the_apps_own_page_is_allowed_for_a_form_that_lists_site_when_no_site_is_set()
     {
         // Arrange
         var context = _app.Preflight(FormPath(DemoRequest.FormId), OtherPortOrigin);
@@ -69,7 +69,7 @@ public sealed class AppHostedFormTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_form_that_does_not_list_self_refuses_the_apps_own_page()
+    public async Task A_form_that_lists_neither_self_nor_site_refuses_the_apps_own_page()
     {
         // Arrange: the shipped quote form allows only https://www.example.com.
         var context = _app.Preflight(FormPath("quote-request"), OtherPortOrigin);
