@@ -7,7 +7,7 @@ namespace LeadFunctions.Infrastructure.Capture;
 
 public static class CaptureRegistration
 {
-    /// <summary>The capture endpoints' services: the forms file (checked at start), the request reader, validators and metrics.</summary>
+    /// <summary>The capture endpoints' services: the forms file (checked at start), the request reader, validators, rate limits and metrics.</summary>
     public static IServiceCollection AddLeadCapture(this IServiceCollection services)
     {
         services.AddOptions<CaptureOptions>().BindConfiguration(CaptureOptions.SectionName).ValidateOnStart();
@@ -20,6 +20,9 @@ public static class CaptureRegistration
         services.TryAddSingleton<FormSubmissionValidator>();
         services.TryAddSingleton<TrackedActivityValidator>();
         services.TryAddSingleton<CaptureMetrics>();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>());
+        services.TryAddSingleton<CaptureRateLimiter>();
         services.TryAddSingleton<LeadCaptureService>();
         return services;
     }

@@ -67,6 +67,13 @@ public static class CaptureResults
         return result;
     }
 
+    /// <summary>
+    /// The 429 (problem details, <c>Retry-After</c>) for an endpoint outside the capture service, e.g. a tracking link:
+    /// <c>if (limiter.AcquireForClient(RateLimitPolicy.Links, request) is { Allowed: false } d) return CaptureResults.TooManyRequests(d, request);</c>
+    /// </summary>
+    public static IActionResult TooManyRequests(RateLimitDecision decision, HttpRequest request) =>
+        ToActionResult(LeadCaptureService.RateLimited(decision, form: null, browser: false, origin: null), request);
+
     /// <summary>A configured URL as a <c>Location</c>: a path on this app stays relative, so it resolves against the host the browser used.</summary>
     private static string RedirectTarget(Uri configured) => configured.IsAbsoluteUri ? configured.AbsoluteUri : configured.OriginalString;
 
