@@ -226,6 +226,20 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     // The landing pages' site: the Functions host serves no pages, so thank-you paths must land there.
     Capture__SiteBaseUrl: siteBaseUrl
 
+    // In-process rate limits (per instance; the optional Front Door WAF limits real floods before they reach the app).
+    // The platform appends the caller to X-Forwarded-For; behind Front Door (and only when locked to it) the client is one hop further.
+    RateLimit__Enabled: 'true'
+    RateLimit__ForwardedForHops: empty(frontDoorId) ? '1' : '2'
+    RateLimit__MaxPartitions: '10000'
+    RateLimit__Forms__PermitLimit: '20'
+    RateLimit__Forms__WindowSeconds: '60'
+    RateLimit__Events__PermitLimit: '300'
+    RateLimit__Events__WindowSeconds: '60'
+    RateLimit__Links__PermitLimit: '120'
+    RateLimit__Links__WindowSeconds: '60'
+    RateLimit__Email__PermitLimit: '10'
+    RateLimit__Email__WindowSeconds: '3600'
+
     // Scoring model, versioned with the code.
     Scoring__ModelPath: 'config/scoring-model.json'
     Scoring__MaxConcurrencyRetries: '100'

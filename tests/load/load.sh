@@ -35,12 +35,13 @@ STORAGE="$AZURITE_STORAGE"
 LEADS_TABLE="LoadLeads$(date +%s)"
 
 echo "== Starting the local host on http://127.0.0.1:$APP_PORT/ (log: $SCRATCH/app.log)"
-# Logs (host.json levels, as in Azure) go to a file; the nurture timer is off (once a year) so it does not compete.
+# Logs (host.json levels, as in Azure) go to a file; the nurture timer is off (once a year) so it does not compete,
+# and the per-client rate limits are off: every request comes from 127.0.0.1, and this measures throughput.
 (
   cd "$BIN/localhost"
   PORT="$APP_PORT" LeadStorage="$STORAGE" AzureWebJobsStorage="$STORAGE" Storage__LeadsTable="$LEADS_TABLE" \
   Email__Sender=Folder Email__Folder__Path="$SCRATCH/outbox" LocalHost__TimerStatusFolder="$SCRATCH/timers" \
-  NurtureSchedule="0 0 0 1 1 *" \
+  NurtureSchedule="0 0 0 1 1 *" RateLimit__Enabled=false \
   exec dotnet LeadFunctions.LocalHost.dll >"$SCRATCH/app.log" 2>&1
 ) &
 pids+=($!)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using LeadFunctions.Domain.Events;
 
@@ -63,6 +64,11 @@ internal static partial class CaptureContextReader
         return uri;
     }
 
+    /// <summary>
+    /// Control characters, and invisible format characters (Unicode Cf: bidi overrides and isolates, LRM/RLM, zero-width
+    /// space, BOM), which nobody types into a name or company but which reverse or hide text in a mail reader or a
+    /// sales alert. ZWNJ and ZWJ are allowed: Persian, Indic scripts and emoji need them.
+    /// </summary>
     public static bool HasControlCharacters(string value, bool allowLineBreaks)
     {
         foreach (var c in value)
@@ -70,6 +76,8 @@ internal static partial class CaptureContextReader
             if (allowLineBreaks && c is '\r' or '\n' or '\t')
                 continue;
             if (char.IsControl(c) || c is '\u2028' or '\u2029')
+                return true;
+            if (c is not ('\u200C' or '\u200D') && CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format)
                 return true;
         }
         return false;

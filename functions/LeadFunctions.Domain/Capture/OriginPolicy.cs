@@ -24,12 +24,20 @@ public static class OriginPolicy
         _ => null,
     };
 
+    /// <summary>
+    /// The serialisation of an opaque origin (<c>Origin: null</c>). Any page can make a browser send it (a sandboxed iframe,
+    /// a <c>data:</c> URL), so it identifies no site and is never allowed, whatever a list says.
+    /// </summary>
+    public const string Opaque = "null";
+
     /// <param name="allowed">Normalised origins, and possibly <see cref="Self"/>.</param>
     /// <param name="origin">The request's normalised <c>Origin</c>.</param>
     /// <param name="requestHost">The request's <c>Host</c> (host and port), which a browser sets to the app it is talking to.</param>
     public static bool Allows(IEnumerable<string> allowed, string origin, string? requestHost)
     {
         ArgumentNullException.ThrowIfNull(allowed);
+        if (string.IsNullOrEmpty(origin) || string.Equals(origin.Trim(), Opaque, StringComparison.OrdinalIgnoreCase))
+            return false;
         foreach (var entry in allowed)
         {
             if (string.Equals(entry, origin, StringComparison.OrdinalIgnoreCase))

@@ -14,13 +14,19 @@ public static class CaptureCors
     public const string AllowedHeaders = "Content-Type, Accept, Idempotency-Key";
     public const int MaxAgeSeconds = 600;
 
-    /// <summary>The normalised Origin header; null when absent or <c>null</c> (privacy contexts, non-browser clients).</summary>
+    /// <summary>
+    /// The normalised Origin header; null only when absent (a non-browser client). <c>Origin: null</c> comes from sandboxed
+    /// frames, <c>file:</c> and <c>data:</c> pages and redirects: any site can produce it, so it is kept as the origin
+    /// <see cref="OriginPolicy.Opaque"/>, which no allow-list matches, rather than treated as "no origin".
+    /// </summary>
     public static string? RequestOrigin(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var header = request.Headers.Origin.ToString();
-        if (string.IsNullOrWhiteSpace(header) || header == "null")
+        if (string.IsNullOrWhiteSpace(header))
             return null;
+        if (string.Equals(header.Trim(), OriginPolicy.Opaque, StringComparison.OrdinalIgnoreCase))
+            return OriginPolicy.Opaque;
         return FormCatalog.TryNormalizeOrigin(header, out var origin) ? origin : header.Trim().ToLowerInvariant();
     }
 

@@ -20,6 +20,10 @@ public sealed record CaptureProblem(int Status, string Code, string Title, strin
             ErrorCodes = errors.GroupBy(e => e.Field, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(e => e.Code).ToArray(), StringComparer.Ordinal),
         };
 
+    public static CaptureProblem TooManyRequests(int retryAfterSeconds) =>
+        new(429, CaptureProblemCodes.RateLimited, "Too many requests.",
+            $"Too many requests from this address or for this e-mail address. Nothing was saved; send it again in {retryAfterSeconds} seconds.");
+
     public static CaptureProblem FieldProblem(string code, string title, IEnumerable<(string Field, string Message)> errors)
     {
         var list = errors.ToList();
@@ -46,4 +50,5 @@ public static class CaptureProblemCodes
     public const string UnknownForm = "unknown-form";
     public const string OriginNotAllowed = "origin-not-allowed";
     public const string Unavailable = "unavailable";
+    public const string RateLimited = "rate-limited";
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -193,8 +194,14 @@ public sealed class CaptureRequestReader(IOptions<CaptureOptions> options)
 
     private static CaptureBody ParseJson(byte[] body)
     {
+        // JsonDocument accepts bytes that are not UTF-8 inside strings and only fails when a string is read, as an
+        // InvalidOperationException; checking the whole body first turns that into a 400 instead of a 500.
+        if (!Utf8.IsValid(body))
+            return Malformed("The JSON body is not valid UTF-8 text.");
+
         var pairs = new List<KeyValuePair<string, string>>();
         var wrongTypes = new List<string>();
+        var notText = new List<string>();
         try
         {
             using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 8 });
@@ -202,21 +209,27 @@ public sealed class CaptureRequestReader(IOptions<CaptureOptions> options)
                 return Malformed("The JSON body must be an object of field names to values.");
             foreach (var property in document.RootElement.EnumerateObject())
             {
+                // An escape such as \ud800 (a lone surrogate) is valid JSON but no Unicode text; reading it throws.
+                if (!TryGetText(() => property.Name, out var name))
+                    return Malformed("A JSON field name is not valid Unicode text (a lone surrogate escape such as \\ud800).");
                 switch (property.Value.ValueKind)
                 {
+                    case JsonValueKind.String when TryGetText(() => property.Value.GetString()!, out var text):
+                        pairs.Add(new(name, text));
+                        break;
                     case JsonValueKind.String:
-                        pairs.Add(new(property.Name, property.Value.GetString()!));
+                        notText.Add(name);
                         break;
                     case JsonValueKind.Number:
-                        pairs.Add(new(property.Name, property.Value.GetRawText()));
+                        pairs.Add(new(name, property.Value.GetRawText()));
                         break;
                     case JsonValueKind.True or JsonValueKind.False:
-                        pairs.Add(new(property.Name, property.Value.ValueKind == JsonValueKind.True ? "true" : "false"));
+                        pairs.Add(new(name, property.Value.ValueKind == JsonValueKind.True ? "true" : "false"));
                         break;
                     case JsonValueKind.Null:
                         break;
                     default:
-                        wrongTypes.Add(property.Name);
+                        wrongTypes.Add(name);
                         break;
                 }
             }
@@ -226,12 +239,31 @@ public sealed class CaptureRequestReader(IOptions<CaptureOptions> options)
             return Malformed("The body is not valid JSON: " + ex.Message);
         }
 
+        if (notText.Count > 0)
+        {
+            return new CaptureBody(CaptureProblem.FieldProblem(CaptureProblemCodes.MalformedBody, "Some fields are not valid Unicode text.",
+                notText.Select(f => (Shorten(f), "Must be valid Unicode text; a lone surrogate escape such as \\ud800 is not."))));
+        }
         if (wrongTypes.Count > 0)
         {
             return new CaptureBody(CaptureProblem.FieldProblem(CaptureProblemCodes.MalformedBody, "Fields must be plain values.",
                 wrongTypes.Select(f => (f, "Must be a string, number or boolean, not an object or array."))));
         }
         return new CaptureBody(pairs);
+    }
+
+    private static bool TryGetText(Func<string> read, out string text)
+    {
+        try
+        {
+            text = read();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = "";
+            return false;
+        }
     }
 
     private static CaptureBody CheckLimits(IReadOnlyList<KeyValuePair<string, string>> pairs, CaptureOptions limits)

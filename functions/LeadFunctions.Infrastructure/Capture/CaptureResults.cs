@@ -68,6 +68,13 @@ public static class CaptureResults
     }
 
     /// <summary>
+    /// The 429 (problem details, <c>Retry-After</c>) for an endpoint outside the capture service, e.g. a tracking link:
+    /// <c>if (limiter.AcquireForClient(RateLimitPolicy.Links, request) is { Allowed: false } d) return CaptureResults.TooManyRequests(d, request);</c>
+    /// </summary>
+    public static IActionResult TooManyRequests(RateLimitDecision decision, HttpRequest request) =>
+        ToActionResult(LeadCaptureService.RateLimited(decision, form: null, browser: false, origin: null), request);
+
+    /// <summary>
     /// A configured URL as a <c>Location</c>. With <c>Capture:SiteBaseUrl</c> set every form's URLs are already absolute (the
     /// catalog resolved paths against the site when it loaded). Without it (locally) a path on this app stays relative, so it
     /// resolves against the host the browser used, which serves wwwroot.

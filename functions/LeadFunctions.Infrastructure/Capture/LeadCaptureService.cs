@@ -17,6 +17,7 @@ public sealed partial class LeadCaptureService(
     FormSubmissionValidator formValidator,
     TrackedActivityValidator activityValidator,
     ILeadEventPublisher publisher,
+    CaptureRateLimiter rateLimiter,
     CaptureMetrics metrics,
     IOptions<CaptureOptions> options,
     ILogger<LeadCaptureService> logger)
@@ -48,6 +49,10 @@ public sealed partial class LeadCaptureService(
             return Refused(new CaptureProblem(403, CaptureProblemCodes.OriginNotAllowed, "This site may not post this form.", $"The origin '{origin}' is not in the allowed origins of form '{form.Id}'."), form, browser, null);
         }
 
+        // After the origin check, so an allowed page's script can read the 429 (CORS), and before the body is read.
+        if (Limited(rateLimiter.AcquireForClient(RateLimitPolicy.Forms, request), FormsEndpoint, form, browser, origin) is { } clientLimited)
+            return clientLimited;
+
         if (!TryEventId(request, form.Id, out var eventId, out var keyProblem))
             return Refused(keyProblem, form, browser, origin);
 
@@ -72,6 +77,9 @@ public sealed partial class LeadCaptureService(
             return Refused(CaptureProblem.InvalidFields(result.Errors), form, browser, origin);
         }
 
+        if (Limited(rateLimiter.AcquireForEmail(result.Event!.Email!), FormsEndpoint, form, browser, origin) is { } emailLimited)
+            return emailLimited;
+
         if (!await TryPublishAsync(result.Event!, cancellationToken))
             return Unavailable(form, browser, origin);
         metrics.Accepted(FormsEndpoint, form.Id);
@@ -89,6 +97,9 @@ public sealed partial class LeadCaptureService(
             return Refused(new CaptureProblem(403, CaptureProblemCodes.OriginNotAllowed, "This site may not post events.", $"The origin '{origin}' is not allowed to post events."), null, false, null);
         }
 
+        if (Limited(rateLimiter.AcquireForClient(RateLimitPolicy.Events, request), EventsEndpoint, null, false, origin) is { } clientLimited)
+            return clientLimited;
+
         if (!TryEventId(request, EventsScope, out var eventId, out var keyProblem))
             return Refused(keyProblem, null, false, origin);
 
@@ -105,6 +116,9 @@ public sealed partial class LeadCaptureService(
             metrics.Refused(EventsEndpoint, CaptureProblemCodes.InvalidFields);
             return Refused(CaptureProblem.InvalidFields(result.Errors), null, false, origin);
         }
+
+        if (result.Event!.Email is { } email && Limited(rateLimiter.AcquireForEmail(email), EventsEndpoint, null, false, origin) is { } emailLimited)
+            return emailLimited;
 
         if (!await TryPublishAsync(result.Event!, cancellationToken))
             return Unavailable(null, false, origin);
@@ -209,6 +223,28 @@ public sealed partial class LeadCaptureService(
                 $"Nothing was saved. Please send it again in {options.Value.RetryAfterSeconds} seconds."),
         };
 
+    /// <summary>Null when the request may go on; otherwise the 429, counted and logged without any address.</summary>
+    private CaptureOutcome? Limited(RateLimitDecision decision, string endpoint, FormDefinition? form, bool browser, string? origin)
+    {
+        if (decision.Allowed)
+            return null;
+        metrics.Refused(endpoint, CaptureProblemCodes.RateLimited);
+        LogRateLimited(logger, endpoint, form?.Id ?? "-", decision.RetryAfterSeconds);
+        return RateLimited(decision, form, browser, origin);
+    }
+
+    /// <summary>The 429 outcome, for callers outside this service (the tracking links) as well.</summary>
+    public static CaptureOutcome RateLimited(RateLimitDecision decision, FormDefinition? form, bool browser, string? origin) =>
+        new()
+        {
+            Kind = CaptureOutcomeKind.Refused,
+            Form = form,
+            BrowserForm = browser,
+            AllowedOrigin = origin,
+            RetryAfterSeconds = decision.RetryAfterSeconds,
+            Problem = CaptureProblem.TooManyRequests(decision.RetryAfterSeconds),
+        };
+
     private static CaptureOutcome Accepted(FormDefinition? form, string eventId, bool browser, string? origin) =>
         new() { Kind = CaptureOutcomeKind.Accepted, Form = form, SubmissionId = eventId, BrowserForm = browser, AllowedOrigin = origin };
 
@@ -231,6 +267,11 @@ public sealed partial class LeadCaptureService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a post to form {FormId} from origin {Origin}, which the form does not allow")]
     private static partial void LogOriginRefused(ILogger logger, string formId, string origin);
+
+    // Debug: under a flood one line per refused request would cost more than the flood; the refused counter (code
+    // rate-limited) shows it instead.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Rate limit reached on {Endpoint} (form {FormId}); answering 429, retry after {RetryAfterSeconds} s")]
+    private static partial void LogRateLimited(ILogger logger, string endpoint, string formId, int retryAfterSeconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Event {EventId} was not accepted by the queue; answering 503")]
     private static partial void LogNotAccepted(ILogger logger, Exception exception, string eventId);

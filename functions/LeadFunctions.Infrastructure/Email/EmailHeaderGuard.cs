@@ -1,4 +1,5 @@
 using LeadFunctions.Domain.Messaging;
+using LeadFunctions.Domain.Messaging.Composition;
 
 namespace LeadFunctions.Infrastructure.Email;
 
@@ -44,15 +45,22 @@ public static class EmailHeaderGuard
 
     /// <summary>
     /// Subjects are often personalised from lead data, so a line break there is folded to a space rather than failing
-    /// the send for ever; MIME encoding then keeps it on one header line.
+    /// the send for ever; MIME encoding then keeps it on one header line. Format characters (bidi overrides, zero-width)
+    /// and RFC 2047 encoded words are neutralised as at composition (<see cref="HeaderText"/>), in case a message was
+    /// composed some other way.
     /// </summary>
     public static string SingleLineSubject(string subject)
     {
         ArgumentNullException.ThrowIfNull(subject);
-        if (subject.AsSpan().IndexOfAny('\r', '\n') < 0)
-            return subject;
-        return string.Join(' ', subject.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return HeaderText.NeedsCleaning(subject) ? HeaderText.Clean(subject, maxLength: int.MaxValue) : subject;
     }
+
+    /// <summary>
+    /// A display name as it may go out: line breaks are refused by <see cref="CheckMessage"/>; format characters and
+    /// encoded words, which a reader would render as a fake header line or reversed text, are neutralised.
+    /// </summary>
+    public static string? SafeDisplayName(string? displayName) =>
+        HeaderText.NeedsCleaning(displayName) ? HeaderText.Clean(displayName, maxLength: int.MaxValue) : displayName;
 
     private static void CheckRecipient(MailRecipient recipient, string field)
     {

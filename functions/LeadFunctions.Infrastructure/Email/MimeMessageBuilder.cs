@@ -49,7 +49,7 @@ public static class MimeMessageBuilder
     {
         if (!MailboxAddress.TryParse(recipient.Address, out var parsed) || !parsed.Address.Contains('@', StringComparison.Ordinal))
             throw new EmailHeaderException($"The {field} address is not a single valid e-mail address.");
-        return new MailboxAddress(recipient.DisplayName ?? string.Empty, parsed.Address);
+        return new MailboxAddress(EmailHeaderGuard.SafeDisplayName(recipient.DisplayName) ?? string.Empty, parsed.Address);
     }
 
     private static string DomainOf(string address)

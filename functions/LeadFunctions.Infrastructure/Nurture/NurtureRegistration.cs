@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Tracking;
+using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -55,6 +56,7 @@ public static class NurtureRegistration
         services.TryAddSingleton<NurtureMailComposer>();
         services.TryAddSingleton<INurtureRunner, NurtureRunner>();
         services.TryAddSingleton<IEngagementTracker, EngagementTracker>();
+        services.AddRateLimits();
         services.AddSingleton<IStageChangeObserver, NurtureStageObserver>();
         return services;
     }

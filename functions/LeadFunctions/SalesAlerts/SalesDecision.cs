@@ -1,6 +1,7 @@
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Tracking;
+using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Tracking;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +14,7 @@ namespace LeadFunctions.SalesAlerts;
 /// The signed links in a sales alert. <c>GET</c> shows a small page (nothing changes on a GET, which link scanners make);
 /// <c>POST</c> queues a sales-decision event: accept, or reject with a reason and the stage to return to (MQL or Lead).
 /// </summary>
-public sealed class SalesDecision(IEngagementTracker tracker)
+public sealed class SalesDecision(IEngagementTracker tracker, CaptureRateLimiter limiter)
 {
     private const int MaxReasonLength = 500;
 
@@ -32,6 +33,8 @@ public sealed class SalesDecision(IEngagementTracker tracker)
     private async Task<IActionResult> HandleAsync(HttpRequest request, TrackingKind kind, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (limiter.AcquireForClient(RateLimitPolicy.Links, request) is { Allowed: false } limited)
+            return CaptureResults.TooManyRequests(limited, request);
         var link = tracker.VerifySalesLink(request.Query[TrackingRoutes.TokenParameter], kind);
         if (link is null)
             return TrackingPages.NotFound();

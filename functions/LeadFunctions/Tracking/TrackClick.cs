@@ -1,3 +1,4 @@
+using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Nurture;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -9,7 +10,7 @@ namespace LeadFunctions.Tracking;
 /// <c>GET|HEAD /api/track/click?t=</c>: a tracked link. Redirects (302) to the URL signed into the token and queues an e-mail-click.
 /// A token that does not verify gets 404 and no redirect, so the endpoint can never be used as an open redirect.
 /// </summary>
-public sealed class TrackClick(IEngagementTracker tracker)
+public sealed class TrackClick(IEngagementTracker tracker, CaptureRateLimiter limiter)
 {
     [Function(nameof(TrackClick))]
     public async Task<IActionResult> Run(
@@ -17,6 +18,8 @@ public sealed class TrackClick(IEngagementTracker tracker)
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (limiter.AcquireForClient(RateLimitPolicy.Links, request) is { Allowed: false } limited)
+            return CaptureResults.TooManyRequests(limited, request);
         var url = await tracker.RecordClickAsync(request.Query[TrackingRoutes.TokenParameter], request.Method, request.Headers.UserAgent, cancellationToken);
         if (url is null)
             return TrackingPages.NotFound();

@@ -1,3 +1,4 @@
+using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Nurture;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -6,7 +7,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace LeadFunctions.Tracking;
 
 /// <summary><c>GET|HEAD /api/track/open?t=</c>: the open pixel. Answers a 1×1 GIF and queues an e-mail-open (HEAD and scanners marked as probable bots).</summary>
-public sealed class TrackOpen(IEngagementTracker tracker)
+public sealed class TrackOpen(IEngagementTracker tracker, CaptureRateLimiter limiter)
 {
     [Function(nameof(TrackOpen))]
     public async Task<IActionResult> Run(
@@ -14,6 +15,8 @@ public sealed class TrackOpen(IEngagementTracker tracker)
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (limiter.AcquireForClient(RateLimitPolicy.Links, request) is { Allowed: false } limited)
+            return CaptureResults.TooManyRequests(limited, request);
         var valid = await tracker.RecordOpenAsync(request.Query[TrackingRoutes.TokenParameter], request.Method, request.Headers.UserAgent, cancellationToken);
         if (!valid)
             return new NotFoundResult();

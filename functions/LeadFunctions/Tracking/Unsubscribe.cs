@@ -1,3 +1,4 @@
+using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Nurture;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -9,7 +10,7 @@ namespace LeadFunctions.Tracking;
 /// <c>/api/unsubscribe?t=</c>. <c>GET</c> shows a confirmation page and changes nothing (link scanners fetch every URL);
 /// <c>POST</c> with <c>List-Unsubscribe=One-Click</c> (RFC 8058, sent by mail clients and by our page) unsubscribes at once.
 /// </summary>
-public sealed class Unsubscribe(IEngagementTracker tracker)
+public sealed class Unsubscribe(IEngagementTracker tracker, CaptureRateLimiter limiter)
 {
     private const string OneClickField = "List-Unsubscribe";
     private const string OneClickValue = "One-Click";
@@ -20,6 +21,8 @@ public sealed class Unsubscribe(IEngagementTracker tracker)
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (limiter.AcquireForClient(RateLimitPolicy.Links, request) is { Allowed: false } limited)
+            return CaptureResults.TooManyRequests(limited, request);
         string? token = request.Query[TrackingRoutes.TokenParameter];
         if (!tracker.IsValidUnsubscribe(token))
             return TrackingPages.NotFound();

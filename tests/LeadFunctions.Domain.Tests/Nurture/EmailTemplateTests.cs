@@ -53,6 +53,20 @@ public sealed class EmailTemplateTests
     }
 
     [Fact]
+    public void An_encoded_word_or_bidi_control_in_a_field_reaches_the_subject_neutralised()
+    {
+        // Arrange
+        var templates = Templates("<p>x</p>");
+
+        // Act
+        var rendered = templates.Render("t", "Hello {{ lead.firstName }} of {{ lead.company }}",
+            Model("=?utf-8?q?Eve=0D=0ABcc:_x@evil.example?=", "\u202Eemoc.live"));
+
+        // Assert
+        Assert.Equal("Hello = ?utf-8?q?Eve=0D=0ABcc:_x@evil.example?= of emoc.live", rendered.Subject);
+    }
+
+    [Fact]
     public void Header_text_loses_every_control_and_line_separator_character()
     {
         Assert.Equal("a b c d", HeaderText.Clean("a\r\nb\u2028c\u0000\td"));

@@ -88,4 +88,44 @@ public sealed class HeaderInjectionTests : IDisposable
         Assert.Empty(mime.Bcc);
         Assert.Equal("Hello Mario Bcc: victim@example.net <script>", mime.Subject);
     }
+    [Fact]
+    public async Task An_encoded_word_in_the_subject_or_a_display_name_cannot_be_decoded_into_a_fake_header_line()
+    {
+        // Arrange: a lead typed an RFC 2047 word that a mail reader would decode to "Eve", CR LF, "Bcc: x@evil.example".
+        const string typed = "=?utf-8?q?Eve=0D=0ABcc:_x@evil.example?=";
+        var message = TestEmails.Nurture() with { Subject = "Hello " + typed, To = [new MailRecipient("mario.rossi@example.org", typed)] };
+
+        // Act
+        await Sender().SendAsync(message, CancellationToken.None);
+
+        // Assert: decoded as a reader would, neither header holds a line break or a Bcc line.
+        var mime = await MimeMessage.LoadAsync(Assert.Single(Directory.GetFiles(_folder, "*.eml")));
+        var displayName = Assert.IsType<MailboxAddress>(Assert.Single(mime.To)).Name;
+        foreach (var decoded in new[] { mime.Subject, displayName })
+        {
+            Assert.DoesNotContain("\n", decoded, StringComparison.Ordinal);
+            Assert.DoesNotContain("=?", decoded, StringComparison.Ordinal);
+            Assert.True(decoded!.Contains("= ?utf-8?q?Eve=0D=0ABcc:_x@evil.example?=", StringComparison.Ordinal), decoded);
+        }
+        Assert.Empty(mime.Bcc);
+    }
+
+    [Fact]
+    public async Task Bidi_controls_in_the_subject_or_a_display_name_are_dropped_before_sending()
+    {
+        // Arrange: U+202E makes "Mario\u202Efdp.exe" read as "Marioexe.pdf"; U+2066..U+2069 isolate, U+200B hides.
+        var message = TestEmails.Nurture() with
+        {
+            Subject = "Invoice \u202Efdp.exe\u200B",
+            To = [new MailRecipient("mario.rossi@example.org", "\u2066Mario\u2069 \u200FRossi")],
+        };
+
+        // Act
+        await Sender().SendAsync(message, CancellationToken.None);
+
+        // Assert
+        var mime = await MimeMessage.LoadAsync(Assert.Single(Directory.GetFiles(_folder, "*.eml")));
+        Assert.Equal("Invoice fdp.exe", mime.Subject);
+        Assert.Equal("Mario Rossi", Assert.IsType<MailboxAddress>(Assert.Single(mime.To)).Name);
+    }
 }

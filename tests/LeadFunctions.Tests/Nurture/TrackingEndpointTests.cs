@@ -235,4 +235,34 @@ public sealed class TrackingEndpointTests(AzuriteFixture azurite)
         Assert.Equal(404, Assert.IsType<ContentResult>(result).StatusCode);
         Assert.Empty(await harness.QueuedEventsAsync());
     }
+
+    [Fact]
+    public async Task A_flood_of_link_hits_from_one_address_is_answered_429_with_retry_after_and_queues_nothing_more()
+    {
+        // Arrange
+        await using var harness = new NurtureHarness(azurite, settings: new Dictionary<string, string?>
+        {
+            ["RateLimit:Links:PermitLimit"] = "3",
+            ["RateLimit:Links:WindowSeconds"] = "60",
+        });
+        var token = Sign(harness, Claims(harness, TrackingKind.Open));
+        harness.Time.Advance(TimeSpan.FromMinutes(10));
+        var open = ActivatorUtilities.CreateInstance<TrackOpen>(harness.Services);
+        var unsubscribe = ActivatorUtilities.CreateInstance<Unsubscribe>(harness.Services);
+
+        // Act
+        for (var i = 0; i < 3; i++)
+            await open.Run(Request("GET", token), CancellationToken.None);
+        var request = Request("GET", token);
+        var limited = await open.Run(request, CancellationToken.None);
+        var otherLink = await unsubscribe.Run(Request("GET", Sign(harness, Claims(harness, TrackingKind.Unsubscribe))), CancellationToken.None);
+
+        // Assert
+        var problem = Assert.IsType<ObjectResult>(limited);
+        Assert.Equal(StatusCodes.Status429TooManyRequests, problem.StatusCode);
+        Assert.IsType<ProblemDetails>(problem.Value);
+        Assert.True(int.Parse(request.HttpContext.Response.Headers.RetryAfter.ToString(), System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.Equal(StatusCodes.Status429TooManyRequests, Assert.IsType<ObjectResult>(otherLink).StatusCode);
+        Assert.Equal(3, (await harness.QueuedEventsAsync()).Count);
+    }
 }

@@ -131,7 +131,7 @@ public sealed partial class AcsEmailSender : IEmailSender
         json.WriteStartObject();
         json.WriteString("address", recipient.Address);
         if (!string.IsNullOrEmpty(recipient.DisplayName))
-            json.WriteString("displayName", recipient.DisplayName);
+            json.WriteString("displayName", EmailHeaderGuard.SafeDisplayName(recipient.DisplayName));
         json.WriteEndObject();
     }
 
