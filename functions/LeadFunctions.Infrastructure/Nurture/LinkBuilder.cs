@@ -34,4 +34,7 @@ internal sealed class LinkBuilder(TrackingTokenSigner signer, IOptions<TrackingO
     };
 
     public string For(TrackingClaims claims) => For(Route(claims.Kind), claims);
+
+    /// <summary>The link of a double opt-in e-mail (<see cref="TrackingKind.ConfirmConsent"/>).</summary>
+    public string ConfirmConsent(TrackingClaims claims) => For(ConsentRoutes.Confirm, claims);
 }
