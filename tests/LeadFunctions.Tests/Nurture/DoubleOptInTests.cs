@@ -50,6 +50,27 @@ public sealed class DoubleOptInTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Two_timer_runs_at_once_over_twenty_sign_ups_of_one_address_send_one_confirmation_email()
+    {
+        // Arrange: twenty pending requests for one address, all due, and a sender that counts every delivery it is asked for.
+        var counting = new ExactlyOnceTests.CountingSender();
+        await using var harness = new NurtureHarness(azurite, wrapSender: inner => counting.Wrap(inner), realLeads: true);
+        for (var i = 0; i < 20; i++)
+        {
+            await SubmitAsync(harness, "newsletter", Newsletter("raced@example.com"));
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        // Act
+        await Task.WhenAll(Task.Run(harness.RunAsync), Task.Run(harness.RunAsync));
+        await harness.RunAsync();
+
+        // Assert
+        Assert.Single(harness.EmlFiles());
+        Assert.Single(counting.Sends);
+    }
+
+    [Fact]
     public async Task A_second_confirmation_email_goes_only_once_the_window_has_passed()
     {
         // Arrange
