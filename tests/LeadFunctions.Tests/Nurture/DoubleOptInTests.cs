@@ -232,6 +232,34 @@ public sealed class DoubleOptInTests(AzuriteFixture azurite)
         Assert.Single(events.Select(e => e.EventId).Distinct());
     }
 
+    [Fact]
+    public async Task A_confirmation_the_queue_does_not_take_answers_503_so_the_visitor_can_press_again()
+    {
+        // Arrange
+        await using var harness = new NurtureHarness(azurite, realLeads: true);
+        await SubmitAsync(harness, "newsletter", Newsletter("unlucky@example.com"));
+        await harness.RunAsync();
+        var token = SalesAlertTests.TokenOf(Assert.Single(await harness.MessagesAsync()).TextBody, "consent/confirm");
+        var confirmations = new ConsentConfirmations(
+            harness.Services.GetRequiredService<TrackingTokenSigner>(), new RefusingPublisher(), harness.Time,
+            harness.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<NurtureOptions>>(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ConsentConfirmations>.Instance);
+        var request = Request("POST", token, new() { ["confirm"] = "yes" });
+
+        // Act
+        var answer = Assert.IsType<ContentResult>(await new ConfirmConsent(confirmations).Run(request, CancellationToken.None));
+
+        // Assert
+        Assert.Equal(503, answer.StatusCode);
+        Assert.Equal("30", request.HttpContext.Response.Headers.RetryAfter.ToString());
+    }
+
+    private sealed class RefusingPublisher : ILeadEventPublisher
+    {
+        public Task PublishAsync(LeadEvent leadEvent, CancellationToken cancellationToken) =>
+            throw new LeadEventNotAcceptedException("queue unavailable", new InvalidOperationException("down"));
+    }
+
     private static Dictionary<string, string> Newsletter(string email) => new() { ["email"] = email, ["firstName"] = "Vic", ["consent"] = "on" };
 
     private static Dictionary<string, string> Whitepaper(string email) => new()
