@@ -258,6 +258,11 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Nurture__ClaimLeaseSeconds: '300'
     Nurture__MaxItemsPerRun: '500'
     Nurture__CommitGraceSeconds: '600'
+    // Double opt-in: at most one confirmation e-mail per address per window; links work for ConfirmationValidDays.
+    Nurture__ConfirmationTemplate: 'consent-confirmation'
+    Nurture__ConfirmationSubject: '{{ lead.firstName | default: \'Hello\' }}, please confirm you want our e-mails'
+    Nurture__ConfirmationWindowHours: '24'
+    Nurture__ConfirmationValidDays: '7'
 
     // Sales alerts and the SLA clock; routing rules (who gets which lead) ship in config/sales-routing.json.
     SalesAlerts__RoutingFile: 'config/sales-routing.json'

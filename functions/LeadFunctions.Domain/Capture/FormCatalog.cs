@@ -279,15 +279,26 @@ public sealed partial class FormCatalog
         var before = errors.Count;
         if (string.IsNullOrWhiteSpace(dto.Field) || !FieldNamePattern().IsMatch(dto.Field))
             errors.Add($"{at}.consent.field: must name the consent checkbox (letters, digits, '_', '-' or '.', starting with a letter)");
-        if (string.IsNullOrWhiteSpace(dto.Purpose) || !PurposePattern().IsMatch(dto.Purpose))
-            errors.Add($"{at}.consent.purpose: must be a lower-case kebab-case purpose, e.g. '{ConsentPurposes.MarketingEmail}'");
+        if (string.IsNullOrWhiteSpace(dto.Purpose) || dto.Purpose.Length > 64 || !PurposePattern().IsMatch(dto.Purpose))
+            errors.Add($"{at}.consent.purpose: must be a lower-case kebab-case purpose of at most 64 characters, e.g. '{ConsentPurposes.MarketingEmail}'");
         if (string.IsNullOrWhiteSpace(dto.TextVersion) || dto.TextVersion.Length > 64)
             errors.Add($"{at}.consent.textVersion: is required (the version of the consent text shown, at most 64 characters)");
         if (dto.Required is null)
             errors.Add($"{at}.consent.required: must say whether the form can be sent without consent (true or false)");
+        // Double opt-in is what a confirmation e-mail asks for; other purposes (terms, a call back) have no e-mail to confirm.
+        var marketing = dto.Purpose == ConsentPurposes.MarketingEmail;
+        if (dto.DoubleOptIn == true && !marketing)
+            errors.Add($"{at}.consent.doubleOptIn: applies only to '{ConsentPurposes.MarketingEmail}' consent (it sends a confirmation e-mail); leave it out or set false");
         if (errors.Count > before)
             return null;
-        return new FormConsentDefinition { Field = dto.Field!, Purpose = dto.Purpose!, TextVersion = dto.TextVersion!.Trim(), Required = dto.Required!.Value };
+        return new FormConsentDefinition
+        {
+            Field = dto.Field!,
+            Purpose = dto.Purpose!,
+            TextVersion = dto.TextVersion!.Trim(),
+            Required = dto.Required!.Value,
+            DoubleOptIn = marketing && (dto.DoubleOptIn ?? true),
+        };
     }
 
     private static Uri? ReadRedirectUrl(string? value, string where, bool required, List<string> errors)
@@ -510,6 +521,7 @@ public sealed partial class FormCatalog
         public string? Purpose { get; set; }
         public string? TextVersion { get; set; }
         public bool? Required { get; set; }
+        public bool? DoubleOptIn { get; set; }
     }
 }
 

@@ -74,6 +74,12 @@ public sealed record FormConsentDefinition
 
     /// <summary>When true a submission without consent is refused; when false a missing tick simply records nothing.</summary>
     public bool Required { get; init; }
+
+    /// <summary>
+    /// When true (the default, and only for marketing e-mail) a tick records a <i>pending</i> consent and a confirmation e-mail is
+    /// sent; consent is granted only when its link is used, so nobody can sign up someone else's address.
+    /// </summary>
+    public bool DoubleOptIn { get; init; } = true;
 }
 
 /// <summary>Profile keys the capture forms use, so fit scoring and sales e-mails read the same names.</summary>

@@ -64,8 +64,9 @@ public sealed class FormSubmissionValidator(TimeProvider time, ContentCatalogue 
         if (form.Consent is { } consent)
         {
             var answer = input.Field(consent.Field);
+            // With double opt-in the tick is only a request: anyone can type anyone's address, so consent waits for the link.
             if (answer is not null && Granted.Contains(answer))
-                consents.Add(new ConsentRecord(consent.Purpose, consent.TextVersion, Granted: true, now, Source: $"form:{form.Id}"));
+                consents.Add(new ConsentRecord(consent.Purpose, consent.TextVersion, Granted: !consent.DoubleOptIn, now, ConsentSources.Form(form.Id)) { Pending = consent.DoubleOptIn });
             else if (consent.Required)
                 errors.Add(new FieldError(consent.Field, FieldErrorCodes.ConsentRequired, "Consent is required to send this form."));
             // An unticked optional box records nothing: it is not a withdrawal of consent given before.

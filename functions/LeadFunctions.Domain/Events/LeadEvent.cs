@@ -59,11 +59,13 @@ public static class LeadEventTypes
     public const string EmailClick = "email-click";
     public const string Unsubscribe = "unsubscribe";
     public const string SalesDecision = "sales-decision";
+    /// <summary>The lead clicked the link in a double opt-in e-mail and confirmed its pending marketing-e-mail consent.</summary>
+    public const string ConsentConfirmation = "consent-confirmation";
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         FormSubmission, PageView, ContentDownload, AddToCart, WebinarRegistration,
-        EmailOpen, EmailClick, Unsubscribe, SalesDecision,
+        EmailOpen, EmailClick, Unsubscribe, SalesDecision, ConsentConfirmation,
     };
 
     /// <summary>The kinds a landing page's tracking snippet may post to <c>/api/events</c>.</summary>
@@ -102,6 +104,8 @@ public static class LeadEventProperties
     /// applies only while the lead is still in that SQL episode.
     /// </summary>
     public const string SqlEpisode = "sqlAt";
+    /// <summary>The outbox id of the e-mail a signed link came from (the confirmation e-mail of a consent confirmation).</summary>
+    public const string MessageId = "messageId";
 }
 
 public enum FormIntent
@@ -123,8 +127,36 @@ public static class FormIntentExtensions
     public static bool IsSalesIntent(this FormIntent intent) => intent is FormIntent.DemoRequest or FormIntent.QuoteRequest;
 }
 
-/// <summary>Consent kept as data: what was agreed to, under which text, when and where.</summary>
-public sealed record ConsentRecord(string Purpose, string TextVersion, bool Granted, DateTimeOffset At, string Source);
+/// <summary>
+/// Consent kept as data: what was agreed to, under which text, when and where (<see cref="At"/> and <see cref="Source"/> are the
+/// request: the form and the time it was sent). Three states: <b>granted</b> (<see cref="Granted"/>; with double opt-in also
+/// <see cref="ConfirmedAt"/> and <see cref="ConfirmedSource"/>), <b>pending</b> (<see cref="Pending"/>: a ticked box waiting for
+/// its confirmation link, which is not consent yet) and <b>withdrawn</b> (neither).
+/// </summary>
+public sealed record ConsentRecord(string Purpose, string TextVersion, bool Granted, DateTimeOffset At, string Source)
+{
+    /// <summary>A double opt-in request whose confirmation link has not been used: no marketing e-mail may go on it.</summary>
+    public bool Pending { get; init; }
+
+    /// <summary>When the confirmation link of a double opt-in request was used.</summary>
+    public DateTimeOffset? ConfirmedAt { get; init; }
+
+    /// <summary>How it was confirmed (<see cref="ConsentSources.ConfirmationLink"/>).</summary>
+    public string? ConfirmedSource { get; init; }
+
+    /// <summary>When this record took effect: the confirmation of a confirmed request, otherwise the request itself.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset EffectiveAt => ConfirmedAt ?? At;
+}
+
+/// <summary>The <see cref="ConsentRecord.Source"/> values the pipeline writes itself (forms write <c>form:&lt;id&gt;</c>).</summary>
+public static class ConsentSources
+{
+    public const string ConfirmationLink = "confirmation-link";
+    public const string Unsubscribe = "unsubscribe";
+
+    public static string Form(string formId) => "form:" + formId;
+}
 
 public sealed record CaptureContext
 {

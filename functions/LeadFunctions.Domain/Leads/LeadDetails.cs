@@ -25,16 +25,99 @@ public sealed record LeadSummary
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 
-    /// <summary>The latest word on marketing e-mail decides: a later withdrawal beats an earlier grant.</summary>
+    /// <summary>
+    /// The latest decided word on marketing e-mail decides: a later withdrawal beats an earlier grant. A pending double opt-in
+    /// request is not consent, and does not take back consent already confirmed either.
+    /// </summary>
     public bool HasMarketingEmailConsent =>
-        !Unsubscribed &&
-        Consents.Where(c => c.Purpose == ConsentPurposes.MarketingEmail).OrderBy(c => c.At).LastOrDefault()?.Granted == true;
+        !Unsubscribed && ConsentRules.Current(Consents, ConsentPurposes.MarketingEmail)?.Granted == true;
+
+    /// <summary>The double opt-in request for marketing e-mail still waiting for its confirmation link, if any.</summary>
+    public ConsentRecord? PendingMarketingEmailRequest => ConsentRules.PendingRequest(Consents, ConsentPurposes.MarketingEmail);
 }
 
 public static class ConsentPurposes
 {
     public const string MarketingEmail = "marketing-email";
 }
+
+/// <summary>
+/// How a lead's consent records are read and kept. Per purpose the state is the latest decided record (granted or withdrawn,
+/// by <see cref="ConsentRecord.EffectiveAt"/>) and, after it, at most one pending request that matters (the latest).
+/// </summary>
+public static class ConsentRules
+{
+    /// <summary>Purposes whose current state and pending request are always kept (the most recently touched ones).</summary>
+    public const int MaxPurposes = 8;
+
+    /// <summary>Older records kept as recent history, besides each purpose's current state and pending request.</summary>
+    public const int MaxRecentRecords = 10;
+
+    /// <summary>The record that decides the purpose: the latest granted or withdrawn one; pending requests never decide.</summary>
+    public static ConsentRecord? Current(IEnumerable<ConsentRecord> records, string purpose)
+    {
+        ConsentRecord? current = null;
+        foreach (var record in records)
+        {
+            if (record.Purpose == purpose && !record.Pending && (current is null || record.EffectiveAt >= current.EffectiveAt))
+                current = record;
+        }
+        return current;
+    }
+
+    /// <summary>The latest pending request of the purpose made after its current state was decided; null when there is none.</summary>
+    public static ConsentRecord? PendingRequest(IEnumerable<ConsentRecord> records, string purpose)
+    {
+        var list = records as IReadOnlyCollection<ConsentRecord> ?? [.. records];
+        var current = Current(list, purpose);
+        ConsentRecord? pending = null;
+        foreach (var record in list)
+        {
+            if (record.Purpose == purpose && record.Pending && (current is null || record.At > current.EffectiveAt)
+                && (pending is null || record.At >= pending.At))
+                pending = record;
+        }
+        return pending;
+    }
+
+    /// <summary>
+    /// Keeps the list bounded, whatever number of submissions arrive: each purpose's current state and pending request (for the
+    /// <see cref="MaxPurposes"/> most recently touched purposes) and the <see cref="MaxRecentRecords"/> latest of the rest, in their order.
+    /// </summary>
+    public static void Bound(List<ConsentRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        if (records.Count <= 2 * MaxPurposes + MaxRecentRecords)
+            return;
+        var keep = new HashSet<int>();
+        var purposes = records.Select((r, i) => (r.Purpose, i)).GroupBy(p => p.Purpose, StringComparer.Ordinal)
+            .OrderByDescending(g => g.Max(p => records[p.i].EffectiveAt)).Take(MaxPurposes).Select(g => g.Key);
+        foreach (var purpose in purposes)
+        {
+            if (Current(records, purpose) is { } current)
+                keep.Add(records.LastIndexOf(current));
+            if (PendingRequest(records, purpose) is { } pending)
+                keep.Add(records.LastIndexOf(pending));
+        }
+        foreach (var index in Enumerable.Range(0, records.Count).Where(i => !keep.Contains(i))
+                     .OrderByDescending(i => records[i].EffectiveAt).ThenByDescending(i => i).Take(MaxRecentRecords).ToList())
+            keep.Add(index);
+        var kept = records.Where((_, i) => keep.Contains(i)).ToList();
+        records.Clear();
+        records.AddRange(kept);
+    }
+}
+
+/// <summary>What an event did to a lead's consent that needs follow-up work outside the lead's transaction.</summary>
+public enum ConsentChangeKind
+{
+    /// <summary>A double opt-in request was recorded and the lead has no confirmed consent: a confirmation e-mail is owed.</summary>
+    Requested,
+    /// <summary>The confirmation link was used: consent is granted, and marketing e-mail that waited for it may start.</summary>
+    Confirmed,
+}
+
+public sealed record ConsentChange(ConsentChangeKind Kind, ConsentRecord Record, string EventId);
 
 /// <summary>One row of the score ledger: every point a lead has is one of these.</summary>
 public sealed record ScoreLedgerEntry(
@@ -75,4 +158,7 @@ public interface ILeadDirectory
 public interface IStageChangeObserver
 {
     Task OnStageChangingAsync(LeadSummary lead, StageChange change, CancellationToken cancellationToken);
+
+    /// <summary>Told, under the same rules, of a consent request or confirmation that needs follow-up work (the double opt-in).</summary>
+    Task OnConsentChangingAsync(LeadSummary lead, ConsentChange change, CancellationToken cancellationToken) => Task.CompletedTask;
 }

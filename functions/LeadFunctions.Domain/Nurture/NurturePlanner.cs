@@ -14,8 +14,12 @@ public enum FollowUpVerdict
 
 public sealed record FollowUpDecision(FollowUpVerdict Verdict, string Reason, DateTimeOffset? RetryAt = null)
 {
+    /// <summary>The wait is long: move the reminder to <see cref="RetryAt"/> rather than looking at it again every run.</summary>
+    public bool Reschedule { get; init; }
+
     public static FollowUpDecision Proceed(string reason = "eligible") => new(FollowUpVerdict.Proceed, reason);
     public static FollowUpDecision Wait(string reason, DateTimeOffset retryAt) => new(FollowUpVerdict.Wait, reason, retryAt);
+    public static FollowUpDecision WaitUntil(string reason, DateTimeOffset retryAt) => new(FollowUpVerdict.Wait, reason, retryAt) { Reschedule = true };
     public static FollowUpDecision Drop(string reason) => new(FollowUpVerdict.Drop, reason);
 }
 
@@ -26,6 +30,12 @@ public sealed record FollowUpDecision(FollowUpVerdict Verdict, string Reason, Da
 public sealed class NurturePlanner(TimeProvider time)
 {
     public static readonly TimeSpan CapWindow = TimeSpan.FromDays(7);
+
+    /// <summary>How long a double opt-in request waits for its link unless configured otherwise (<c>Nurture:ConfirmationValidDays</c>).</summary>
+    public static readonly TimeSpan DefaultConfirmationValidFor = TimeSpan.FromDays(7);
+
+    /// <summary>How soon a reminder that is only waiting for a commit is looked at again.</summary>
+    private static readonly TimeSpan CommitPoll = TimeSpan.FromSeconds(30);
 
     /// <summary>Stores may keep times to the millisecond; a stage change time read back is "the same" within this.</summary>
     public static readonly TimeSpan StoreTolerance = TimeSpan.FromMilliseconds(1);
@@ -53,13 +63,19 @@ public sealed class NurturePlanner(TimeProvider time)
             return FollowUpDecision.Proceed("transition committed");
         var now = Now;
         return now < transitionAt + commitGrace
-            ? FollowUpDecision.Wait("the stage change is not committed yet", Max(now, transitionAt) + TimeSpan.FromSeconds(30))
+            ? FollowUpDecision.Wait("the stage change is not committed yet", Max(now, transitionAt) + CommitPoll)
             : FollowUpDecision.Drop(lead is null ? "the lead does not exist" : "the stage change was never committed");
     }
 
     /// <summary>
     /// May this lead get the next nurture e-mail now? Only an MQL with marketing consent that has not unsubscribed,
     /// and only while fewer than <paramref name="maxPerWeek"/> marketing e-mails went to it in the last 7 days.
+    /// <para>
+    /// An MQL whose consent is still a pending double opt-in request waits, until the request expires
+    /// (<paramref name="confirmationValidFor"/> after it was made) and is dropped then. The confirmation itself schedules the step
+    /// again at once, so a reminder due within <paramref name="commitGrace"/> of <paramref name="scheduledFor"/> looks again next run
+    /// (that confirmation may still be committing) and an older one is moved to the expiry rather than read every run.
+    /// </para>
     /// </summary>
     public FollowUpDecision CheckNurture(
         LeadSummary? lead,
@@ -67,7 +83,9 @@ public sealed class NurturePlanner(TimeProvider time)
         bool suppressed,
         IEnumerable<DateTimeOffset> marketingSends,
         int maxPerWeek,
-        TimeSpan commitGrace)
+        TimeSpan commitGrace,
+        TimeSpan? confirmationValidFor = null,
+        DateTimeOffset? scheduledFor = null)
     {
         var committed = CheckTransitionCommitted(lead, enrolledAt, commitGrace);
         if (committed.Verdict != FollowUpVerdict.Proceed)
@@ -78,12 +96,48 @@ public sealed class NurturePlanner(TimeProvider time)
         if (lead.Stage != LifecycleStage.Mql)
             return FollowUpDecision.Drop($"no longer an MQL (now {lead.Stage})");
         if (!lead.HasMarketingEmailConsent)
+        {
+            var now = Now;
+            if (lead.PendingMarketingEmailRequest is { } pending && now < pending.At + (confirmationValidFor ?? DefaultConfirmationValidFor))
+            {
+                const string reason = "marketing consent is waiting for its confirmation link";
+                return scheduledFor is { } due && now < due + commitGrace
+                    ? FollowUpDecision.Wait(reason, now + CommitPoll)
+                    : FollowUpDecision.WaitUntil(reason, pending.At + (confirmationValidFor ?? DefaultConfirmationValidFor));
+            }
             return FollowUpDecision.Drop("no marketing e-mail consent");
+        }
 
         var capFreesAt = FrequencyCapFreesAt(marketingSends, maxPerWeek);
         return capFreesAt is { } at
-            ? FollowUpDecision.Wait($"frequency cap of {maxPerWeek} per week reached", at)
+            ? FollowUpDecision.WaitUntil($"frequency cap of {maxPerWeek} per week reached", at)
             : FollowUpDecision.Proceed();
+    }
+
+    /// <summary>
+    /// May the double opt-in e-mail for the request made at <paramref name="requestedAt"/> go now? Only while the request (or a later
+    /// one) is on the lead, the address is not suppressed, consent is not already confirmed, and the latest request has not expired.
+    /// How often one address may get it is the outbox's business (one per window).
+    /// </summary>
+    public FollowUpDecision CheckConfirmation(LeadSummary? lead, DateTimeOffset requestedAt, bool suppressed, TimeSpan validFor, TimeSpan commitGrace)
+    {
+        var now = Now;
+        var visible = lead is not null && lead.Consents.Any(c => c.Purpose == ConsentPurposes.MarketingEmail && c.At >= requestedAt - StoreTolerance);
+        if (!visible)
+        {
+            return now < requestedAt + commitGrace
+                ? FollowUpDecision.Wait("the consent request is not committed yet", Max(now, requestedAt) + CommitPoll)
+                : FollowUpDecision.Drop(lead is null ? "the lead does not exist" : "the consent request was never committed");
+        }
+        if (suppressed || lead!.Unsubscribed)
+            return FollowUpDecision.Drop("unsubscribed");
+        if (lead.HasMarketingEmailConsent)
+            return FollowUpDecision.Drop("marketing consent is already confirmed");
+        if (lead.PendingMarketingEmailRequest is not { } pending)
+            return FollowUpDecision.Drop("no consent request is pending");
+        if (now >= pending.At + validFor)
+            return FollowUpDecision.Drop("the consent request expired");
+        return FollowUpDecision.Proceed();
     }
 
     /// <summary>Null when another marketing e-mail may go now; otherwise the moment the oldest counted one leaves the 7-day window.</summary>

@@ -39,7 +39,7 @@ public sealed class ScoringEngine(ScoringModel model)
         LifecycleMachine.ApplyDecay(state, Model, now, outcome);
 
         var profileChanged = MergeProfile(state, e);
-        MergeConsents(state, e);
+        MergeConsents(state, e, now, outcome);
 
         if (IsProbableBot(e))
         {
@@ -180,22 +180,56 @@ public sealed class ScoringEngine(ScoringModel model)
         return changed;
     }
 
-    private static void MergeConsents(LeadScoreState state, LeadEvent e)
+    /// <summary>
+    /// Records the event's consents. A double opt-in tick is kept as a pending request (and owes a confirmation e-mail unless
+    /// consent is already confirmed); only the confirmation link grants it. The list stays bounded (<see cref="ConsentRules.Bound"/>).
+    /// </summary>
+    private static void MergeConsents(LeadScoreState state, LeadEvent e, DateTimeOffset now, ScoringOutcome outcome)
     {
         foreach (var consent in e.Consents)
         {
-            if (!state.Consents.Contains(consent))
-                state.Consents.Add(consent);
-            if (consent.Purpose == ConsentPurposes.MarketingEmail && consent.Granted && state.Unsubscribed)
+            if (state.Consents.Contains(consent))
+                continue;
+            var alreadyGranted = !state.Unsubscribed && ConsentRules.Current(state.Consents, consent.Purpose)?.Granted == true;
+            state.Consents.Add(consent);
+            if (consent.Pending)
+            {
+                if (!alreadyGranted)
+                    outcome.ConsentChanges.Add(new ConsentChange(ConsentChangeKind.Requested, consent, e.EventId));
+            }
+            else if (consent.Purpose == ConsentPurposes.MarketingEmail && consent.Granted && state.Unsubscribed)
+            {
                 state.Unsubscribed = false;
+            }
         }
         if (e.Type == LeadEventTypes.Unsubscribe)
         {
             var withdrawal = new ConsentRecord(ConsentPurposes.MarketingEmail, "unsubscribe", false, e.OccurredAt,
-                e.Property(LeadEventProperties.Campaign) ?? "unsubscribe");
+                e.Property(LeadEventProperties.Campaign) ?? ConsentSources.Unsubscribe);
             if (!state.Consents.Contains(withdrawal))
                 state.Consents.Add(withdrawal);
         }
+        if (e.Type == LeadEventTypes.ConsentConfirmation)
+            Confirm(state, e, now, outcome);
+        ConsentRules.Bound(state.Consents);
+    }
+
+    /// <summary>
+    /// The confirmation link grants the latest pending marketing request, dated when it was clicked. Nothing pending (already
+    /// confirmed, or withdrawn since the request: an unsubscribe beats an older link) leaves consent as it is.
+    /// </summary>
+    private static void Confirm(LeadScoreState state, LeadEvent e, DateTimeOffset now, ScoringOutcome outcome)
+    {
+        var pending = ConsentRules.PendingRequest(state.Consents, ConsentPurposes.MarketingEmail);
+        if (pending is null)
+            return;
+        var confirmedAt = e.OccurredAt < now ? e.OccurredAt : now;
+        if (confirmedAt < pending.At)
+            confirmedAt = pending.At;
+        var confirmed = pending with { Granted = true, Pending = false, ConfirmedAt = confirmedAt, ConfirmedSource = ConsentSources.ConfirmationLink };
+        state.Consents[state.Consents.LastIndexOf(pending)] = confirmed;
+        state.Unsubscribed = false;
+        outcome.ConsentChanges.Add(new ConsentChange(ConsentChangeKind.Confirmed, confirmed, e.EventId));
     }
 
     private bool ComputeFit(LeadScoreState state)

@@ -11,6 +11,9 @@ public sealed class ScoringOutcome
     public List<LedgerAward> Awards { get; } = new(8);
     public List<StageChange> Transitions { get; } = new(2);
 
+    /// <summary>Consent requests and confirmations that need follow-up (the double opt-in e-mail, nurture that waited for it).</summary>
+    public List<ConsentChange> ConsentChanges { get; } = new(1);
+
     /// <summary>Engagement points this event added, before decay.</summary>
     public double PointsAwarded { get; internal set; }
 
@@ -20,6 +23,7 @@ public sealed class ScoringOutcome
     {
         Awards.Clear();
         Transitions.Clear();
+        ConsentChanges.Clear();
         PointsAwarded = 0;
         FitChanged = false;
     }

@@ -241,6 +241,7 @@ public sealed partial class LeadEventProcessor(
             var take = Math.Min(chunk, remaining.Count);
             var actions = new List<TableTransactionAction>(8);
             var changes = new List<StageChange>();
+            var consentChanges = new List<ConsentChange>();
             var outcome = new ScoringOutcome();
             foreach (var e in remaining.Take(take))
             {
@@ -253,6 +254,7 @@ public sealed partial class LeadEventProcessor(
                     actions.Add(new(TableTransactionActionType.Add, LeadMapping.ToEntity(leadId, outcome.Transitions[i], e.EventId, i)));
                     changes.Add(outcome.Transitions[i]);
                 }
+                consentChanges.AddRange(outcome.ConsentChanges);
             }
             if (linkVisitorKey is not null)
                 state.LinkedVisitors.Add(linkVisitorKey);
@@ -270,7 +272,7 @@ public sealed partial class LeadEventProcessor(
                 ? new(TableTransactionActionType.Add, leadRow)
                 : new(TableTransactionActionType.UpdateReplace, leadRow, entity.ETag));
 
-            if (changes.Count > 0 && _observers.Length > 0)
+            if ((changes.Count > 0 || consentChanges.Count > 0) && _observers.Length > 0)
             {
                 // Observers schedule follow-up work before the commit, so a crash right after it loses nothing.
                 var summary = state.ToSummary(now, engine.Model.HalfLife);
@@ -278,6 +280,11 @@ public sealed partial class LeadEventProcessor(
                 {
                     foreach (var observer in _observers)
                         await observer.OnStageChangingAsync(summary, change, cancellationToken);
+                }
+                foreach (var change in consentChanges)
+                {
+                    foreach (var observer in _observers)
+                        await observer.OnConsentChangingAsync(summary, change, cancellationToken);
                 }
             }
 

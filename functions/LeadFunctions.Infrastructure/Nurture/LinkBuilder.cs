@@ -34,9 +34,13 @@ internal sealed class LinkBuilder(TrackingTokenSigner signer, IOptions<TrackingO
         TrackingKind.Unsubscribe => TrackingRoutes.Unsubscribe,
         TrackingKind.Accept => TrackingRoutes.Accept,
         TrackingKind.Reject => TrackingRoutes.Reject,
+        TrackingKind.ConfirmConsent => ConsentRoutes.Confirm,
         // A kind without its own endpoint must not fall through to another's: a link does only what it was sent for.
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No endpoint serves this kind of link yet."),
     };
 
     public string For(TrackingClaims claims) => For(Route(claims.Kind), claims);
+
+    /// <summary>The link of a double opt-in e-mail (<see cref="TrackingKind.ConfirmConsent"/>).</summary>
+    public string ConfirmConsent(TrackingClaims claims) => For(claims with { Kind = TrackingKind.ConfirmConsent });
 }

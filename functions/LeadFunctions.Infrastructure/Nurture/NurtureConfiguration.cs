@@ -39,6 +39,12 @@ internal sealed class NurtureConfiguration(IOptions<NurtureOptions> nurture, IOp
             if (!templates.Exists(name))
                 errors.Add($"SalesAlerts: template '{name}' has no files in {nurture.TemplatesFolder}.");
         }
+        if (!templates.Exists(nurture.ConfirmationTemplate))
+            errors.Add($"Nurture:ConfirmationTemplate: template '{nurture.ConfirmationTemplate}' has no files in {nurture.TemplatesFolder}.");
+        if (EmailTemplates.SubjectError(nurture.ConfirmationSubject) is { } subjectError)
+            errors.Add($"Nurture:ConfirmationSubject: is not valid Liquid: {subjectError}");
+        if (nurture.ConfirmationValidDays * 24 < nurture.ConfirmationWindowHours)
+            errors.Add($"Nurture:ConfirmationValidDays: a link must work at least as long as Nurture:ConfirmationWindowHours ({nurture.ConfirmationWindowHours} h), or a request made after the one e-mail of a window could never be confirmed.");
         if (errors.Count > 0)
             throw new NurtureConfigurationException(errors);
 

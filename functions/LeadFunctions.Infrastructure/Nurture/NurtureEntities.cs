@@ -9,6 +9,8 @@ internal static class DueKinds
     public const string Nurture = "nurture";
     public const string Alert = "alert";
     public const string SlaCheck = "sla";
+    /// <summary>The double opt-in e-mail: not marketing (no weekly cap), but never to a suppressed address.</summary>
+    public const string Confirm = "confirm";
 }
 
 /// <summary>
@@ -64,6 +66,10 @@ internal sealed class OutboxEntity : ITableEntity
 {
     public const string Prefix = "outbox-";
     public const string NurturePrefix = Prefix + DueKinds.Nurture + "-";
+    /// <summary>Confirmation e-mails are numbered (<c>outbox-confirm-0000000001</c>…): only one run can add the next number.</summary>
+    public const string ConfirmPrefix = Prefix + DueKinds.Confirm + "-";
+
+    public static string ConfirmRow(long number) => $"{ConfirmPrefix}{number:D10}";
 
     public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";

@@ -73,6 +73,40 @@ internal sealed class NurtureMailComposer(
         };
     }
 
+    /// <summary>
+    /// The double opt-in e-mail: one signed link that confirms the pending marketing consent. It is not marketing, so it has no
+    /// open pixel, no tracked links and no unsubscribe (ignoring it is the way to say no).
+    /// </summary>
+    public EmailMessage ConsentConfirmation(LeadSummary lead, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now)
+    {
+        var options = nurtureOptions.Value;
+        var confirm = links.ConfirmConsent(new TrackingClaims
+        {
+            Kind = TrackingKind.ConfirmConsent,
+            LeadId = lead.LeadId,
+            MessageId = messageId,
+            SentAtUnixSeconds = now.ToUnixTimeSeconds(),
+        });
+        var model = new Dictionary<string, object?>
+        {
+            ["lead"] = LeadModel(lead, includeEmail: false),
+            ["links"] = new Dictionary<string, object?> { ["confirm"] = confirm },
+            ["validDays"] = options.ConfirmationValidDays,
+        };
+        var rendered = configuration.Templates.Render(options.ConfirmationTemplate, options.ConfirmationSubject, model);
+        return new EmailMessage
+        {
+            Id = messageId,
+            LeadId = lead.LeadId,
+            From = From(options.FromAddress, options.FromName),
+            To = [new MailRecipient(lead.Email, NullIfEmpty(DisplayName(lead)))],
+            Subject = rendered.Subject,
+            HtmlBody = rendered.HtmlBody,
+            TextBody = rendered.TextBody,
+            FirstAttemptAt = firstAttemptAt,
+        };
+    }
+
     public EmailMessage SalesAlert(LeadDetails details, DateTimeOffset sqlAt, string owner, string routedBy, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now) =>
         Sales(details, sqlAt, owner, owner, routedBy, alertOptions.Value.AlertTemplate,
             "New SQL: {{ lead.firstName }} {{ lead.lastName }}{% if lead.company %} ({{ lead.company }}){% endif %}, respond within {{ card.slaHours }} h",

@@ -42,6 +42,22 @@ public sealed class NurtureOptions
     /// <summary>How long work scheduled at a stage change waits for the lead's commit before it is dropped as never committed.</summary>
     [Range(10, 86400, ErrorMessage = "Nurture:CommitGraceSeconds must be between 10 and 86400.")]
     public int CommitGraceSeconds { get; set; } = 600;
+
+    /// <summary>The double opt-in e-mail's template (in <see cref="TemplatesFolder"/>).</summary>
+    [Required(ErrorMessage = "Nurture:ConfirmationTemplate is required.")]
+    public string ConfirmationTemplate { get; set; } = "consent-confirmation";
+
+    /// <summary>Its subject (Liquid, same model as the template).</summary>
+    [Required(ErrorMessage = "Nurture:ConfirmationSubject is required.")]
+    public string ConfirmationSubject { get; set; } = "{{ lead.firstName | default: 'Hello' }}, please confirm you want our e-mails";
+
+    /// <summary>At most one confirmation e-mail to an address in any this many hours, however often a form names it.</summary>
+    [Range(1, 720, ErrorMessage = "Nurture:ConfirmationWindowHours must be between 1 and 720.")]
+    public int ConfirmationWindowHours { get; set; } = 24;
+
+    /// <summary>How long a confirmation link works and a pending request waits for it; at least the window, so one e-mail covers it.</summary>
+    [Range(1, 90, ErrorMessage = "Nurture:ConfirmationValidDays must be between 1 and 90.")]
+    public int ConfirmationValidDays { get; set; } = 7;
 }
 
 /// <summary>Sales alerts, routing and the SLA clock (section <c>SalesAlerts</c>).</summary>

@@ -56,6 +56,7 @@ public static class NurtureRegistration
         services.TryAddSingleton<NurtureMailComposer>();
         services.TryAddSingleton<INurtureRunner, NurtureRunner>();
         services.TryAddSingleton<IEngagementTracker, EngagementTracker>();
+        services.TryAddSingleton<IConsentConfirmations, ConsentConfirmations>();
         services.AddRateLimits();
         services.AddSingleton<IStageChangeObserver, NurtureStageObserver>();
         return services;

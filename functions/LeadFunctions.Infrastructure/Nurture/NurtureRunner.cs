@@ -40,6 +40,8 @@ internal sealed partial class NurtureRunner(
     private NurtureOptions Options => nurtureOptions.Value;
     private TimeSpan Lease => TimeSpan.FromSeconds(Options.ClaimLeaseSeconds);
     private TimeSpan Grace => TimeSpan.FromSeconds(Options.CommitGraceSeconds);
+    private TimeSpan ConfirmationValidFor => TimeSpan.FromDays(Options.ConfirmationValidDays);
+    private TimeSpan ConfirmationWindow => TimeSpan.FromHours(Options.ConfirmationWindowHours);
 
     public async Task<NurtureRunResult> RunOnceAsync(CancellationToken cancellationToken)
     {
@@ -55,6 +57,7 @@ internal sealed partial class NurtureRunner(
                     DueKinds.Nurture => await NurtureAsync(item, cancellationToken),
                     DueKinds.Alert => await AlertAsync(item, cancellationToken),
                     DueKinds.SlaCheck => await SlaCheckAsync(item, cancellationToken),
+                    DueKinds.Confirm => await ConfirmAsync(item, cancellationToken),
                     _ => await DropAsync(item, "unknown kind", cancellationToken),
                 };
                 switch (outcome)
@@ -92,7 +95,8 @@ internal sealed partial class NurtureRunner(
         var details = await directory.FindAsync(item.LeadId, cancellationToken);
         var suppressed = await store.IsSuppressedAsync(item.LeadId, cancellationToken);
         var sends = await store.MarketingSendsAsync(item.LeadId, cancellationToken);
-        var decision = _planner.CheckNurture(details?.Lead, item.TransitionAt, suppressed, sends, Options.MaxMarketingEmailsPerWeek, Grace);
+        var decision = _planner.CheckNurture(details?.Lead, item.TransitionAt, suppressed, sends, Options.MaxMarketingEmailsPerWeek, Grace,
+            ConfirmationValidFor, item.DueAt);
         switch (decision.Verdict)
         {
             case FollowUpVerdict.Drop:
@@ -137,6 +141,56 @@ internal sealed partial class NurtureRunner(
         }
         await store.CompleteAsync(item, cancellationToken);
         return Outcome.AlreadySent;
+    }
+
+    /// <summary>
+    /// The double opt-in e-mail for the consent request made at the reminder's transition time. At most one goes to a lead in any
+    /// <see cref="NurtureOptions.ConfirmationWindowHours"/>: the records are numbered, a new number is claimed only when the latest
+    /// was sent longer ago than the window, and only one run can add a given number. Later reminders of the window are dropped; the
+    /// link in the e-mail already sent confirms the latest request.
+    /// </summary>
+    private async Task<Outcome> ConfirmAsync(DueItemEntity item, CancellationToken cancellationToken)
+    {
+        var details = await directory.FindAsync(item.LeadId, cancellationToken);
+        var suppressed = await store.IsSuppressedAsync(item.LeadId, cancellationToken);
+        var decision = _planner.CheckConfirmation(details?.Lead, item.TransitionAt, suppressed, ConfirmationValidFor, Grace);
+        switch (decision.Verdict)
+        {
+            case FollowUpVerdict.Drop:
+                return await DropAsync(item, decision.Reason, cancellationToken);
+            case FollowUpVerdict.Wait:
+                return Outcome.Waiting;
+        }
+
+        var lead = details!.Lead;
+        var now = time.GetUtcNow();
+        var (number, latest) = await store.LatestConfirmationAsync(lead.LeadId, cancellationToken);
+        if (latest is { Status: OutboxStatus.Sent } && latest.SentAt > now - ConfirmationWindow)
+            return await DropAsync(item, $"a confirmation e-mail went to this lead at {latest.SentAt:O}; one per {Options.ConfirmationWindowHours} h", cancellationToken);
+        // An unsent record (a crashed or failed run) is taken over under its own number, so it keeps its message id.
+        if (latest is null || latest.Status == OutboxStatus.Sent)
+            number++;
+
+        var messageId = $"{lead.LeadId}-{DueKinds.Confirm}-{number}";
+        var claim = await store.ClaimAsync(
+            new OutboxEntity { PartitionKey = lead.LeadId, RowKey = OutboxEntity.ConfirmRow(number), Kind = DueKinds.Confirm, MessageId = messageId, Marketing = false },
+            now, Lease, cancellationToken);
+        switch (claim)
+        {
+            case ClaimResult.AlreadySent:
+                await store.CompleteAsync(item, cancellationToken);
+                return Outcome.AlreadySent;
+            case ClaimResult.HeldElsewhere:
+                return Outcome.Waiting;
+        }
+
+        var record = ((ClaimResult.Won)claim).Record;
+        var message = composer.ConsentConfirmation(lead, messageId, record.FirstAttemptAt, now);
+        await SendAsync(record, message, cancellationToken);
+        await store.MarkSentAsync(record, time.GetUtcNow(), cancellationToken);
+        LogConfirmationSent(logger, lead.LeadId, number, record.Attempts);
+        await store.CompleteAsync(item, cancellationToken);
+        return Outcome.Sent;
     }
 
     private async Task<Outcome> AlertAsync(DueItemEntity item, CancellationToken cancellationToken)
@@ -282,8 +336,9 @@ internal sealed partial class NurtureRunner(
 
     private async Task<Outcome> PostponeAsync(DueItemEntity item, FollowUpDecision decision, CancellationToken cancellationToken)
     {
-        // A commit still in flight is simply looked at again next run; a frequency cap moves the reminder to when it frees.
-        if (decision.RetryAt is { } retryAt && retryAt > item.DueAt && decision.Reason.StartsWith("frequency cap", StringComparison.Ordinal))
+        // A commit still in flight is simply looked at again next run; a frequency cap moves the reminder to when it frees, and
+        // consent waiting for its confirmation link to when the request expires.
+        if (decision.RetryAt is { } retryAt && retryAt > item.DueAt && decision.Reschedule)
         {
             await store.ScheduleAsync(
                 DueItemEntity.Create(item.LeadId, item.Kind, retryAt, item.TransitionAt, $"{item.Programme}-{item.Step}", item.Programme, item.Step),
@@ -311,6 +366,9 @@ internal sealed partial class NurtureRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sent nurture {Programme} v{ProgrammeVersion} step {Step} to lead {LeadId} (attempt {Attempt})")]
     private static partial void LogNurtureSent(ILogger logger, string leadId, string programme, string programmeVersion, string step, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sent consent confirmation e-mail {Number} to lead {LeadId} (attempt {Attempt})")]
+    private static partial void LogConfirmationSent(ILogger logger, string leadId, long number, int attempt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sent sales alert for lead {LeadId}, routed by {RoutedBy} (attempt {Attempt})")]
     private static partial void LogAlertSent(ILogger logger, string leadId, string routedBy, int attempt);

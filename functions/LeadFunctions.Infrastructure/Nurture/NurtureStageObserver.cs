@@ -39,6 +39,38 @@ internal sealed partial class NurtureStageObserver(
         }
     }
 
+    /// <summary>
+    /// A double opt-in request owes a confirmation e-mail, due at once (the next timer run sends it). A confirmation starts the
+    /// nurture of an MQL that was waiting for it: the first step is scheduled now, and the outbox makes that harmless if it went.
+    /// </summary>
+    public async Task OnConsentChangingAsync(LeadSummary lead, ConsentChange change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lead);
+        ArgumentNullException.ThrowIfNull(change);
+        if (change.Record.Purpose != ConsentPurposes.MarketingEmail)
+            return;
+        if (change.Kind == ConsentChangeKind.Requested)
+        {
+            var at = change.Record.At;
+            var key = at.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
+            await store.ScheduleAsync(DueItemEntity.Create(lead.LeadId, DueKinds.Confirm, at, at, key), cancellationToken);
+            LogConfirmationScheduled(logger, lead.LeadId);
+        }
+        else if (change.Kind == ConsentChangeKind.Confirmed && lead.Stage == LifecycleStage.Mql)
+        {
+            var programme = configuration.Catalogue.EnrolmentProgramme;
+            var first = programme.Steps[0];
+            var dueAt = change.Record.EffectiveAt > lead.StageChangedAt + first.Delay ? change.Record.EffectiveAt : lead.StageChangedAt + first.Delay;
+            await store.ScheduleAsync(
+                DueItemEntity.Create(lead.LeadId, DueKinds.Nurture, dueAt, lead.StageChangedAt, $"{programme.Id}-{first.Id}", programme.Id, first.Id),
+                cancellationToken);
+            LogEnrolled(logger, lead.LeadId, programme.Id, programme.Version, dueAt);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} asked for marketing e-mail: confirmation e-mail scheduled")]
+    private static partial void LogConfirmationScheduled(ILogger logger, string leadId);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} enrolled in nurture programme {Programme} v{ProgrammeVersion}, first step due {DueAt}")]
     private static partial void LogEnrolled(ILogger logger, string leadId, string programme, string programmeVersion, DateTimeOffset dueAt);
 

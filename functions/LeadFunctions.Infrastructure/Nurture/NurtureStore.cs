@@ -79,6 +79,27 @@ internal sealed class NurtureStore(NurtureTables tables)
         return sends;
     }
 
+    /// <summary>
+    /// The lead's latest confirmation e-mail record and its number (0 when there is none). One partition, and at most one row per
+    /// confirmation window, so the range stays small.
+    /// </summary>
+    public async Task<(long Number, OutboxEntity? Record)> LatestConfirmationAsync(string leadId, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {leadId} and RowKey ge {OutboxEntity.ConfirmPrefix} and RowKey lt {OutboxEntity.Prefix + DueKinds.Confirm + "."}");
+        OutboxEntity? latest = null;
+        await foreach (var row in tables.State.QueryAsync<OutboxEntity>(filter, cancellationToken: cancellationToken))
+        {
+            if (latest is null || string.CompareOrdinal(row.RowKey, latest.RowKey) > 0)
+                latest = row;
+        }
+        if (latest is null)
+            return (0, null);
+        return long.TryParse(latest.RowKey.AsSpan(OutboxEntity.ConfirmPrefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            ? (number, latest)
+            : throw new InvalidOperationException($"Outbox row {latest.RowKey} of lead {leadId} is not a numbered confirmation.");
+    }
+
     public async Task<OutboxEntity?> FindOutboxAsync(string leadId, string rowKey, CancellationToken cancellationToken)
     {
         var row = await tables.State.GetEntityIfExistsAsync<OutboxEntity>(leadId, rowKey, cancellationToken: cancellationToken);

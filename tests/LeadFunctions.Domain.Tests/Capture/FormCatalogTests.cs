@@ -221,6 +221,76 @@ public sealed class FormCatalogTests
     }
 
     [Fact]
+    public void Marketing_consent_asks_for_double_opt_in_unless_the_form_turns_it_off()
+    {
+        // Arrange
+        var off = FormsFileBuilder.ValidForm("off");
+        off["consent"]!["doubleOptIn"] = false;
+
+        // Act
+        var catalog = FormCatalog.Parse(FormsFileBuilder.File(FormsFileBuilder.ValidForm("default"), off));
+
+        // Assert
+        Assert.True(catalog.TryGet("default", out var byDefault));
+        Assert.True(byDefault.Consent!.DoubleOptIn);
+        Assert.True(catalog.TryGet("off", out var turnedOff));
+        Assert.False(turnedOff.Consent!.DoubleOptIn);
+    }
+
+    [Fact]
+    public void Every_shipped_form_asks_for_double_opt_in_for_marketing_email()
+    {
+        var catalog = FormCatalog.Load(Path.Combine(AppContext.BaseDirectory, "config", "forms.json"));
+
+        Assert.All(catalog.Forms.Where(f => f.Consent?.Purpose == ConsentPurposes.MarketingEmail), f => Assert.True(f.Consent!.DoubleOptIn, f.Id));
+    }
+
+    [Fact]
+    public void Double_opt_in_on_a_purpose_other_than_marketing_email_names_the_field()
+    {
+        // Arrange
+        var form = FormsFileBuilder.ValidForm();
+        form["consent"]!["purpose"] = "terms";
+        form["consent"]!["doubleOptIn"] = true;
+
+        // Act
+        var error = Invalid(FormsFileBuilder.File(form));
+
+        // Assert
+        var message = Assert.Single(error.Errors);
+        Assert.StartsWith("forms[0].consent.doubleOptIn: applies only to 'marketing-email' consent", message, StringComparison.Ordinal);
+        Assert.EndsWith("(form 'demo')", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_double_opt_in_setting_that_is_not_a_boolean_names_the_field()
+    {
+        // Arrange
+        var form = FormsFileBuilder.ValidForm();
+        form["consent"]!["doubleOptIn"] = "yes";
+
+        // Act
+        var error = Invalid(FormsFileBuilder.File(form));
+
+        // Assert
+        Assert.StartsWith("forms[0].consent.doubleOptIn:", Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_purpose_other_than_marketing_email_never_uses_double_opt_in()
+    {
+        // Arrange
+        var form = FormsFileBuilder.ValidForm();
+        form["consent"]!["purpose"] = "terms";
+
+        // Act
+        var catalog = FormCatalog.Parse(FormsFileBuilder.File(form));
+
+        // Assert
+        Assert.False(catalog.Forms[0].Consent!.DoubleOptIn);
+    }
+
+    [Fact]
     public void Two_forms_with_one_id_are_refused()
     {
         // Act

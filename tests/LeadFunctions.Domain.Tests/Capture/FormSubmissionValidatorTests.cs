@@ -43,7 +43,33 @@ public sealed class FormSubmissionValidatorTests
         {
             ["firstName"] = "Ada", ["company"] = "Analytical Engines", ["companySize"] = "11-50", ["message"] = "Line one\r\nLine two",
         }, e.Profile);
-        Assert.Equal([new ConsentRecord(ConsentPurposes.MarketingEmail, "v3", true, Now, "form:demo")], e.Consents);
+        Assert.Equal([new ConsentRecord(ConsentPurposes.MarketingEmail, "v3", false, Now, "form:demo") { Pending = true }], e.Consents);
+    }
+
+    [Fact]
+    public void A_ticked_box_on_a_double_opt_in_form_is_only_a_pending_request_not_consent()
+    {
+        // Act
+        var consent = Assert.Single(Validate(ValidFields()).Event!.Consents);
+
+        // Assert
+        Assert.True(_form.Consent!.DoubleOptIn);
+        Assert.True(consent.Pending);
+        Assert.False(consent.Granted);
+        Assert.Null(consent.ConfirmedAt);
+    }
+
+    [Fact]
+    public void A_ticked_box_on_a_form_without_double_opt_in_grants_consent_at_once()
+    {
+        // Arrange
+        var form = _form with { Consent = _form.Consent! with { DoubleOptIn = false } };
+
+        // Act
+        var result = _validator.Validate(form, new CaptureInput { Fields = ValidFields() }, "evt-3");
+
+        // Assert
+        Assert.Equal([new ConsentRecord(ConsentPurposes.MarketingEmail, "v3", true, Now, "form:demo")], result.Event!.Consents);
     }
 
     [Fact]

@@ -76,6 +76,80 @@ public sealed class NurturePlannerTests
     }
 
     [Fact]
+    public void An_mql_whose_consent_waits_for_its_confirmation_link_waits_and_is_moved_to_when_the_request_expires()
+    {
+        // Arrange: the reminder has been due for longer than the commit grace.
+        var lead = TestLead.Mql().Since(EnrolledAt).PendingConsentSince(EnrolledAt.AddMinutes(-5)).Build();
+        _time.Advance(TimeSpan.FromHours(1));
+
+        // Act
+        var decision = Planner.CheckNurture(lead, EnrolledAt, false, [], 3, Grace, TimeSpan.FromDays(7), scheduledFor: EnrolledAt);
+
+        // Assert
+        Assert.Equal(FollowUpVerdict.Wait, decision.Verdict);
+        Assert.True(decision.Reschedule);
+        Assert.Equal(EnrolledAt.AddMinutes(-5).AddDays(7), decision.RetryAt);
+    }
+
+    [Fact]
+    public void A_fresh_reminder_of_an_mql_with_pending_consent_looks_again_next_run_as_its_confirmation_may_be_committing()
+    {
+        var lead = TestLead.Mql().Since(EnrolledAt).PendingConsentSince(EnrolledAt.AddDays(-2)).Build();
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        var decision = Planner.CheckNurture(lead, EnrolledAt, false, [], 3, Grace, TimeSpan.FromDays(7), scheduledFor: EnrolledAt);
+
+        Assert.Equal(FollowUpVerdict.Wait, decision.Verdict);
+        Assert.False(decision.Reschedule);
+    }
+
+    [Fact]
+    public void An_mql_whose_consent_request_expired_unconfirmed_leaves_nurture()
+    {
+        var lead = TestLead.Mql().Since(EnrolledAt).PendingConsentSince(EnrolledAt).Build();
+        _time.Advance(TimeSpan.FromDays(7));
+
+        var decision = Planner.CheckNurture(lead, EnrolledAt, false, [], 3, Grace, TimeSpan.FromDays(7), scheduledFor: EnrolledAt.AddDays(7));
+
+        Assert.Equal(FollowUpVerdict.Drop, decision.Verdict);
+    }
+
+    [Fact]
+    public void A_confirmation_email_goes_for_a_pending_request_and_not_once_consent_is_confirmed_or_withdrawn()
+    {
+        // Arrange
+        var requestedAt = EnrolledAt;
+        var valid = TimeSpan.FromDays(7);
+        var pending = TestLead.Mql().PendingConsentSince(requestedAt).Build();
+        var confirmed = TestLead.Mql().Build() with
+        {
+            Consents = [new(ConsentPurposes.MarketingEmail, "v1", true, requestedAt, "form:x") { ConfirmedAt = requestedAt.AddMinutes(5), ConfirmedSource = "confirmation-link" }],
+        };
+        var withdrawn = TestLead.Mql().PendingConsentSince(requestedAt).WithdrawnConsentAt(requestedAt.AddMinutes(1)).Build();
+        _time.Advance(TimeSpan.FromMinutes(2));
+
+        // Act + Assert
+        Assert.Equal(FollowUpVerdict.Proceed, Planner.CheckConfirmation(pending, requestedAt, false, valid, Grace).Verdict);
+        Assert.Equal(FollowUpVerdict.Drop, Planner.CheckConfirmation(pending, requestedAt, suppressed: true, valid, Grace).Verdict);
+        Assert.Equal(FollowUpVerdict.Drop, Planner.CheckConfirmation(confirmed, requestedAt, false, valid, Grace).Verdict);
+        Assert.Equal(FollowUpVerdict.Drop, Planner.CheckConfirmation(withdrawn, requestedAt, false, valid, Grace).Verdict);
+    }
+
+    [Fact]
+    public void A_confirmation_email_waits_for_the_request_to_be_committed_and_is_dropped_if_it_never_is()
+    {
+        var requestedAt = EnrolledAt;
+        var older = TestLead.Mql().PendingConsentSince(requestedAt.AddDays(-1)).Build();
+
+        var waiting = Planner.CheckConfirmation(older, requestedAt, false, TimeSpan.FromDays(7), Grace);
+        _time.Advance(Grace);
+        var dropped = Planner.CheckConfirmation(older, requestedAt, false, TimeSpan.FromDays(7), Grace);
+
+        Assert.Equal(FollowUpVerdict.Wait, waiting.Verdict);
+        Assert.Equal(FollowUpVerdict.Drop, dropped.Verdict);
+    }
+
+    [Fact]
     public void A_consent_withdrawn_after_it_was_given_stops_nurture()
     {
         var lead = TestLead.Mql().Since(EnrolledAt).WithdrawnConsentAt(EnrolledAt.AddHours(1)).Build();

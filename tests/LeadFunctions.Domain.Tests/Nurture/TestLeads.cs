@@ -47,6 +47,14 @@ internal sealed class TestLead
         return this;
     }
 
+    /// <summary>No consent but a double opt-in request made at <paramref name="at"/>, waiting for its confirmation link.</summary>
+    public TestLead PendingConsentSince(DateTimeOffset at)
+    {
+        _consent = false;
+        _consents.Add(new ConsentRecord(ConsentPurposes.MarketingEmail, "v1", false, at, "form:whitepaper") { Pending = true });
+        return this;
+    }
+
     public TestLead Unsubscribed()
     {
         _unsubscribed = true;

@@ -66,7 +66,8 @@ public sealed class LandingPageBrowserTests(AzuriteFixture azurite)
         Assert.Equal("Analytical Engines Ltd", submission.Profile["company"]);
         Assert.Equal("marketing-manager", submission.Profile["role"]);
         Assert.Equal(landingUrl, submission.Context?.LandingPageUrl);
-        Assert.Contains(submission.Consents, c => c.Purpose == "marketing-email" && c.Granted);
+        // Double opt-in: the tick is a pending request; only the link in the confirmation e-mail grants it.
+        Assert.Contains(submission.Consents, c => c.Purpose == "marketing-email" && c.Pending && !c.Granted);
         var pageViews = events.Where(e => e.Type == LeadEventTypes.PageView).ToArray();
         Assert.NotEmpty(pageViews);
         Assert.All(pageViews, view => Assert.Equal(cookie.Value, view.VisitorId));

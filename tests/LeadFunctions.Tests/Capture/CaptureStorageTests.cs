@@ -51,7 +51,8 @@ public sealed class CaptureStorageTests(AzuriteFixture azurite)
             ["firstName"] = "Grace", ["lastName"] = "Hopper", ["company"] = "Compilers Inc", ["role"] = "executive",
             ["companySize"] = "201-1000", ["phone"] = "+39 02 1234567", ["message"] = "We run 40 landing pages.\r\nCan you help?",
         }, message.Profile);
-        Assert.Equal([new ConsentRecord(ConsentPurposes.MarketingEmail, "demo-2025-06", true, CaptureHarness.Now, "form:demo-request")], message.Consents);
+        // The shipped demo form asks for double opt-in: the tick is a pending request until its confirmation link is used.
+        Assert.Equal([new ConsentRecord(ConsentPurposes.MarketingEmail, "demo-2025-06", false, CaptureHarness.Now, "form:demo-request") { Pending = true }], message.Consents);
         Assert.Equal(new CaptureContext
         {
             UtmSource = "linkedin", UtmMedium = "paid-social", UtmCampaign = "q3-demo", UtmTerm = "lead scoring", UtmContent = "video-a",

@@ -22,6 +22,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("Unsubscribe", "unsubscribe", "GET,POST", "Anonymous")]
     [InlineData("AcceptLead", "sales/accept", "GET,POST", "Anonymous")]
     [InlineData("RejectLead", "sales/reject", "GET,POST", "Anonymous")]
+    [InlineData("ConfirmConsent", "consent/confirm", "GET,POST", "Anonymous")]
     [InlineData("GetLead", "leads/{id}", "GET", "Function")]
     [InlineData("FindLeadByEmail", "leads", "GET", "Function")]
     [InlineData("ReplayPoisonMessages", "ops/poison/lead-events/replay", "POST", "Admin")]

@@ -83,7 +83,7 @@ public sealed class ExactlyOnceTests(AzuriteFixture azurite)
     }
 
     /// <summary>Wraps the real folder sender to count deliveries and to simulate a crash or an outage.</summary>
-    private sealed class CountingSender
+    internal sealed class CountingSender
     {
         public ConcurrentQueue<string> Sends { get; } = new();
         public ConcurrentQueue<DateTimeOffset?> FirstAttempts { get; } = new();
