@@ -1,3 +1,5 @@
+using LeadFunctions.Infrastructure.Capture;
+using LeadFunctions.Domain.Content;
 using LeadFunctions.Domain.Capture;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
@@ -22,6 +24,7 @@ namespace LeadFunctions.Tests.Nurture;
 public sealed class DoubleOptInTests(AzuriteFixture azurite)
 {
     private static readonly FormCatalog Forms = FormCatalog.Load(Path.Combine(AppContext.BaseDirectory, "config", "forms.json"));
+    private static readonly ContentCatalogue Content = ContentCatalogue.Load(Path.Combine(AppContext.BaseDirectory, "config", "content.json"));
 
     [Fact]
     public async Task Twenty_sign_ups_of_one_address_send_exactly_one_confirmation_email_and_no_marketing_email()
@@ -247,7 +250,7 @@ public sealed class DoubleOptInTests(AzuriteFixture azurite)
         var request = Request("POST", token, new() { ["confirm"] = "yes" });
 
         // Act
-        var answer = Assert.IsType<ContentResult>(await new ConfirmConsent(confirmations).Run(request, CancellationToken.None));
+        var answer = Assert.IsType<ContentResult>(await new ConfirmConsent(confirmations, harness.Services.GetRequiredService<CaptureRateLimiter>()).Run(request, CancellationToken.None));
 
         // Assert
         Assert.Equal(503, answer.StatusCode);
@@ -281,7 +284,7 @@ public sealed class DoubleOptInTests(AzuriteFixture azurite)
     private static async Task SubmitAsync(NurtureHarness harness, string formId, Dictionary<string, string> fields)
     {
         Assert.True(Forms.TryGet(formId, out var form));
-        var result = new FormSubmissionValidator(harness.Time).Validate(form, new CaptureInput { Fields = fields }, Guid.NewGuid().ToString("N"));
+        var result = new FormSubmissionValidator(harness.Time, Content).Validate(form, new CaptureInput { Fields = fields }, Guid.NewGuid().ToString("N"));
         Assert.NotNull(result.Event);
         await harness.Services.GetRequiredService<LeadEventProcessor>().ProcessAsync(result.Event, CancellationToken.None);
     }
