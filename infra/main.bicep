@@ -114,6 +114,17 @@ param trackingSigningKey string = ''
 @description('Random material used only to extend a missing or short trackingSigningKey. Never set it: the default is fresh on every deployment (three GUIDs: over 256 random bits, which the app requires of its key).')
 param trackingSigningKeySeed string = '${newGuid()}${newGuid()}${newGuid()}'
 
+@secure()
+@description('Shared secret of the ACS delivery-report webhook (32+ URL-safe characters). Set DELIVERY_REPORTS_WEBHOOK_SECRET (azd env set DELIVERY_REPORTS_WEBHOOK_SECRET "$(openssl rand -hex 32)") to keep it stable across runs; empty uses deliveryReportsWebhookSecretSeed.')
+param deliveryReportsWebhookSecret string = ''
+
+@secure()
+@description('Random material for the webhook secret when none is set. Never set it: the default is fresh on every deployment.')
+param deliveryReportsWebhookSecretSeed string = '${newGuid()}${newGuid()}'
+
+@description('Create the Event Grid subscription that sends ACS delivery reports to the app. Event Grid validates the webhook when the subscription is created, so turn it on only after the first deploy (DELIVERY_REPORTS_SUBSCRIPTION=true, then azd provision).')
+param deliveryReportsSubscription bool = false
+
 @description('Object id of the person or pipeline running azd (AZURE_PRINCIPAL_ID); it may read the signing key so azd can keep it across runs. Empty to skip.')
 param principalId string = ''
 
@@ -140,6 +151,8 @@ var frontDoorProfileName = 'afd-${resourceToken}'
 var frontDoorEndpointName = 'leads-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
 var signingKeySecretName = 'tracking-signing-key'
+// Hex without dashes: URL-safe, as the app requires of the webhook secret.
+var deliveryReportsSecret = length(deliveryReportsWebhookSecret) >= 32 ? deliveryReportsWebhookSecret : replace(deliveryReportsWebhookSecretSeed, '-', '')
 // Every queue the app touches: the trigger's queue and the poison queue the host moves failures to.
 var queueNames = [
   'lead-events'
@@ -207,6 +220,7 @@ module keyVault 'modules/keyvault.bicep' = {
     tags: tags
     name: keyVaultName
     signingKeySecretName: signingKeySecretName
+    deliveryReportsSecretValue: deliveryReportsSecret
     signingKeyValue: length(trackingSigningKey) >= 32 ? trackingSigningKey : '${trackingSigningKey}${trackingSigningKeySeed}'
     readerPrincipalId: principalId
     readerPrincipalType: principalType
@@ -277,6 +291,7 @@ module functionApp 'modules/functionapp.bicep' = {
     communicationEndpoint: communication.outputs.endpoint
     emailFromAddress: communication.outputs.senderAddress
     trackingSigningKeyReference: keyVault.outputs.signingKeyReference
+    deliveryReportsSecretReference: keyVault.outputs.deliveryReportsSecretReference
     nurtureSchedule: nurtureSchedule
     maxMarketingEmailsPerWeek: maxMarketingEmailsPerWeek
     salesSlaHours: salesSlaHours
@@ -303,6 +318,18 @@ module frontDoorOrigin 'modules/frontdoor-origin.bicep' = if (enableFrontDoorWaf
     functionHostName: functionApp.outputs.hostName
   }
   // Names are known up front (so What-If can predict the origin); the app, and so the profile, exist before it.
+}
+
+// ACS delivery reports (bounces, suppressions) back to the app, so bad addresses stop getting mail.
+module eventGrid 'modules/eventgrid.bicep' = {
+  scope: rg
+  params: {
+    tags: tags
+    communicationServiceName: communication.outputs.communicationServiceName
+    systemTopicName: 'evgt-${resourceToken}'
+    webhookEndpointUrl: '${functionApp.outputs.url}/api/email/delivery-reports?secret=${deliveryReportsSecret}'
+    createSubscription: deliveryReportsSubscription
+  }
 }
 
 // Where pages and scripts send forms and events: Front Door when it is enabled, else the app itself.

@@ -74,6 +74,11 @@ public static class LocalHostApp
         if (overrides is not null)
             builder.Configuration.AddInMemoryCollection(overrides);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["LocalHost:SettingsFile"] = settingsFile });
+        // Lowest precedence of all: only where no setting gave the connection a retry of its own.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = StorageRetry.For(builder.Configuration, Infrastructure.Storage.StorageOptions.ConnectionName, "AzureWebJobsStorage").ToList(),
+        });
 
         var port = builder.Configuration.GetValue("PORT", DefaultPort);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -122,6 +127,9 @@ public static class LocalHostApp
         builder.Services.RemoveAll<ScheduleMonitor>();
         builder.Services.AddSingleton<ScheduleMonitor>(new FileSystemScheduleMonitor(statusFolder));
         builder.Services.AddSingleton<ITypeLocator>(new AdapterTypeLocator(adapters));
+        builder.Services.AddSingleton<StopHostExceptionHandler>();
+        builder.Services.AddSingleton<Microsoft.Azure.WebJobs.Host.Timers.IWebJobsExceptionHandler>(sp => sp.GetRequiredService<StopHostExceptionHandler>());
+        builder.Services.AddSingleton<Microsoft.Azure.WebJobs.Host.Timers.IWebJobsExceptionHandlerFactory>(sp => sp.GetRequiredService<StopHostExceptionHandler>());
         // Registered after the pipeline's hosted services, so tables and queues exist before the first listener polls.
         builder.Services.AddSingleton<IHostedService, JobHostService>();
     }

@@ -46,6 +46,9 @@ param emailFromAddress string
 @description('Key Vault reference to the tracking signing key, @Microsoft.KeyVault(SecretUri=...).')
 param trackingSigningKeyReference string
 
+@description('Key Vault reference to the shared secret of the ACS delivery-report webhook (DeliveryReports__WebhookSecret).')
+param deliveryReportsSecretReference string
+
 @description('NCRONTAB schedule (six fields, UTC) of the nurture and sales-alert timer.')
 param nurtureSchedule string
 
@@ -276,6 +279,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     // Tracking links point back at this app; the HMAC key stays in Key Vault.
     Tracking__BaseUrl: empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl
     Tracking__SigningKey: trackingSigningKeyReference
+    // The delivery-report webhook compares ?secret= with this in constant time.
+    DeliveryReports__WebhookSecret: deliveryReportsSecretReference
     // The id written into every token; a rotation gives the new key a new id and moves the old pair to PreviousSigningKeys.
     Tracking__SigningKeyId: 'k1'
     Tracking__MinimumHumanDelaySeconds: '10'

@@ -1,5 +1,6 @@
 using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Email;
+using LeadFunctions.Infrastructure.Email.DeliveryReports;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Storage;
@@ -23,6 +24,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddLeadCapture();
         builder.Services.AddEmailDelivery();
         builder.Services.AddNurture();
+        builder.Services.AddDeliveryReports();
         return builder;
     }
 }

@@ -23,14 +23,20 @@ public sealed class RunningLocalHost : IAsyncDisposable
     public IServiceProvider Services => App.Services;
 
     /// <param name="triggers">Whether the WebJobs queue and timer listeners run (off to inspect what lands on a queue).</param>
-    public static async Task<RunningLocalHost> StartAsync(AzuriteFixture azurite, bool triggers, IDictionary<string, string?>? settings = null)
+    public static Task<RunningLocalHost> StartAsync(AzuriteFixture azurite, bool triggers, IDictionary<string, string?>? settings = null) =>
+        StartAsync(azurite.ConnectionString, triggers, settings);
+
+    /// <param name="storageConnectionString">The Azurite to use, e.g. a <see cref="RestartableAzurite"/> of the test's own.</param>
+    /// <param name="triggers">Whether the WebJobs queue and timer listeners run.</param>
+    /// <param name="settings">Extra configuration, overriding the defaults below.</param>
+    public static async Task<RunningLocalHost> StartAsync(string storageConnectionString, bool triggers, IDictionary<string, string?>? settings = null)
     {
         var scratch = Path.Combine(Path.GetTempPath(), "leadfunctions-localhost-" + Guid.NewGuid().ToString("N"));
         var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
             ["PORT"] = "0",
-            ["LeadStorage"] = azurite.ConnectionString,
-            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["LeadStorage"] = storageConnectionString,
+            ["AzureWebJobsStorage"] = storageConnectionString,
             [LocalHostApp.DisableTriggersSetting] = triggers ? "false" : "true",
             [LocalHostApp.TimerStatusFolderSetting] = Path.Combine(scratch, "timers"),
             ["Email:Sender"] = "Folder",
