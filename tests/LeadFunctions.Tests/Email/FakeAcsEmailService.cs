@@ -184,7 +184,9 @@ internal sealed class FakeAcsEmailService : IAsyncDisposable
         {
             await scripted(context);
             var scriptedStatus = context.Response.StatusCode;
-            _tracked[requestId] = new Tracked(hash, firstSent, scriptedStatus);
+            // Throttling (429) and a request timeout (408) turn the request away before it runs, so there is nothing to track.
+            if (scriptedStatus is not (408 or 429))
+                _tracked[requestId] = new Tracked(hash, firstSent, scriptedStatus);
             Requests.Enqueue(received with { Status = scriptedStatus });
             if (scriptedStatus == 202)
                 Sent.Enqueue(received);
