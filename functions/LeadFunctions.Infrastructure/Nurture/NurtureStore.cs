@@ -93,7 +93,7 @@ internal sealed class NurtureStore(NurtureTables tables)
 
     /// <summary>
     /// Puts parked work back on the due index, due now, with its failure count cleared (and its outbox record's takeover count,
-    /// so a record parked for crashing runs gets its full allowance again). The due row is written before the parked one is deleted.
+    /// so a record parked for crashing runs gets its full allowance again, and its send attempt, so the retry is a new request). The due row is written before the parked one is deleted.
     /// </summary>
     public async Task RequeueAsync(ParkedEntity parked, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -108,9 +108,11 @@ internal sealed class NurtureStore(NurtureTables tables)
             DueAt = parked.DueAt,
             TransitionTicks = parked.TransitionTicks,
         };
-        if (parked.OutboxKey is { } outboxKey && await FindOutboxAsync(parked.LeadId, outboxKey, cancellationToken) is { Status: not OutboxStatus.Sent, Takeovers: > 0 } record)
+        if (parked.OutboxKey is { } outboxKey && await FindOutboxAsync(parked.LeadId, outboxKey, cancellationToken) is { Status: not OutboxStatus.Sent } record)
         {
+            // A fresh attempt too: a repeat of the refused request inside ACS's window would only be answered with the same refusal.
             record.Takeovers = 0;
+            record.RequestFirstSent = null;
             try
             {
                 await tables.State.UpdateEntityAsync(record, record.ETag, TableUpdateMode.Replace, cancellationToken);

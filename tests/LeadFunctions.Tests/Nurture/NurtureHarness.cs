@@ -42,7 +42,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
     private readonly IHost _host;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "lf-nurture-" + Guid.NewGuid().ToString("N"));
 
-    public NurtureHarness(AzuriteFixture azurite, int maxPerWeek = 3, string programme = ThreeStepProgramme, Func<IEmailSender, IEmailSender>? wrapSender = null, bool realLeads = false)
+    public NurtureHarness(AzuriteFixture azurite, int maxPerWeek = 3, string programme = ThreeStepProgramme, Func<IEmailSender, IEmailSender>? wrapSender = null, bool realLeads = false, IReadOnlyDictionary<string, string?>? settings = null)
     {
         Directory.CreateDirectory(_root);
         var programmesFile = Path.Combine(_root, "nurture.json");
@@ -73,6 +73,8 @@ internal sealed class NurtureHarness : IAsyncDisposable
             ["Email:FromAddress"] = "noreply@contoso.example",
             ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
         });
+        if (settings is not null)
+            builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddSingleton<TimeProvider>(Time);
         builder.Services.AddSingleton(new LeadEventsQueue(Queue));
         if (!realLeads)
