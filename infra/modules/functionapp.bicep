@@ -193,12 +193,21 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     AzureWebJobsStorage__blobServiceUri: blobEndpoint
     AzureWebJobsStorage__queueServiceUri: queueEndpoint
     AzureWebJobsStorage__tableServiceUri: tableEndpoint
+    // Storage clients retry for about 3.5 minutes, so a short outage is waited out instead of failing polls (docs/local-development.md#storage-outages).
+    AzureWebJobsStorage__Retry__Mode: 'Exponential'
+    AzureWebJobsStorage__Retry__MaxRetries: '10'
+    AzureWebJobsStorage__Retry__Delay: '00:00:02'
+    AzureWebJobsStorage__Retry__MaxDelay: '00:00:30'
 
     // The pipeline's own connection: the queue trigger (Connection = "LeadStorage") and StorageConnection read these.
     LeadStorage__credential: 'managedidentity'
     LeadStorage__clientId: identityClientId
     LeadStorage__queueServiceUri: queueEndpoint
     LeadStorage__tableServiceUri: tableEndpoint
+    LeadStorage__Retry__Mode: 'Exponential'
+    LeadStorage__Retry__MaxRetries: '10'
+    LeadStorage__Retry__Delay: '00:00:02'
+    LeadStorage__Retry__MaxDelay: '00:00:30'
     Storage__LeadsTable: 'Leads'
     // Tables and queues are provisioned by storage.bicep; the identity has data roles, not management ones.
     Storage__CreateIfMissing: 'false'
@@ -212,6 +221,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Email__FromName: 'LeadFunctions'
     Email__MaxPerMinute: string(emailMaxPerMinute)
     Email__MaxPerHour: string(emailMaxPerHour)
+    // Part of the hourly quota only sales alerts and SLA steps may use, so a nurture burst cannot starve them.
+    Email__ReservedPerHour: '10'
     Email__Acs__Endpoint: communicationEndpoint
     Email__Acs__ClientId: identityClientId
     Email__Acs__ApiVersion: '2025-09-01'
@@ -260,6 +271,10 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Nurture__StateTable: 'NurtureState'
     Nurture__ClaimLeaseSeconds: '300'
     Nurture__MaxItemsPerRun: '500'
+    Nurture__MaxSendAttempts: '8'
+    Nurture__RetryDelaySeconds: '60'
+    Nurture__MaxRetryDelaySeconds: '3600'
+    Nurture__RunBudgetSeconds: '240'
     Nurture__CommitGraceSeconds: '600'
     // Double opt-in: at most one confirmation e-mail per address per window; links work for ConfirmationValidDays.
     Nurture__ConfirmationTemplate: 'consent-confirmation'

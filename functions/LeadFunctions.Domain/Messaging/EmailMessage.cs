@@ -18,14 +18,27 @@ public sealed record EmailMessage
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
     /// <summary>
-    /// When the outbox first tried to send this message; repeated attempts carry the same value
-    /// (ACS's <c>Repeatability-First-Sent</c> needs it to recognise a retry).
+    /// When the outbox first tried to send this message; repeated attempts carry the same value, so the MIME <c>Date</c>
+    /// does not change between retries.
     /// </summary>
     public DateTimeOffset? FirstAttemptAt { get; init; }
+
+    /// <summary>
+    /// The outbox's current logical send attempt. Every retry of one attempt presents the same identity to the service
+    /// (ACS: the same <c>Repeatability-Request-Id</c> and <c>Repeatability-First-Sent</c>); the outbox starts a new
+    /// attempt once the service's repeatability window has passed. Null for a one-off send outside the outbox.
+    /// </summary>
+    public SendAttempt? Attempt { get; init; }
+
+    /// <summary>Marketing (nurture) rather than transactional: the quota keeps <c>Email:ReservedPerHour</c> sends free of it.</summary>
+    public bool Marketing { get; init; }
 
     /// <summary>The lead the message is about, for logs (never the address).</summary>
     public string? LeadId { get; init; }
 }
+
+/// <summary>One logical attempt at sending a message: its number (1 for the first) and when it started.</summary>
+public sealed record SendAttempt(int Number, DateTimeOffset StartedAt);
 
 public sealed record MailRecipient(string Address, string? DisplayName = null);
 

@@ -31,6 +31,12 @@ public sealed class EmailOptions
     /// <summary>Client-side ceiling for the SMTP and ACS senders; ACS starts new resources at about 100 an hour.</summary>
     public int MaxPerHour { get; set; } = 100;
 
+    /// <summary>
+    /// Of <see cref="MaxPerHour"/>, sends that marketing e-mail may not use, so a burst of nurture cannot leave a new SQL's
+    /// sales alert waiting for the next hour.
+    /// </summary>
+    public int ReservedPerHour { get; set; } = 10;
+
     public FolderSenderOptions Folder { get; set; } = new();
 
     public SmtpSenderOptions Smtp { get; set; } = new();

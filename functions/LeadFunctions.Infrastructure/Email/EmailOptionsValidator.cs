@@ -26,6 +26,8 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
             errors.Add("Email:MaxPerMinute must be at least 1.");
         if (options.MaxPerHour < 1)
             errors.Add("Email:MaxPerHour must be at least 1.");
+        if (options.ReservedPerHour < 0 || options.ReservedPerHour >= Math.Max(1, options.MaxPerHour))
+            errors.Add("Email:ReservedPerHour must be at least 0 and below Email:MaxPerHour.");
 
         switch (options.Sender)
         {

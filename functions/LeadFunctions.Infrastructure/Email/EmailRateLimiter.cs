@@ -3,8 +3,9 @@ using Microsoft.Extensions.Logging;
 namespace LeadFunctions.Infrastructure.Email;
 
 /// <summary>
-/// A sliding-window limit of sends per minute and per hour (ACS starts at about 30 and 100). Callers over the limit
-/// wait for the oldest send in the window to age out instead of failing, so a timer run simply takes longer.
+/// A sliding-window quota of sends per minute and per hour (ACS starts custom domains at about 30 and 100). A send over
+/// the quota is refused at once rather than held: a held send would age its repeatability window, and would keep the
+/// timer run waiting towards its timeout. The outbox stops the run and leaves the rest due for the next one.
 /// One instance per process; with several instances each keeps its own count, and 429 + Retry-After covers the rest.
 /// </summary>
 public sealed partial class EmailRateLimiter
@@ -14,56 +15,55 @@ public sealed partial class EmailRateLimiter
 
     private readonly int _perMinute;
     private readonly int _perHour;
+    private readonly int _reservedPerHour;
     private readonly TimeProvider _time;
     private readonly ILogger<EmailRateLimiter> _logger;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _gate = new();
     private readonly List<DateTimeOffset> _sent = [];
 
-    public EmailRateLimiter(int maxPerMinute, int maxPerHour, TimeProvider time, ILogger<EmailRateLimiter> logger)
+    public EmailRateLimiter(int maxPerMinute, int maxPerHour, TimeProvider time, ILogger<EmailRateLimiter> logger, int reservedPerHour = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPerMinute, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPerHour, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(reservedPerHour);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(reservedPerHour, maxPerHour);
         _perMinute = maxPerMinute;
         _perHour = maxPerHour;
+        _reservedPerHour = reservedPerHour;
         _time = time;
         _logger = logger;
     }
 
-    /// <summary>Returns once a send may start, having counted it.</summary>
-    public async Task WaitAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Counts a send and returns true if the quota has room; otherwise returns false and how long until it has. A marketing
+    /// send must leave the hourly reserve free.
+    /// </summary>
+    public bool TryAcquire(out TimeSpan freeIn, bool marketing = false)
     {
-        // Waiters queue on the gate, so they are served in turn and the window is never overrun by a race.
-        await _gate.WaitAsync(cancellationToken);
-        try
+        lock (_gate)
         {
-            while (true)
+            var now = _time.GetUtcNow();
+            freeIn = TimeUntilFree(now, marketing ? _perHour - _reservedPerHour : _perHour);
+            if (freeIn <= TimeSpan.Zero)
             {
-                var now = _time.GetUtcNow();
-                var wait = TimeUntilFree(now);
-                if (wait <= TimeSpan.Zero)
-                {
-                    _sent.Add(now);
-                    return;
-                }
-
-                LogThrottled(_logger, wait);
-                await Task.Delay(wait, _time, cancellationToken);
+                _sent.Add(now);
+                freeIn = TimeSpan.Zero;
+                return true;
             }
         }
-        finally
-        {
-            _gate.Release();
-        }
+
+        LogQuotaSpent(_logger, freeIn);
+        return false;
     }
 
-    private TimeSpan TimeUntilFree(DateTimeOffset now)
+    private TimeSpan TimeUntilFree(DateTimeOffset now, int perHour)
     {
         _sent.RemoveAll(sent => sent <= now - Hour);
 
         var wait = TimeSpan.Zero;
         // The window frees when the send that filled it is a full window old.
-        if (_sent.Count >= _perHour)
-            wait = _sent[_sent.Count - _perHour] + Hour - now;
+        if (_sent.Count >= perHour)
+            wait = _sent[_sent.Count - perHour] + Hour - now;
 
         var firstInMinute = _sent.FindIndex(sent => sent > now - Minute);
         var inLastMinute = firstInMinute < 0 ? 0 : _sent.Count - firstInMinute;
@@ -77,6 +77,6 @@ public sealed partial class EmailRateLimiter
         return wait;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "E-mail rate limit reached; waiting {Delay} before the next send")]
-    private static partial void LogThrottled(ILogger logger, TimeSpan delay);
+    [LoggerMessage(Level = LogLevel.Information, Message = "E-mail quota spent; the next send is allowed in {Delay}")]
+    private static partial void LogQuotaSpent(ILogger logger, TimeSpan delay);
 }

@@ -23,7 +23,7 @@ public static class EmailRegistration
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<EmailOptions>>().Value;
-            return new EmailRateLimiter(options.MaxPerMinute, options.MaxPerHour, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmailRateLimiter>>());
+            return new EmailRateLimiter(options.MaxPerMinute, options.MaxPerHour, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EmailRateLimiter>>(), options.ReservedPerHour);
         });
         services.TryAddSingleton(CreateSender);
         return services;

@@ -58,6 +58,24 @@ public sealed class NurtureOptions
     /// <summary>How long a confirmation link works and a pending request waits for it; at least the window, so one e-mail covers it.</summary>
     [Range(1, 90, ErrorMessage = "Nurture:ConfirmationValidDays must be between 1 and 90.")]
     public int ConfirmationValidDays { get; set; } = 7;
+
+    /// <summary>Failed runs of one item (transient failures, or runs that died sending it) before it is parked.</summary>
+    [Range(1, 100, ErrorMessage = "Nurture:MaxSendAttempts must be between 1 and 100.")]
+    public int MaxSendAttempts { get; set; } = 8;
+
+    /// <summary>The back-off after the first transient failure; it doubles per failure (jittered) up to <see cref="MaxRetryDelaySeconds"/>.</summary>
+    [Range(1, 86400, ErrorMessage = "Nurture:RetryDelaySeconds must be between 1 and 86400.")]
+    public int RetryDelaySeconds { get; set; } = 60;
+
+    [Range(1, 604800, ErrorMessage = "Nurture:MaxRetryDelaySeconds must be between 1 and 604800.")]
+    public int MaxRetryDelaySeconds { get; set; } = 3600;
+
+    /// <summary>
+    /// A run starts no new item after this long, so it ends inside the function timeout (5 minutes on Consumption); what is
+    /// left stays due for the next run.
+    /// </summary>
+    [Range(10, 3600, ErrorMessage = "Nurture:RunBudgetSeconds must be between 10 and 3600.")]
+    public int RunBudgetSeconds { get; set; } = 240;
 }
 
 /// <summary>Sales alerts, routing and the SLA clock (section <c>SalesAlerts</c>).</summary>

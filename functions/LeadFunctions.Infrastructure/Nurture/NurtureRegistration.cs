@@ -52,6 +52,9 @@ public static class NurtureRegistration
         });
         services.TryAddSingleton<NurtureConfiguration>();
         services.TryAddSingleton<NurtureStore>();
+        services.AddMetrics();
+        services.TryAddSingleton<OutboxMetrics>();
+        services.TryAddSingleton<IParkedEmails, ParkedEmails>();
         services.TryAddSingleton<LinkBuilder>();
         services.TryAddSingleton<NurtureMailComposer>();
         services.TryAddSingleton<INurtureRunner, NurtureRunner>();

@@ -1,14 +1,20 @@
 using System.Globalization;
+using Azure;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Messaging;
 using LeadFunctions.Domain.Nurture;
+using LeadFunctions.Infrastructure.Email;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace LeadFunctions.Infrastructure.Nurture;
 
-/// <summary>What one run did: <see cref="AlreadySent"/> counts reminders another run had already delivered.</summary>
-public sealed record NurtureRunResult(int Due, int Sent, int AlreadySent, int Dropped, int Waiting, int Failed);
+/// <summary>
+/// What one run did: <see cref="AlreadySent"/> counts reminders another run had already delivered; <see cref="Failed"/> counts
+/// failures, of which <see cref="Parked"/> were parked (the rest moved later). <see cref="StoppedBy"/> is <c>quota</c> or
+/// <c>run budget</c> when the run stopped early, leaving <see cref="Left"/> of the items it read due.
+/// </summary>
+public sealed record NurtureRunResult(int Due, int Sent, int AlreadySent, int Dropped, int Waiting, int Failed, int Parked = 0, int Left = 0, string? StoppedBy = null);
 
 /// <summary>What the timer calls: sends whatever is due, safely when runs overlap, are late, or crashed mid-way.</summary>
 public interface INurtureRunner
@@ -20,7 +26,9 @@ public interface INurtureRunner
 /// One timer run. For each due reminder it re-reads the lead, decides (planner), claims the outbox record with an ETag, sends,
 /// marks it sent and schedules the next step. Exactly-once per lead and step comes from the outbox claim; a crash between sending
 /// and marking leaves a claim that a later run takes over after the lease and sends again with the same message id, which the
-/// senders make harmless (same .eml file, same Repeatability-Request-Id).
+/// senders make harmless (same .eml file, same Repeatability-Request-Id within ACS's window).
+/// Sales work is read before nurture; a failure moves its reminder later with back-off or parks it; the run stops when the
+/// send quota or its time budget is spent, leaving the rest due.
 /// </summary>
 internal sealed partial class NurtureRunner(
     NurtureStore store,
@@ -31,8 +39,12 @@ internal sealed partial class NurtureRunner(
     TimeProvider time,
     IOptions<NurtureOptions> nurtureOptions,
     IOptions<SalesAlertOptions> alertOptions,
+    OutboxMetrics metrics,
     ILogger<NurtureRunner> logger) : INurtureRunner
 {
+    /// <summary>Counting the backlog reads row keys only, and stops here.</summary>
+    private const int BacklogCountLimit = 10_000;
+
     private enum Outcome { Sent, AlreadySent, Dropped, Waiting }
 
     private readonly NurturePlanner _planner = new(time);
@@ -45,11 +57,20 @@ internal sealed partial class NurtureRunner(
 
     public async Task<NurtureRunResult> RunOnceAsync(CancellationToken cancellationToken)
     {
+        var started = time.GetTimestamp();
+        var budget = TimeSpan.FromSeconds(Options.RunBudgetSeconds);
         var due = await store.DueAsync(time.GetUtcNow(), Options.MaxItemsPerRun, cancellationToken);
-        int sent = 0, alreadySent = 0, dropped = 0, waiting = 0, failed = 0;
+        int sent = 0, alreadySent = 0, dropped = 0, waiting = 0, failed = 0, parked = 0, processed = 0;
+        string? stoppedBy = null;
         foreach (var item in due)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (time.GetElapsedTime(started) >= budget)
+            {
+                // Starting another item could outlast the function timeout; what is left is simply due next run.
+                stoppedBy = "run budget";
+                break;
+            }
             try
             {
                 var outcome = item.Kind switch
@@ -62,22 +83,106 @@ internal sealed partial class NurtureRunner(
                 };
                 switch (outcome)
                 {
-                    case Outcome.Sent: sent++; break;
+                    case Outcome.Sent: sent++; metrics.Sent(item.Kind); break;
                     case Outcome.AlreadySent: alreadySent++; break;
                     case Outcome.Dropped: dropped++; break;
                     default: waiting++; break;
                 }
             }
+            catch (EmailQuotaExceededException ex)
+            {
+                // Not a failure: nothing was sent and no attempt is counted. Sales work was read first, so it had the budget first.
+                stoppedBy = "quota";
+                LogQuotaSpent(logger, ex.FreeIn);
+                break;
+            }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // One lead's failure must not hold back everyone else's e-mail; its reminder stays and is retried next run.
+                // One item's failure must not hold back anyone else's e-mail: it moves later or is parked, off the head of the index.
                 failed++;
-                LogItemFailed(logger, ex, item.LeadId, item.Kind, item.RowKey);
+                if (await FailAsync(item, ex))
+                    parked++;
             }
+            processed++;
         }
-        var result = new NurtureRunResult(due.Count, sent, alreadySent, dropped, waiting, failed);
-        LogRun(logger, result.Due, result.Sent, result.AlreadySent, result.Dropped, result.Waiting, result.Failed);
+        if (stoppedBy is not null)
+            metrics.Stopped(stoppedBy);
+        var result = new NurtureRunResult(due.Count, sent, alreadySent, dropped, waiting, failed, parked, due.Count - processed, stoppedBy);
+        LogRun(logger, result.Due, result.Sent, result.AlreadySent, result.Dropped, result.Waiting, result.Failed, result.Parked, result.Left, stoppedBy ?? "done");
+        await ReportBacklogAsync(cancellationToken);
         return result;
+    }
+
+    /// <summary>
+    /// Retries a transient failure later (exponential, jittered, capped) or parks a permanent one, or one that failed
+    /// <c>Nurture:MaxSendAttempts</c> times. True when parked. If storage fails here too, the reminder simply stays due.
+    /// </summary>
+    private async Task<bool> FailAsync(DueItemEntity item, Exception exception)
+    {
+        var (failure, outboxKey) = exception is OutboxSendException send
+            ? (send.Failure, send.OutboxKey)
+            : (ProcessingFailure(exception), null);
+        if (exception is not OutboxSendException)
+            LogProcessingError(logger, exception, item.LeadId, item.Kind, item.RowKey);
+
+        var attempts = item.Attempts + 1;
+        var now = time.GetUtcNow();
+        try
+        {
+            if (failure.IsPermanent || attempts >= Options.MaxSendAttempts)
+            {
+                var reason = failure.IsPermanent ? failure.Reason : $"{failure.Reason} (gave up after {attempts} failed attempts)";
+                await store.ParkAsync(item, reason, failure.IsPermanent, attempts, outboxKey, now, CancellationToken.None);
+                metrics.Parked(item.Kind, failure.IsPermanent);
+                LogParked(logger, item.LeadId, item.Kind, item.WorkKey, attempts, reason);
+                return true;
+            }
+
+            var retryAt = now + Backoff(attempts);
+            await store.RetryLaterAsync(item, retryAt, attempts, failure.Reason, now, CancellationToken.None);
+            metrics.Retried(item.Kind);
+            LogRetryLater(logger, item.LeadId, item.Kind, item.WorkKey, attempts, retryAt, failure.Reason);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogItemFailed(logger, ex, item.LeadId, item.Kind, item.RowKey);
+        }
+        return false;
+    }
+
+    /// <summary>Exponential from <c>RetryDelaySeconds</c>, capped, with "equal jitter": between half and all of the nominal delay.</summary>
+    private TimeSpan Backoff(int attempts)
+    {
+        var nominal = Options.RetryDelaySeconds * Math.Pow(2, Math.Min(attempts - 1, 30));
+        var capped = Math.Min(nominal, Options.MaxRetryDelaySeconds);
+        return TimeSpan.FromSeconds(capped * (0.5 + (Random.Shared.NextDouble() * 0.5)));
+    }
+
+    /// <summary>
+    /// A failure outside the send: storage and network trouble is transient; anything else (a template that fails to render,
+    /// a programme that no longer fits the lead) would fail the same way next time, so it is parked.
+    /// </summary>
+    private static EmailFailure ProcessingFailure(Exception exception) => exception switch
+    {
+        RequestFailedException { Status: 0 or 408 or 429 or >= 500 } storage => new(EmailFailureKind.Transient, $"storage {storage.Status}", false),
+        RequestFailedException storage => new(EmailFailureKind.Transient, $"storage {storage.Status} {storage.ErrorCode}", false),
+        IOException or TimeoutException or HttpRequestException => new(EmailFailureKind.Transient, $"network: {exception.GetType().Name}", false),
+        _ => new(EmailFailureKind.Permanent, $"could not compose or process ({exception.GetType().Name})", false),
+    };
+
+    private async Task ReportBacklogAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var backlog = await store.BacklogAsync(time.GetUtcNow(), BacklogCountLimit, cancellationToken);
+            metrics.Backlog(backlog);
+            LogBacklog(logger, backlog.Due.GetValueOrDefault(DuePartitions.Sales), backlog.Due.GetValueOrDefault(DuePartitions.Default), backlog.Parked, backlog.OldestDueAge, backlog.AtLeast);
+        }
+        catch (RequestFailedException ex)
+        {
+            // The report is for people; a storage hiccup while counting must not fail a run that sent its e-mail.
+            LogBacklogFailed(logger, ex.Status);
+        }
     }
 
     private async Task<Outcome> NurtureAsync(DueItemEntity item, CancellationToken cancellationToken)
@@ -120,7 +225,7 @@ internal sealed partial class NurtureRunner(
         }
 
         var record = ((ClaimResult.Won)claim).Record;
-        var message = composer.Nurture(lead, programme, step, messageId, record.FirstAttemptAt, now);
+        var message = composer.Nurture(lead, programme, step, messageId, record.FirstAttemptAt, ComposedAt(record, now));
         await SendAsync(record, message, cancellationToken);
         var sentAt = time.GetUtcNow();
         await store.MarkSentAsync(record, sentAt, cancellationToken);
@@ -224,7 +329,7 @@ internal sealed partial class NurtureRunner(
             Deadline = sqlAt + TimeSpan.FromHours(alertOptions.Value.SlaHours),
             Owner = owner,
         }, cancellationToken);
-        var message = composer.SalesAlert(details, sqlAt, owner, record.RoutedBy ?? SalesRoutingPools.RoundRobin, messageId, record.FirstAttemptAt, now);
+        var message = composer.SalesAlert(details, sqlAt, owner, record.RoutedBy ?? SalesRoutingPools.RoundRobin, messageId, record.FirstAttemptAt, ComposedAt(record, now));
         await SendAsync(record, message, cancellationToken);
         await store.MarkSentAsync(record, time.GetUtcNow(), cancellationToken);
         LogAlertSent(logger, lead.LeadId, record.RoutedBy ?? "", record.Attempts);
@@ -264,7 +369,7 @@ internal sealed partial class NurtureRunner(
             EscalatedTo = escalationAddress,
         }, cancellationToken);
         LogSlaBreached(logger, lead.LeadId, item.DueAt);
-        var message = composer.Escalation(details, sqlAt, owner, messageId, record.FirstAttemptAt, now);
+        var message = composer.Escalation(details, sqlAt, owner, messageId, record.FirstAttemptAt, ComposedAt(record, now));
         await SendAsync(record, message, cancellationToken);
         await store.MarkSentAsync(record, time.GetUtcNow(), cancellationToken);
         await store.CompleteAsync(item, cancellationToken);
@@ -321,18 +426,44 @@ internal sealed partial class NurtureRunner(
         return null;
     }
 
+    /// <summary>
+    /// Sends the claimed record's message as its current logical attempt. A quota refusal gives the claim back uncounted; a
+    /// failure gives it back with its classified reason and is rethrown as <see cref="OutboxSendException"/> for the run loop.
+    /// </summary>
     private async Task SendAsync(OutboxEntity record, EmailMessage message, CancellationToken cancellationToken)
     {
+        if (record.Takeovers >= Options.MaxSendAttempts)
+        {
+            var crashed = new EmailFailure(EmailFailureKind.Permanent, $"the run sending it stopped mid-send {record.Takeovers} times", MayHaveBeenSent: true);
+            await store.ReleaseAsync(record, time.GetUtcNow(), crashed, CancellationToken.None);
+            throw new OutboxSendException(crashed, record.RowKey);
+        }
+        if (record.NewAttemptAfterUnknownOutcome)
+            LogPossibleDuplicate(logger, record.PartitionKey, record.RowKey, record.RequestAttempt);
+
+        var attempt = new SendAttempt(Math.Max(1, record.RequestAttempt), record.RequestFirstSent ?? record.FirstAttemptAt);
         try
         {
-            await sender.SendAsync(message, cancellationToken);
+            await sender.SendAsync(message with { Attempt = attempt, Marketing = record.Marketing }, cancellationToken);
+        }
+        catch (EmailQuotaExceededException)
+        {
+            await store.ReleaseAsync(record, time.GetUtcNow(), failure: null, CancellationToken.None);
+            throw;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            await store.ReleaseAsync(record, time.GetUtcNow(), CancellationToken.None);
-            throw;
+            var failure = EmailFailures.Classify(ex);
+            await store.ReleaseAsync(record, time.GetUtcNow(), failure, CancellationToken.None);
+            throw new OutboxSendException(failure, record.RowKey, ex);
         }
     }
+
+    /// <summary>
+    /// The time a message is composed as of (its links' send time, the alert's hours left): the start of the send attempt, so a
+    /// repeat of the attempt on a later run has the same body, which ACS needs to recognise it as a repeat rather than refuse it.
+    /// </summary>
+    private static DateTimeOffset ComposedAt(OutboxEntity record, DateTimeOffset now) => record.RequestFirstSent ?? now;
 
     private async Task<Outcome> PostponeAsync(DueItemEntity item, FollowUpDecision decision, CancellationToken cancellationToken)
     {
@@ -358,11 +489,32 @@ internal sealed partial class NurtureRunner(
 
     private static string Ticks(DateTimeOffset at) => at.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Nurture run: {Due} due, {Sent} sent, {AlreadySent} already sent, {Dropped} dropped, {Waiting} waiting, {Failed} failed")]
-    private static partial void LogRun(ILogger logger, int due, int sent, int alreadySent, int dropped, int waiting, int failed);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Nurture run: {Due} due, {Sent} sent, {AlreadySent} already sent, {Dropped} dropped, {Waiting} waiting, {Failed} failed ({Parked} parked), {Left} left due ({StoppedBy})")]
+    private static partial void LogRun(ILogger logger, int due, int sent, int alreadySent, int dropped, int waiting, int failed, int parked, int left, string stoppedBy);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Due item {RowKey} ({Kind}) of lead {LeadId} failed; it stays due and is retried next run")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Due item {RowKey} ({Kind}) of lead {LeadId} failed and could not be rescheduled; it stays due and is retried next run")]
     private static partial void LogItemFailed(ILogger logger, Exception exception, string leadId, string kind, string rowKey);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Due item {RowKey} ({Kind}) of lead {LeadId} failed before sending")]
+    private static partial void LogProcessingError(ILogger logger, Exception exception, string leadId, string kind, string rowKey);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Kind} {WorkKey} of lead {LeadId} failed (attempt {Attempts}): {Reason}; retrying at {RetryAt}")]
+    private static partial void LogRetryLater(ILogger logger, string leadId, string kind, string workKey, int attempts, DateTimeOffset retryAt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Kind} {WorkKey} of lead {LeadId} parked after {Attempts} attempt(s): {Reason}; see GET /api/ops/email/failed")]
+    private static partial void LogParked(ILogger logger, string leadId, string kind, string workKey, int attempts, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Quota spent; the run stops and leaves the rest due (next send allowed in {FreeIn})")]
+    private static partial void LogQuotaSpent(ILogger logger, TimeSpan freeIn);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox backlog: {DueSales} sales and {DueOther} other items due, {Parked} parked, oldest due for {OldestDueAge} (capped counts: {AtLeast})")]
+    private static partial void LogBacklog(ILogger logger, int dueSales, int dueOther, int parked, TimeSpan oldestDueAge, bool atLeast);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not count the outbox backlog (storage answered {Status})")]
+    private static partial void LogBacklogFailed(ILogger logger, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox {RowKey} of lead {LeadId}: new send attempt {RequestAttempt} after an attempt whose outcome is unknown; if that one was accepted, this is a second copy")]
+    private static partial void LogPossibleDuplicate(ILogger logger, string leadId, string rowKey, int requestAttempt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sent nurture {Programme} v{ProgrammeVersion} step {Step} to lead {LeadId} (attempt {Attempt})")]
     private static partial void LogNurtureSent(ILogger logger, string leadId, string programme, string programmeVersion, string step, int attempt);
@@ -381,6 +533,20 @@ internal sealed partial class NurtureRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dropped {Kind} {Programme}/{Step} for lead {LeadId}: {Reason}")]
     private static partial void LogDropped(ILogger logger, string leadId, string kind, string programme, string step, string reason);
+}
+
+/// <summary>A send that failed, classified, with the outbox record it was for (so a parked item can reset it on replay).</summary>
+internal sealed class OutboxSendException : Exception
+{
+    public OutboxSendException(EmailFailure failure, string outboxKey, Exception? innerException = null)
+        : base($"Send of {outboxKey} failed: {failure.Reason}", innerException)
+    {
+        Failure = failure;
+        OutboxKey = outboxKey;
+    }
+
+    public EmailFailure Failure { get; }
+    public string OutboxKey { get; }
 }
 
 internal static class SalesRoutingPools

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using LeadFunctions.Infrastructure.Email;
 
 namespace LeadFunctions.Infrastructure.Nurture;
 
@@ -22,18 +23,156 @@ internal sealed class NurtureStore(NurtureTables tables)
         // Upsert: the row key is deterministic, so scheduling the same work twice writes the same row.
         await tables.Due.UpsertEntityAsync(item, TableUpdateMode.Replace, cancellationToken);
 
+    /// <summary>What is due at <paramref name="now"/>, sales partition first, oldest first within each, at most <paramref name="max"/>.</summary>
     public async Task<List<DueItemEntity>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {DueItemEntity.Partition} and RowKey lt {DueItemEntity.UpperBound(now)}");
         var items = new List<DueItemEntity>();
-        await foreach (var item in tables.Due.QueryAsync<DueItemEntity>(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken))
+        foreach (var partition in DuePartitions.ReadOrder)
         {
-            items.Add(item);
             if (items.Count >= max)
                 break;
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {DueItemEntity.UpperBound(now)}");
+            await foreach (var item in tables.Due.QueryAsync<DueItemEntity>(filter, maxPerPage: Math.Min(max - items.Count, 1000), cancellationToken: cancellationToken))
+            {
+                items.Add(item);
+                if (items.Count >= max)
+                    break;
+            }
         }
         return items;
     }
+
+    /// <summary>Moves failed work later: the new row is written before the old one is deleted, so a crash leaves a harmless duplicate.</summary>
+    public async Task RetryLaterAsync(DueItemEntity item, DateTimeOffset at, int attempts, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var later = item.At(at);
+        later.Attempts = attempts;
+        later.LastError = Bounded(reason);
+        later.LastFailedAt = now;
+        await tables.Due.UpsertEntityAsync(later, TableUpdateMode.Replace, cancellationToken);
+        if (later.RowKey != item.RowKey)
+            await CompleteAsync(item, cancellationToken);
+    }
+
+    /// <summary>Takes the work off the due index and keeps it, with its reason, in the parked partition.</summary>
+    public async Task ParkAsync(DueItemEntity item, string reason, bool permanent, int attempts, string? outboxKey, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await tables.Due.UpsertEntityAsync(new ParkedEntity
+        {
+            RowKey = item.WorkKey,
+            DuePartition = item.PartitionKey,
+            LeadId = item.LeadId,
+            Kind = item.Kind,
+            Programme = item.Programme,
+            Step = item.Step,
+            DueAt = item.DueAt,
+            TransitionTicks = item.TransitionTicks,
+            Reason = Bounded(reason),
+            Permanent = permanent,
+            Attempts = attempts,
+            ParkedAt = now,
+            OutboxKey = outboxKey,
+        }, TableUpdateMode.Replace, cancellationToken);
+        await CompleteAsync(item, cancellationToken);
+    }
+
+    /// <summary>One page of parked work, in row-key order; <c>Continuation</c> is null on the last page.</summary>
+    public async Task<(List<ParkedEntity> Items, string? Continuation)> ParkedAsync(int pageSize, string? continuation, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ParkedEntity.Partition}");
+        await foreach (var page in tables.Due.QueryAsync<ParkedEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken).AsPages(continuation, pageSize))
+            return ([.. page.Values], page.ContinuationToken);
+        return ([], null);
+    }
+
+    public async Task<ParkedEntity?> FindParkedAsync(string id, CancellationToken cancellationToken)
+    {
+        var row = await tables.Due.GetEntityIfExistsAsync<ParkedEntity>(ParkedEntity.Partition, id, cancellationToken: cancellationToken);
+        return row.HasValue ? row.Value : null;
+    }
+
+    /// <summary>
+    /// Puts parked work back on the due index, due now, with its failure count cleared (and its outbox record's takeover count,
+    /// so a record parked for crashing runs gets its full allowance again, and its send attempt, so the retry is a new request). The due row is written before the parked one is deleted.
+    /// </summary>
+    public async Task RequeueAsync(ParkedEntity parked, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var due = new DueItemEntity
+        {
+            PartitionKey = parked.DuePartition,
+            RowKey = $"{Math.Max(0, now.UtcTicks):D19}-{parked.RowKey}",
+            LeadId = parked.LeadId,
+            Kind = parked.Kind,
+            Programme = parked.Programme,
+            Step = parked.Step,
+            DueAt = parked.DueAt,
+            TransitionTicks = parked.TransitionTicks,
+        };
+        if (parked.OutboxKey is { } outboxKey && await FindOutboxAsync(parked.LeadId, outboxKey, cancellationToken) is { Status: not OutboxStatus.Sent } record)
+        {
+            // A fresh attempt too: a repeat of the refused request inside ACS's window would only be answered with the same refusal.
+            record.Takeovers = 0;
+            record.RequestFirstSent = null;
+            try
+            {
+                await tables.State.UpdateEntityAsync(record, record.ETag, TableUpdateMode.Replace, cancellationToken);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+            {
+                // A run is working on it right now; its own outcome decides.
+            }
+        }
+        await tables.Due.UpsertEntityAsync(due, TableUpdateMode.Replace, cancellationToken);
+        try
+        {
+            await tables.Due.DeleteEntityAsync(ParkedEntity.Partition, parked.RowKey, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // Re-queued by someone else at the same time: the due row is the same either way.
+        }
+    }
+
+    /// <summary>
+    /// Counts of what waits: due rows per priority partition, parked rows, and the age of the longest-waiting due row.
+    /// Each count reads row keys only and stops at <paramref name="limit"/> (then <c>AtLeast</c> is set).
+    /// </summary>
+    public async Task<OutboxBacklog> BacklogAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        var due = new Dictionary<string, int>(StringComparer.Ordinal);
+        var oldest = TimeSpan.Zero;
+        var capped = false;
+        foreach (var partition in DuePartitions.ReadOrder)
+        {
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey lt {DueItemEntity.UpperBound(now)}");
+            var (count, first, hitLimit) = await CountAsync(filter, limit, cancellationToken);
+            due[partition] = count;
+            capped |= hitLimit;
+            if (first is not null)
+            {
+                var age = now - new DueItemEntity { RowKey = first }.RetryAt;
+                if (age > oldest)
+                    oldest = age;
+            }
+        }
+        var (parked, _, parkedCapped) = await CountAsync(TableClient.CreateQueryFilter($"PartitionKey eq {ParkedEntity.Partition}"), limit, cancellationToken);
+        return new OutboxBacklog(due, parked, oldest, capped || parkedCapped);
+    }
+
+    private async Task<(int Count, string? First, bool HitLimit)> CountAsync(string filter, int limit, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        string? first = null;
+        await foreach (var row in tables.Due.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            first ??= row.RowKey;
+            if (++count >= limit)
+                return (count, first, true);
+        }
+        return (count, first, false);
+    }
+
+    private static string Bounded(string reason) => reason.Length <= ParkedEntity.MaxReasonLength ? reason : reason[..ParkedEntity.MaxReasonLength];
 
     public async Task CompleteAsync(DueItemEntity item, CancellationToken cancellationToken)
     {
@@ -107,8 +246,11 @@ internal sealed class NurtureStore(NurtureTables tables)
     }
 
     /// <summary>
-    /// Claims an outbox record for sending. A new record is added (only one Add can win); an expired claim is taken over with its ETag
-    /// (only one Update can win); a sent record is never claimed again. The first attempt's time is kept across takeovers.
+    /// Claims an outbox record for sending. A new record is added (only one Add can win); an expired or released claim is taken over
+    /// with its ETag (only one Update can win); a sent record is never claimed again. The first attempt's time is kept across takeovers
+    /// (it is the MIME Date). The logical send attempt (the ACS request id and first-sent time) is kept while it is younger than
+    /// <see cref="Repeatability.ReuseWithin"/>, so a takeover soon after a crash repeats the same request and ACS does not send twice;
+    /// an older one is replaced by a new attempt, which ACS would otherwise refuse with 412 for ever.
     /// </summary>
     public async Task<ClaimResult> ClaimAsync(OutboxEntity fresh, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken)
     {
@@ -119,6 +261,8 @@ internal sealed class NurtureStore(NurtureTables tables)
             fresh.FirstAttemptAt = now;
             fresh.ClaimedUntil = now + lease;
             fresh.Attempts = 1;
+            fresh.RequestAttempt = 1;
+            fresh.RequestFirstSent = now;
             try
             {
                 var added = await tables.State.AddEntityAsync(fresh, cancellationToken);
@@ -133,9 +277,24 @@ internal sealed class NurtureStore(NurtureTables tables)
 
         if (existing.Status == OutboxStatus.Sent)
             return new ClaimResult.AlreadySent(existing);
-        if (existing.ClaimedUntil > now)
+        if (existing.Status != OutboxStatus.Released && existing.ClaimedUntil > now)
             return new ClaimResult.HeldElsewhere();
 
+        if (existing.Status == OutboxStatus.Claimed)
+        {
+            // The run holding it died mid-send: what it sent, if anything, is unknown.
+            existing.Takeovers++;
+            existing.OutcomeUnknown = true;
+        }
+        if (existing.RequestFirstSent is not { } firstSent || now - firstSent >= Repeatability.ReuseWithin || existing.RequestAttempt < 1)
+        {
+            existing.NewAttemptAfterUnknownOutcome = existing.OutcomeUnknown;
+            existing.PossibleDuplicate |= existing.OutcomeUnknown;
+            existing.RequestAttempt = Math.Max(1, existing.RequestAttempt + 1);
+            existing.RequestFirstSent = now;
+            existing.OutcomeUnknown = false;
+        }
+        existing.Status = OutboxStatus.Claimed;
         existing.ClaimedUntil = now + lease;
         existing.Attempts++;
         try
@@ -170,10 +329,25 @@ internal sealed class NurtureStore(NurtureTables tables)
         }
     }
 
-    /// <summary>Gives a failed send back at once, so the next run retries rather than waiting out the lease.</summary>
-    public async Task ReleaseAsync(OutboxEntity record, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Gives a claim back at once, so the next run may claim it rather than waiting out the lease. With a failure, records its
+    /// reason and whether the send may have gone anyway; without one (the quota had no room), nothing was tried and no attempt is counted.
+    /// </summary>
+    public async Task ReleaseAsync(OutboxEntity record, DateTimeOffset now, EmailFailure? failure, CancellationToken cancellationToken)
     {
+        record.Status = OutboxStatus.Released;
         record.ClaimedUntil = now;
+        if (failure is null)
+        {
+            record.Attempts = Math.Max(0, record.Attempts - 1);
+        }
+        else
+        {
+            record.LastError = Bounded(failure.Reason);
+            record.OutcomeUnknown |= failure.MayHaveBeenSent;
+            if (failure.StartNewAttempt)
+                record.RequestFirstSent = null;
+        }
         try
         {
             await tables.State.UpdateEntityAsync(record, record.ETag, TableUpdateMode.Replace, cancellationToken);
@@ -254,4 +428,10 @@ internal sealed class NurtureStore(NurtureTables tables)
             }
         }
     }
+}
+
+/// <summary>What waits in the outbox: due now per priority partition, parked, and the longest wait; <c>AtLeast</c> when a count was capped.</summary>
+internal sealed record OutboxBacklog(IReadOnlyDictionary<string, int> Due, int Parked, TimeSpan OldestDueAge, bool AtLeast)
+{
+    public int DueTotal => Due.Values.Sum();
 }

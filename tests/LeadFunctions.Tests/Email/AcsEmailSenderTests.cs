@@ -4,6 +4,7 @@ using Azure.Core;
 using LeadFunctions.Domain.Messaging;
 using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Email.Acs;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LeadFunctions.Tests.Email;
 
@@ -16,9 +17,9 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _service.DisposeAsync();
 
-    private AcsEmailSender KeySender(int maxRetries = 3) => new(
+    private AcsEmailSender KeySender(int maxRetries = 3, TimeProvider? time = null) => new(
         new AcsSenderOptions { ConnectionString = _service.ConnectionString, MaxRetries = maxRetries, RetryDelay = TimeSpan.FromMilliseconds(10) },
-        TimeProvider.System,
+        time ?? TimeProvider.System,
         _logger,
         clientOptions: _service.ClientOptions());
 
@@ -77,24 +78,82 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Sending_the_same_message_again_repeats_its_request_id_and_first_sent_time()
+    public async Task Every_try_of_one_attempt_repeats_its_request_id_and_start_and_the_service_sends_it_once()
     {
-        var firstAttempt = new DateTimeOffset(2025, 6, 2, 9, 15, 30, TimeSpan.Zero);
-        var message = TestEmails.Nurture() with { FirstAttemptAt = firstAttempt };
-        var sender = KeySender();
+        // Arrange: the sender and the service share one clock.
+        var time = new FakeTimeProvider(new DateTimeOffset(2025, 6, 2, 9, 15, 30, TimeSpan.Zero));
+        _service.Time = time;
+        var sender = KeySender(time: time);
+        var message = TestEmails.Nurture() with { Attempt = new SendAttempt(1, time.GetUtcNow()) };
 
+        // Act: the same attempt twice (a retry on a later run, inside the window), then the next attempt.
         await sender.SendAsync(message, CancellationToken.None);
+        time.Advance(TimeSpan.FromMinutes(2));
         await sender.SendAsync(message, CancellationToken.None);
-        await sender.SendAsync(TestEmails.Nurture("lead-42/nurture:welcome/2"), CancellationToken.None);
+        var second = message with { Attempt = new SendAttempt(2, time.GetUtcNow()) };
+        await sender.SendAsync(second, CancellationToken.None);
 
+        // Assert
         var requests = _service.Requests.ToArray();
-        var expectedId = MessageIdentity.RequestId(message.Id).ToString("D");
-        Assert.Equal(expectedId, requests[0].Headers["Repeatability-Request-Id"]);
-        Assert.Equal(expectedId, requests[1].Headers["Repeatability-Request-Id"]);
-        Assert.NotEqual(expectedId, requests[2].Headers["Repeatability-Request-Id"]);
-        Assert.Equal("Mon, 02 Jun 2025 09:15:30 GMT", requests[0].Headers["Repeatability-First-Sent"]);
-        Assert.Equal("Mon, 02 Jun 2025 09:15:30 GMT", requests[1].Headers["Repeatability-First-Sent"]);
-        Assert.True(DateTimeOffset.TryParseExact(requests[2].Headers["Repeatability-First-Sent"], "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _));
+        var firstId = MessageIdentity.RequestId(message.Id).ToString("D");
+        Assert.Equal([firstId, firstId], requests.Take(2).Select(r => r.Headers["Repeatability-Request-Id"]));
+        Assert.Equal([firstId, firstId], requests.Take(2).Select(r => r.Headers["Operation-Id"]));
+        Assert.All(requests.Take(2), r => Assert.Equal("Mon, 02 Jun 2025 09:15:30 GMT", r.Headers["Repeatability-First-Sent"]));
+        Assert.NotEqual(firstId, requests[2].Headers["Repeatability-Request-Id"]);
+        Assert.Equal("Mon, 02 Jun 2025 09:17:30 GMT", requests[2].Headers["Repeatability-First-Sent"]);
+        Assert.Equal(2, _service.Sent.Count);
+    }
+
+    [Fact]
+    public async Task An_accepted_send_whose_answer_was_lost_is_retried_with_the_same_id_and_delivered_once()
+    {
+        // Arrange
+        _service.ThenAcceptAndDropTheConnection();
+        var message = TestEmails.Nurture() with { Attempt = new SendAttempt(1, DateTimeOffset.UtcNow) };
+
+        // Act
+        await KeySender().SendAsync(message, CancellationToken.None);
+
+        // Assert: the retry was answered as the original, not executed again.
+        Assert.Equal(2, _service.Requests.Count);
+        Assert.Single(_service.Sent);
+    }
+
+    [Fact]
+    public async Task An_attempt_about_to_leave_the_repeatability_window_is_not_sent_and_asks_for_a_new_attempt()
+    {
+        // Arrange
+        var time = new FakeTimeProvider(new DateTimeOffset(2025, 6, 2, 9, 0, 0, TimeSpan.Zero));
+        _service.Time = time;
+        var message = TestEmails.Nurture() with { Attempt = new SendAttempt(1, time.GetUtcNow() - TimeSpan.FromMinutes(4.5)) };
+
+        // Act
+        var error = await Assert.ThrowsAsync<AcsRepeatabilityWindowClosedException>(() => KeySender(time: time).SendAsync(message, CancellationToken.None));
+
+        // Assert
+        Assert.Empty(_service.Requests);
+        var failure = EmailFailures.Classify(error);
+        Assert.Equal(EmailFailureKind.Transient, failure.Kind);
+        Assert.True(failure.StartNewAttempt);
+    }
+
+    [Fact]
+    public async Task A_first_sent_time_the_service_finds_older_than_five_minutes_is_refused_with_412_as_a_transient_failure()
+    {
+        // Arrange: our clock is six minutes behind the service's.
+        var ours = new FakeTimeProvider(new DateTimeOffset(2025, 6, 2, 9, 0, 0, TimeSpan.Zero));
+        _service.Time = new FakeTimeProvider(ours.GetUtcNow() + TimeSpan.FromMinutes(6));
+        var message = TestEmails.Nurture() with { Attempt = new SendAttempt(1, ours.GetUtcNow()) };
+
+        // Act
+        var error = await Assert.ThrowsAsync<AcsRepeatabilityRejectedException>(() => KeySender(time: ours).SendAsync(message, CancellationToken.None));
+
+        // Assert
+        Assert.Equal(412, error.Status);
+        Assert.Empty(_service.Sent);
+        var failure = EmailFailures.Classify(error);
+        Assert.Equal(EmailFailureKind.Transient, failure.Kind);
+        Assert.True(failure.StartNewAttempt);
     }
 
     [Fact]
@@ -106,6 +165,7 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
 
         Assert.Equal(400, error.Status);
         Assert.Single(_service.Requests);
+        Assert.True(EmailFailures.Classify(error).IsPermanent);
     }
 
     [Fact]
@@ -113,9 +173,10 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
     {
         var message = TestEmails.Nurture() with { To = [new MailRecipient("mario.rossi@example.org", "Mario\nBcc: victim@example.net")] };
 
-        await Assert.ThrowsAsync<EmailHeaderException>(() => KeySender().SendAsync(message, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<EmailHeaderException>(() => KeySender().SendAsync(message, CancellationToken.None));
 
         Assert.Empty(_service.Requests);
+        Assert.True(EmailFailures.Classify(error).IsPermanent);
     }
 
     [Fact]

@@ -46,6 +46,8 @@ public sealed class AcsHmacSigningTests
     {
         await using var service = await FakeAcsEmailService.StartAsync();
         var time = new FakeTimeProvider(new DateTimeOffset(2025, 6, 2, 10, 0, 0, TimeSpan.Zero));
+        // The service judges Repeatability-First-Sent by its own clock, which agrees with ours here.
+        service.Time = time;
         var sender = new AcsEmailSender(
             new AcsSenderOptions { ConnectionString = service.ConnectionString },
             time,

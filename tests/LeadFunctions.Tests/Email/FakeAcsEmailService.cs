@@ -21,12 +21,20 @@ namespace LeadFunctions.Tests.Email;
 /// Stands in for ACS's <c>POST /emails:send</c> on 127.0.0.1 over HTTPS (the SDK's bearer policy refuses plain HTTP),
 /// checking what the service checks: the HMAC signature recomputed from the received request with the same key (or the
 /// bearer token), the body's SHA-256, the repeatability headers and the JSON shape. Answers are scripted per test.
+/// Repeatable requests behave as ACS documents them ("Repeatable requests", REST API docs): a request whose
+/// <c>Repeatability-First-Sent</c> is more than 5 minutes old (by <see cref="Time"/>) is refused with 412; a repeat of a
+/// tracked request id within the window is not executed again (a 2xx or 4xx original is answered as before, a 5xx original
+/// is executed again), and a repeat that does not match its original is refused with 400. <see cref="Sent"/> holds what
+/// the service actually accepted for delivery.
 /// </summary>
 internal sealed class FakeAcsEmailService : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly X509Certificate2 _certificate;
-    private readonly ConcurrentQueue<Func<HttpResponse, Task>> _script = new();
+    private static readonly TimeSpan TrackedFor = TimeSpan.FromMinutes(5);
+    private readonly ConcurrentQueue<Func<HttpContext, Task>> _script = new();
+    private readonly Dictionary<string, Tracked> _tracked = new(StringComparer.OrdinalIgnoreCase);
+    private readonly SemaphoreSlim _executing = new(1, 1);
 
     private FakeAcsEmailService(WebApplication app, X509Certificate2 certificate)
     {
@@ -46,6 +54,12 @@ internal sealed class FakeAcsEmailService : IAsyncDisposable
 
     public ConcurrentQueue<ReceivedRequest> Requests { get; } = new();
 
+    /// <summary>The e-mails the service accepted for delivery (executed requests answered 202), repeats not counted.</summary>
+    public ConcurrentQueue<ReceivedRequest> Sent { get; } = new();
+
+    /// <summary>The service's clock, for the repeatability window.</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
     public static async Task<FakeAcsEmailService> StartAsync()
     {
         var certificate = CreateCertificate();
@@ -62,12 +76,21 @@ internal sealed class FakeAcsEmailService : IAsyncDisposable
     }
 
     /// <summary>The next accepted request gets this answer instead of 202.</summary>
-    public void ThenAnswer(int status, params (string Name, string Value)[] headers) => _script.Enqueue(response =>
+    public void ThenAnswer(int status, params (string Name, string Value)[] headers) => _script.Enqueue(context =>
     {
+        var response = context.Response;
         response.StatusCode = status;
         foreach (var (name, value) in headers)
             response.Headers[name] = value;
         return response.WriteAsync("""{"error":{"code":"TooManyRequests","message":"Throttled"}}""");
+    });
+
+    /// <summary>The next request is accepted (the e-mail goes out) but the connection drops before the client sees the 202.</summary>
+    public void ThenAcceptAndDropTheConnection() => _script.Enqueue(context =>
+    {
+        context.Response.StatusCode = 202;
+        context.Abort();
+        return Task.CompletedTask;
     });
 
     /// <summary>An Azure.Core transport that trusts this fake's self-signed certificate and nothing else.</summary>
@@ -88,6 +111,7 @@ internal sealed class FakeAcsEmailService : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         _certificate.Dispose();
+        _executing.Dispose();
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -100,18 +124,87 @@ internal sealed class FakeAcsEmailService : IAsyncDisposable
         var headers = request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
 
         var (status, problem) = Check(request.Method, rawTarget, request.Headers.Host.ToString(), headers, body, request.Path, request.Query);
-        if (status == 202 && _script.TryDequeue(out var scripted))
+        var received = new ReceivedRequest(rawTarget, headers, Encoding.UTF8.GetString(body), status, problem);
+        if (status != 202)
         {
-            await scripted(context.Response);
-            Requests.Enqueue(new ReceivedRequest(rawTarget, headers, Encoding.UTF8.GetString(body), context.Response.StatusCode, null));
+            Requests.Enqueue(received);
+            await WriteAsync(context, status, problem);
             return;
         }
 
-        Requests.Enqueue(new ReceivedRequest(rawTarget, headers, Encoding.UTF8.GetString(body), status, problem));
+        // One request at a time, as the service serialises repeats of one id (it answers 409 to a repeat still in progress).
+        await _executing.WaitAsync();
+        try
+        {
+            await ExecuteRepeatableAsync(context, received, body);
+        }
+        finally
+        {
+            _executing.Release();
+        }
+    }
+
+    private async Task ExecuteRepeatableAsync(HttpContext context, ReceivedRequest received, byte[] body)
+    {
+        var now = Time.GetUtcNow();
+        var requestId = received.Headers["Repeatability-Request-Id"];
+        DateTimeOffset.TryParseExact(received.Headers["Repeatability-First-Sent"], "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var firstSent);
+        context.Response.Headers["Repeatability-Result"] = "rejected";
+        if (now - firstSent > TrackedFor)
+        {
+            Requests.Enqueue(received with { Status = 412, Problem = "Repeatability-First-Sent header not within 5 minute window." });
+            await WriteAsync(context, 412, "Repeatability-First-Sent header not within 5 minute window.");
+            return;
+        }
+
+        // The service forgets a request once its first-sent time leaves the window.
+        foreach (var expired in _tracked.Where(t => now - t.Value.FirstSent > TrackedFor).Select(t => t.Key).ToList())
+            _tracked.Remove(expired);
+
+        var hash = Convert.ToBase64String(SHA256.HashData(body));
+        if (_tracked.TryGetValue(requestId, out var original))
+        {
+            if (original.BodyHash != hash || original.FirstSent != firstSent)
+            {
+                Requests.Enqueue(received with { Status = 400, Problem = "Repeated request does not match the original." });
+                await WriteAsync(context, 400, "Repeated request does not match the original.");
+                return;
+            }
+            if (original.Status < 500)
+            {
+                context.Response.Headers["Repeatability-Result"] = "accepted";
+                Requests.Enqueue(received with { Status = original.Status, Problem = "repeat: answered as the original" });
+                await WriteAsync(context, original.Status, null);
+                return;
+            }
+        }
+
+        context.Response.Headers["Repeatability-Result"] = "accepted";
+        if (_script.TryDequeue(out var scripted))
+        {
+            await scripted(context);
+            var scriptedStatus = context.Response.StatusCode;
+            // Throttling (429) and a request timeout (408) turn the request away before it runs, so there is nothing to track.
+            if (scriptedStatus is not (408 or 429))
+                _tracked[requestId] = new Tracked(hash, firstSent, scriptedStatus);
+            Requests.Enqueue(received with { Status = scriptedStatus });
+            if (scriptedStatus == 202)
+                Sent.Enqueue(received);
+            return;
+        }
+
+        _tracked[requestId] = new Tracked(hash, firstSent, 202);
+        Requests.Enqueue(received);
+        Sent.Enqueue(received);
+        await WriteAsync(context, 202, null);
+    }
+
+    private async Task WriteAsync(HttpContext context, int status, string? problem)
+    {
         context.Response.StatusCode = status;
         if (status == 202)
         {
-            var operationId = headers.GetValueOrDefault("Operation-Id") ?? Guid.NewGuid().ToString();
+            var operationId = context.Request.Headers["Operation-Id"].ToString() is { Length: > 0 } id ? id : Guid.NewGuid().ToString();
             context.Response.Headers["Operation-Location"] = $"{Endpoint}emails/operations/{operationId}?api-version=2025-09-01";
             await context.Response.WriteAsync($$"""{"id":"{{operationId}}","status":"Running"}""");
         }
@@ -120,6 +213,8 @@ internal sealed class FakeAcsEmailService : IAsyncDisposable
             await context.Response.WriteAsync(JsonSerializer.Serialize(new { error = new { code = status.ToString(CultureInfo.InvariantCulture), message = problem } }));
         }
     }
+
+    private sealed record Tracked(string BodyHash, DateTimeOffset FirstSent, int Status);
 
     private (int Status, string? Problem) Check(string method, string rawTarget, string host, Dictionary<string, string> headers, byte[] body, PathString path, IQueryCollection query)
     {

@@ -27,6 +27,8 @@ public sealed class FunctionsMetadataTests
     [InlineData("FindLeadByEmail", "leads", "GET", "Function")]
     [InlineData("ReplayPoisonMessages", "ops/poison/lead-events/replay", "POST", "Admin")]
     [InlineData("ReceiveDeliveryReports", "email/delivery-reports", "OPTIONS,POST", "Anonymous")]
+    [InlineData("ListFailedEmails", "ops/email/failed", "GET", "Admin")]
+    [InlineData("RetryFailedEmails", "ops/email/failed/retry", "POST", "Admin")]
     public void An_http_function_is_generated_with_its_route_methods_and_auth_level(string name, string route, string methods, string authLevel)
     {
         // Act

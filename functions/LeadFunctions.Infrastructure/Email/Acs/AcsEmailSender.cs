@@ -12,8 +12,9 @@ namespace LeadFunctions.Infrastructure.Email.Acs;
 /// Azure Communication Services Email over its REST API (<c>POST {endpoint}/emails:send</c>, answered 202 with an
 /// <c>Operation-Location</c>), through an Azure.Core pipeline: the SDK's retry policy, and either Microsoft Entra
 /// (managed identity) or the connection string's access key with HMAC signing.
-/// A retry, ours or the outbox's, carries the same <c>Operation-Id</c> and <c>Repeatability-Request-Id</c> (both derived
-/// from <see cref="EmailMessage.Id"/>) and the same <c>Repeatability-First-Sent</c>, so the service can recognise it.
+/// Every try of one logical attempt (<see cref="EmailMessage.Attempt"/>) carries the same <c>Operation-Id</c> and
+/// <c>Repeatability-Request-Id</c> (derived from the message id and the attempt number) and the same
+/// <c>Repeatability-First-Sent</c> (when the attempt started), so the service recognises a repeat within its window.
 /// </summary>
 public sealed partial class AcsEmailSender : IEmailSender
 {
@@ -50,7 +51,7 @@ public sealed partial class AcsEmailSender : IEmailSender
 
         clientOptions ??= new AcsEmailClientOptions();
         clientOptions.RetryPolicy = new RetryPolicy(options.MaxRetries, new AcsDelayStrategy(options.RetryDelay, options.MaxRetryDelay, time, logger));
-        _pipeline = HttpPipelineBuilder.Build(clientOptions, perCallPolicies: [], perRetryPolicies: [authentication], new ResponseClassifier());
+        _pipeline = HttpPipelineBuilder.Build(clientOptions, perCallPolicies: [], perRetryPolicies: [new AcsRepeatabilityPolicy(time), authentication], new ResponseClassifier());
     }
 
     public async Task SendAsync(EmailMessage message, CancellationToken cancellationToken)
@@ -58,24 +59,41 @@ public sealed partial class AcsEmailSender : IEmailSender
         ArgumentNullException.ThrowIfNull(message);
         EmailHeaderGuard.CheckMessage(message);
 
-        var requestId = MessageIdentity.RequestId(message.Id).ToString("D");
+        var requestId = Repeatability.RequestId(message).ToString("D");
+        // Outside the outbox every call is its own attempt; inside, the attempt's start is what ACS must see on every try.
+        var firstSent = message.Attempt?.StartedAt ?? _time.GetUtcNow();
         using var http = _pipeline.CreateMessage();
+        http.SetProperty(AcsRepeatabilityPolicy.FirstSentProperty, firstSent);
         var request = http.Request;
         request.Method = RequestMethod.Post;
         request.Uri.Reset(_sendUri);
         request.Headers.SetValue(HttpHeader.Names.ContentType, "application/json");
         request.Headers.SetValue(HttpHeader.Names.Accept, "application/json");
-        // The GA API's own idempotency key, and the ACS-wide repeatable-request pair; all three stay fixed across retries.
+        // The GA API's own operation id, and the ACS-wide repeatable-request pair; all three stay fixed across the tries of
+        // one attempt. A new attempt gets a new id too: an old id with a new first-sent time would not match its original.
         request.Headers.SetValue("Operation-Id", requestId);
         request.Headers.SetValue("Repeatability-Request-Id", requestId);
-        request.Headers.SetValue("Repeatability-First-Sent", AcsHmacSigner.FormatDate(message.FirstAttemptAt ?? _time.GetUtcNow()));
+        request.Headers.SetValue("Repeatability-First-Sent", AcsHmacSigner.FormatDate(firstSent));
         request.Content = RequestContent.Create(Body(message, _disableEngagementTracking));
 
-        await _pipeline.SendAsync(http, cancellationToken);
+        try
+        {
+            await _pipeline.SendAsync(http, cancellationToken);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The transport's own timeout, not the caller cancelling: the request may or may not have reached ACS.
+            throw new RequestFailedException(0, "ACS did not answer in time.", ex);
+        }
 
         var response = http.Response;
         if (response.Status != 202)
+        {
+            // "rejected" is a verdict on the repeat (its window, or a body that differs from the original), not on the message.
+            if (response.Headers.TryGetValue("Repeatability-Result", out var repeatability) && string.Equals(repeatability, "rejected", StringComparison.OrdinalIgnoreCase))
+                throw new AcsRepeatabilityRejectedException(response);
             throw new RequestFailedException(response);
+        }
 
         response.Headers.TryGetValue("Operation-Location", out var operationLocation);
         LogAccepted(_logger, message.Id, message.LeadId, requestId, operationLocation);
