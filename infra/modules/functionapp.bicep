@@ -261,6 +261,13 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     // Timer schedule, referenced as %NurtureSchedule% by the timer trigger.
     NurtureSchedule: nurtureSchedule
 
+    // Retention (docs/privacy.md): the daily timer, every period off (0) until the deploying company sets its own.
+    RetentionSchedule: '0 30 3 * * *'
+    Retention__EraseInactiveAfterDays: '0'
+    Retention__AppliedEventDays: '0'
+    Retention__LedgerDays: '0'
+    Retention__MaxPagesPerRun: '50'
+
     // Nurture programmes. ACS only sends from its linked domain, so every sender uses the managed domain's address.
     Nurture__ProgrammesFile: 'config/nurture.json'
     Nurture__TemplatesFolder: 'config/templates'

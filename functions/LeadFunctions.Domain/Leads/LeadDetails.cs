@@ -129,7 +129,14 @@ public sealed record ScoreLedgerEntry(
     DateTimeOffset At,
     string ModelVersion,
     double PointsNow,
-    string? Note);
+    string? Note,
+    LedgerFold? Folded = null);
+
+/// <summary>
+/// What a carried-forward ledger row stands for: retention folded <see cref="Rows"/> older rows of one rule into it.
+/// Its points are their decayed sum at the row's time, so its points now are exactly what those rows would show now.
+/// </summary>
+public sealed record LedgerFold(int Rows, DateTimeOffset From, DateTimeOffset Until, double PointsAwarded);
 
 /// <summary>One lifecycle transition, forward or back, with what caused it.</summary>
 public sealed record StageChange(

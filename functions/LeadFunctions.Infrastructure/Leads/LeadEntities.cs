@@ -18,6 +18,9 @@ internal static partial class LeadRows
     public const string LedgerPrefix = "s|";
     public const string HistoryPrefix = "h|";
 
+    /// <summary>Retention's carried-forward ledger rows, one per rule; "!" sorts them before every event's ledger rows.</summary>
+    public const string LedgerFoldPrefix = "s|!fold|";
+
     public static string Applied(string eventId) => AppliedPrefix + EventKey(eventId);
 
     public static string Ledger(string eventId, int index) =>

@@ -9,7 +9,8 @@ namespace LeadFunctions.Infrastructure.Leads;
 /// Reads a lead with one point read and one range query in its partition: the lead row, its ledger and its history. Engagement and every ledger row's
 /// <see cref="ScoreLedgerEntry.PointsNow"/> are decayed to the same instant, so the score shown is the ledger's sum.
 /// An MQL whose score has decayed below the bar since it was last scored reads as a Lead, with the decay transition
-/// dated when it happened (the next event records it for good).
+/// dated when it happened (the next event records it for good). Rows retention folded read as one carried-forward row per rule
+/// (<see cref="ScoreLedgerEntry.Folded"/> says how many rows, from when to when), whose points now are exactly those rows' sum.
 /// </summary>
 public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, TimeProvider time) : ILeadDirectory
 {
@@ -21,12 +22,17 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
         // The lead row by point read, and the history and ledger rows ("h|…", "s|…" sort after "!lead" and "e|…") by one range query.
         var leadRead = ReadLeadAsync(leadId, cancellationToken);
         var ledger = new List<LedgerEntity>();
+        var folds = new Dictionary<string, LedgerFold>(StringComparer.Ordinal);
         var history = new List<HistoryEntity>();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {leadId} and RowKey ge {LeadRows.HistoryPrefix}");
         await foreach (var row in table.Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             if (row.RowKey.StartsWith(LeadRows.LedgerPrefix, StringComparison.Ordinal))
+            {
                 ledger.Add(ToLedger(row));
+                if (row.RowKey.StartsWith(LeadRows.LedgerFoldPrefix, StringComparison.Ordinal))
+                    folds[row.RowKey] = ToFold(row);
+            }
             else if (row.RowKey.StartsWith(LeadRows.HistoryPrefix, StringComparison.Ordinal))
                 history.Add(ToHistory(row));
         }
@@ -44,7 +50,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
         changes.AddRange(pending.Transitions);
 
         var entries = ledger
-            .Select(l => LeadMapping.ToEntry(l, now, halfLife))
+            .Select(l => LeadMapping.ToEntry(l, now, halfLife) with { Folded = folds.GetValueOrDefault(l.RowKey) })
             .OrderBy(e => e.At)
             .ThenBy(e => e.EventId, StringComparer.Ordinal)
             .ToList();
@@ -71,6 +77,13 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
         Capped = row.GetBoolean(nameof(LedgerEntity.Capped)) ?? false,
         Note = row.GetString(nameof(LedgerEntity.Note)),
     };
+
+    /// <summary>A carried-forward row written by retention: what it stands for, so the explanation can say what was folded.</summary>
+    private static LedgerFold ToFold(TableEntity row) => new(
+        row.GetInt32("FoldedRows") ?? 0,
+        row.GetDateTimeOffset("FoldedFrom") ?? default,
+        row.GetDateTimeOffset("FoldedUntil") ?? default,
+        row.GetDouble("FoldedPointsAwarded") ?? 0);
 
     private static HistoryEntity ToHistory(TableEntity row) => new()
     {

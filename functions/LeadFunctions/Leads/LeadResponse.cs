@@ -6,7 +6,8 @@ namespace LeadFunctions.Leads;
 
 /// <summary>
 /// The explanation of a lead as the API returns it. <c>engagement.score</c> equals the sum of <c>ledger[].pointsNow</c>:
-/// every point is one ledger row (event, rule, points when awarded, what is left after decay, model version).
+/// every point is one ledger row (event, rule, points when awarded, what is left after decay, model version), or, once retention has
+/// folded old rows, one carried-forward row per rule that says what it folded.
 /// </summary>
 public sealed record LeadResponse(
     string LeadId,
@@ -43,7 +44,8 @@ public sealed record LeadResponse(
             lead.Consents,
             lead.CreatedAt,
             lead.UpdatedAt,
-            [.. details.Ledger.Select(l => new LedgerView(l.EventId, l.EventType, l.RuleId, l.Points, l.PointsNow, l.At, l.ModelVersion, l.Note))],
+            [.. details.Ledger.Select(l => new LedgerView(l.EventId, l.EventType, l.RuleId, l.Points, l.PointsNow, l.At, l.ModelVersion, l.Note,
+                l.Folded is { } f ? new FoldedView(f.Rows, f.From, f.Until, f.PointsAwarded) : null))],
             [.. details.History.Select(h => new StageChangeView(h.At, h.From is { } f ? StageName(f) : null, StageName(h.To), h.Reason, h.CausedBy, h.ModelVersion, h.EventId))]);
     }
 
@@ -60,6 +62,10 @@ public sealed record EngagementView(double Score, DateTimeOffset AsOf);
 
 public sealed record FitView(int Score, string Grade, IReadOnlyList<FitFactor> Factors);
 
-public sealed record LedgerView(string EventId, string EventType, string Rule, double Points, double PointsNow, DateTimeOffset At, string ModelVersion, string? Note);
+/// <summary>One ledger row; <see cref="Folded"/> is set on a carried-forward row, whose <see cref="Points"/> are the folded rows' decayed sum at <see cref="At"/>.</summary>
+public sealed record LedgerView(string EventId, string EventType, string Rule, double Points, double PointsNow, DateTimeOffset At, string ModelVersion, string? Note, FoldedView? Folded = null);
+
+/// <summary>What retention folded into a carried-forward row: how many rows, awarded between when and when, worth how many points then.</summary>
+public sealed record FoldedView(int Rows, DateTimeOffset From, DateTimeOffset Until, double PointsAwarded);
 
 public sealed record StageChangeView(DateTimeOffset At, string? From, string To, string Reason, string CausedBy, string ModelVersion, string? EventId);

@@ -61,6 +61,15 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
+    public void The_retention_timer_is_generated_with_the_schedule_taken_from_the_RetentionSchedule_setting()
+    {
+        var trigger = Assert.Contains("ApplyRetention", Metadata).Trigger;
+
+        Assert.Equal("timerTrigger", trigger.Type);
+        Assert.Equal("%RetentionSchedule%", trigger.Schedule);
+    }
+
+    [Fact]
     public void Every_function_method_in_the_app_is_in_the_generated_metadata_and_nothing_else_is()
     {
         // Arrange: the [Function] names declared in code.

@@ -43,6 +43,7 @@ public sealed class RunningLocalHost : IAsyncDisposable
             ["Email:Folder:Path"] = Path.Combine(scratch, "outbox"),
             // Once a year: the nurture timer must not fire in the middle of a test.
             ["NurtureSchedule"] = "0 0 0 1 1 *",
+            ["RetentionSchedule"] = "0 0 0 1 1 *",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             overrides[key] = value;
