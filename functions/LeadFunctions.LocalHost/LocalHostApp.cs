@@ -34,6 +34,9 @@ public static class LocalHostApp
     /// <summary>Where timer schedule status (last and next run) is kept between runs; relative to the app folder.</summary>
     public const string TimerStatusFolderSetting = "LocalHost:TimerStatusFolder";
 
+    /// <summary>A file every log line is appended to as well as the console (empty: console only).</summary>
+    public const string LogFileSetting = "LocalHost:LogFile";
+
     /// <summary>The assembly holding the function classes.</summary>
     public static Assembly FunctionsAssembly { get; } = Assembly.Load(new AssemblyName("LeadFunctions"));
 
@@ -79,6 +82,9 @@ public static class LocalHostApp
         {
             InitialData = StorageRetry.For(builder.Configuration, Infrastructure.Storage.StorageOptions.ConnectionName, "AzureWebJobsStorage").ToList(),
         });
+
+        if (builder.Configuration[LogFileSetting] is { Length: > 0 } logFile)
+            builder.Logging.AddProvider(new FileLoggerProvider(Path.GetFullPath(logFile)));
 
         var port = builder.Configuration.GetValue("PORT", DefaultPort);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
