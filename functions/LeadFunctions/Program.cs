@@ -1,5 +1,5 @@
 using LeadFunctions.Infrastructure.Hosting;
-using Microsoft.Azure.Functions.Worker;
+using LeadFunctions.Telemetry;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -8,9 +8,7 @@ var builder = FunctionsApplication.CreateBuilder(args);
 
 builder.ConfigureFunctionsWebApplication();
 
-builder.Services
-    .AddApplicationInsightsTelemetryWorkerService()
-    .ConfigureFunctionsApplicationInsights();
+builder.Services.AddLeadTelemetry();
 
 builder.AddLeadPipeline();
 
