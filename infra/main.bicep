@@ -291,7 +291,7 @@ module functionApp 'modules/functionapp.bicep' = {
     communicationEndpoint: communication.outputs.endpoint
     emailFromAddress: communication.outputs.senderAddress
     trackingSigningKeyReference: keyVault.outputs.signingKeyReference
-    deliveryReportsSecretReference: keyVault.outputs.deliveryReportsSecretReference
+    deliveryReportsWebhookReference: keyVault.outputs.deliveryReportsSecretReference
     nurtureSchedule: nurtureSchedule
     maxMarketingEmailsPerWeek: maxMarketingEmailsPerWeek
     salesSlaHours: salesSlaHours
@@ -325,7 +325,7 @@ module eventGrid 'modules/eventgrid.bicep' = {
   scope: rg
   params: {
     tags: tags
-    communicationServiceName: communication.outputs.communicationServiceName
+    communicationServiceName: communicationServiceName
     systemTopicName: 'evgt-${resourceToken}'
     webhookEndpointUrl: '${functionApp.outputs.url}/api/email/delivery-reports?secret=${deliveryReportsSecret}'
     createSubscription: deliveryReportsSubscription

@@ -47,7 +47,7 @@ param emailFromAddress string
 param trackingSigningKeyReference string
 
 @description('Key Vault reference to the shared secret of the ACS delivery-report webhook (DeliveryReports__WebhookSecret).')
-param deliveryReportsSecretReference string
+param deliveryReportsWebhookReference string
 
 @description('NCRONTAB schedule (six fields, UTC) of the nurture and sales-alert timer.')
 param nurtureSchedule string
@@ -295,14 +295,13 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Tracking__BaseUrl: empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl
     Tracking__SigningKey: trackingSigningKeyReference
     // The delivery-report webhook compares ?secret= with this in constant time.
-    DeliveryReports__WebhookSecret: deliveryReportsSecretReference
+    DeliveryReports__WebhookSecret: deliveryReportsWebhookReference
     // The id written into every token; a rotation gives the new key a new id and moves the old pair to PreviousSigningKeys.
     Tracking__SigningKeyId: 'k1'
     Tracking__MinimumHumanDelaySeconds: '10'
     Tracking__EngagementScoringDays: '30'
     Tracking__UnsubscribeLinkDays: '90'
     Tracking__SalesLinkGraceHours: '72'
-    Tracking__ConfirmConsentLinkDays: '7'
   }
 }
 

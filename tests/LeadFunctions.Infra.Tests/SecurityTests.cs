@@ -102,7 +102,8 @@ public sealed partial class SecurityTests
     public void Key_vault_uses_rbac_and_holds_the_signing_key_the_app_reads_by_reference()
     {
         var vault = Template.Single("Microsoft.KeyVault/vaults").Properties;
-        var secret = Template.Single("Microsoft.KeyVault/vaults/secrets");
+        var secrets = Template.OfType("Microsoft.KeyVault/vaults/secrets").ToList();
+        var secret = secrets.Single(r => r.NameExpression.Contains("signingKeySecretName", StringComparison.Ordinal));
         var reference = Template.AppSettings["Tracking__SigningKey"]!;
         var resolved = ResolveThroughModules(reference);
 
@@ -110,6 +111,10 @@ public sealed partial class SecurityTests
         Assert.Contains("@Microsoft.KeyVault(SecretUri=", resolved, StringComparison.Ordinal);
         Assert.Contains("secretUri", resolved, StringComparison.Ordinal);
         Assert.Equal("securestring", secret.Scope.Template["parameters"]!["signingKeyValue"]!["type"]!.GetValue<string>());
+        // The delivery-report webhook secret is the vault's only other secret, also passed as a secure parameter and read by reference.
+        Assert.Equal(2, secrets.Count);
+        Assert.Equal("securestring", secret.Scope.Template["parameters"]!["deliveryReportsSecretValue"]!["type"]!.GetValue<string>());
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", ResolveThroughModules(Template.AppSettings["DeliveryReports__WebhookSecret"]!), StringComparison.Ordinal);
     }
 
     [Fact]

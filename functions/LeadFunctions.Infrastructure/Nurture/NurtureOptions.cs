@@ -139,10 +139,6 @@ public sealed class TrackingOptions
     [Range(0, 720, ErrorMessage = "Tracking:SalesLinkGraceHours must be between 0 and 720.")]
     public int SalesLinkGraceHours { get; set; } = 72;
 
-    /// <summary>How long a double opt-in confirmation link works after sending.</summary>
-    [Range(1, 60, ErrorMessage = "Tracking:ConfirmConsentLinkDays must be between 1 and 60.")]
-    public int ConfirmConsentLinkDays { get; set; } = 7;
-
     /// <summary>The public origin of the app (e.g. <c>https://leads.example.com</c>); links are <c>{BaseUrl}/api/...</c>.</summary>
     [Required(ErrorMessage = "Tracking:BaseUrl is required (the public URL of the app, used in e-mail links).")]
     public string BaseUrl { get; set; } = "";

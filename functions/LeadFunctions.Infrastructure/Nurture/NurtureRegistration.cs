@@ -15,6 +15,9 @@ public static class NurtureRegistration
     /// Nurture programmes, sales alerts with the SLA clock, tracking links and unsubscribe. Needs an <c>IEmailSender</c> and an
     /// <see cref="ILeadDirectory"/> from their own features; registers an <see cref="IStageChangeObserver"/> for the lead processor.
     /// </summary>
+    /// <summary>How long after its request expired a confirmation link still verifies, to answer "expired" (410) rather than "not valid".</summary>
+    private const int ConsentConfirmationGraceDays = 30;
+
     public static IServiceCollection AddNurture(this IServiceCollection services)
     {
         services.AddOptions<NurtureOptions>().BindConfiguration(NurtureOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -36,11 +39,13 @@ public static class NurtureRegistration
         {
             var options = sp.GetRequiredService<IOptions<TrackingOptions>>().Value;
             var slaHours = sp.GetRequiredService<IOptions<SalesAlertOptions>>().Value.SlaHours;
+            var confirmationDays = sp.GetRequiredService<IOptions<NurtureOptions>>().Value.ConfirmationValidDays;
             List<TrackingSigningKey> keys = [new(options.SigningKeyId, options.SigningKey), .. options.PreviousSigningKeys.Select(k => new TrackingSigningKey(k.Id, k.Key))];
             var lifetimes = new TrackingLinkLifetimes
             {
                 Unsubscribe = TimeSpan.FromDays(options.UnsubscribeLinkDays),
-                ConfirmConsent = TimeSpan.FromDays(options.ConfirmConsentLinkDays),
+                // Nurture:ConfirmationValidDays decides; the signer keeps the link verifiable a while longer so the page can say "expired".
+                ConfirmConsent = TimeSpan.FromDays(confirmationDays + ConsentConfirmationGraceDays),
                 SalesDecision = TimeSpan.FromHours(slaHours + options.SalesLinkGraceHours),
             };
             return new TrackingTokenSigner(keys, lifetimes, sp.GetRequiredService<TimeProvider>());
