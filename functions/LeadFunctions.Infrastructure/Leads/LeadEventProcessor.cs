@@ -211,7 +211,7 @@ public sealed partial class LeadEventProcessor(
                     return;
                 }
                 if (visitor.PendingCount > 0)
-                    await MovePendingAsync(leadId, visitorKey, cancellationToken);
+                    await MovePendingAsync(leadId, visitor, cancellationToken);
                 return;
             }
 
@@ -225,7 +225,7 @@ public sealed partial class LeadEventProcessor(
                     return;
                 }
                 visitor.LeadId = leadId;
-                await table.Client.UpdateEntityAsync(visitor, visitor.ETag, TableUpdateMode.Replace, cancellationToken);
+                visitor.ETag = (await table.Client.UpdateEntityAsync(visitor, visitor.ETag, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? default;
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412)
             {
@@ -234,7 +234,7 @@ public sealed partial class LeadEventProcessor(
                 continue;
             }
             if (visitor.PendingCount > 0)
-                await MovePendingAsync(leadId, visitorKey, cancellationToken);
+                await MovePendingAsync(leadId, visitor, cancellationToken);
             return;
         }
     }
@@ -245,16 +245,17 @@ public sealed partial class LeadEventProcessor(
     /// lead, so scored once even if a move is repeated); older ones are deleted unapplied. The visitor is owned, so no new
     /// pending row can appear meanwhile: the work is one range read of at most the bound, and the transactions that move it.
     /// </summary>
-    private async Task MovePendingAsync(string leadId, string visitorKey, CancellationToken cancellationToken)
+    private async Task MovePendingAsync(string leadId, VisitorEntity visitor, CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        var visitorKey = visitor.PartitionKey;
         var budget = settings.MaxPendingVisitorEvents;
         var moved = 0;
         for (var attempt = 0; ; attempt++)
         {
             var now = time.GetUtcNow();
             var cutoff = now - settings.VisitorHistory;
-            var rows = await PendingPageAsync(visitorKey, settings.MaxPendingVisitorEvents, cancellationToken);
+            var (rows, more) = await PendingPageAsync(visitorKey, settings.MaxPendingVisitorEvents, cancellationToken);
 
             var fresh = new List<LeadEvent>();
             foreach (var row in rows.Where(r => r.OccurredAt >= cutoff).OrderByDescending(r => r.OccurredAt).ThenByDescending(r => r.RowKey, StringComparer.Ordinal))
@@ -280,44 +281,53 @@ public sealed partial class LeadEventProcessor(
             {
                 foreach (var chunk in rows.Chunk(MaxTransactionActions))
                     await table.Client.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, r.ETag)), cancellationToken);
-                if (rows.Count < settings.MaxPendingVisitorEvents)
+                if (more)
                 {
-                    var visitor = await ReadAsync<VisitorEntity>(visitorKey, LeadRows.Visitor, cancellationToken);
-                    if (visitor is not null && visitor.PendingCount != 0)
-                    {
-                        visitor.PendingCount = 0;
-                        await table.Client.UpdateEntityAsync(visitor, visitor.ETag, TableUpdateMode.Replace, cancellationToken);
-                    }
-                    LogVisitorAttached(logger, visitorKey, leadId, moved);
-                    return;
+                    attempt = -1; // a full page (an earlier version's unbounded rows): the next one only gets what budget is left
+                    continue;
                 }
-                attempt = -1; // a full page: more rows (an earlier version's) may follow
+                visitor.PendingCount = 0;
+                await table.Client.UpdateEntityAsync(visitor, visitor.ETag, TableUpdateMode.Replace, cancellationToken);
+                LogVisitorAttached(logger, visitorKey, leadId, moved);
+                return;
             }
             catch (Exception ex) when (ex is TableTransactionFailedException { Status: 404 or 412 } or RequestFailedException { Status: 404 or 412 })
             {
                 // Another delivery is moving the same visitor; what it moved is already applied, so read again and go on.
                 ThrowIfTooManyAttempts(attempt, visitorKey, ex);
                 await BackOffAsync(attempt, cancellationToken);
+                var current = await ReadAsync<VisitorEntity>(visitorKey, LeadRows.Visitor, cancellationToken);
+                if (current is null || current.LeadId != leadId || current.PendingCount == 0)
+                    return;
+                visitor = current;
             }
         }
     }
 
-    /// <summary>Up to <paramref name="max"/> pending rows of each kind: the time-ordered ones and an earlier version's.</summary>
-    private async Task<List<VisitorEventEntity>> PendingPageAsync(string visitorKey, int max, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <paramref name="max"/> pending rows of each kind (the time-ordered ones, and an earlier version's), and whether
+    /// either kind has more. One row more than kept is read, so a visitor at its bound needs no second look.
+    /// </summary>
+    private async Task<(List<VisitorEventEntity> Rows, bool More)> PendingPageAsync(string visitorKey, int max, CancellationToken cancellationToken)
     {
         var rows = new List<VisitorEventEntity>();
+        var more = false;
         foreach (var (from, to) in new[] { (LeadRows.LegacyPendingPrefix, "e}"), (LeadRows.PendingPrefix, PendingEnd) })
         {
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {visitorKey} and RowKey ge {from} and RowKey lt {to}");
             var count = 0;
-            await foreach (var row in table.Client.QueryAsync<VisitorEventEntity>(filter, maxPerPage: max, cancellationToken: cancellationToken))
+            await foreach (var row in table.Client.QueryAsync<VisitorEventEntity>(filter, maxPerPage: max + 1, cancellationToken: cancellationToken))
             {
-                rows.Add(row);
-                if (++count >= max)
+                if (count == max)
+                {
+                    more = true;
                     break;
+                }
+                rows.Add(row);
+                count++;
             }
         }
-        return rows;
+        return (rows, more);
     }
 
     /// <summary>

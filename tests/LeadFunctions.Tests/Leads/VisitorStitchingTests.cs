@@ -121,6 +121,61 @@ public sealed class VisitorStitchingTests(AzuriteFixture azurite)
         Assert.Equal(2, harness.AppliedEventRows(Victim));
     }
 
+    [Fact]
+    public async Task Storage_requests_stay_one_read_and_one_transaction_per_event_and_a_stitch_costs_what_it_moves_not_what_was_seeded()
+    {
+        // Arrange: a processor whose table client counts requests; a visitor keeps at most 20, and is sent 60.
+        var harness = NewHarness();
+        var counter = new CountingPolicy();
+        var clientOptions = new Azure.Data.Tables.TableClientOptions();
+        clientOptions.AddPolicy(counter, Azure.Core.HttpPipelinePosition.PerCall);
+        var table = new LeadsTable(new Azure.Data.Tables.TableClient(azurite.ConnectionString, harness.Table.Client.Name, clientOptions));
+        var options = Microsoft.Extensions.Options.Options.Create(new ScoringOptions { MaxPendingVisitorEvents = 20 });
+        var processor = new LeadEventProcessor(table, new Domain.Scoring.ScoringEngine(harness.Model), [], harness.Time, options,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<LeadEventProcessor>.Instance);
+        var now = harness.Time.GetUtcNow();
+        await processor.ProcessAsync(Events.Form(Victim, now, Domain.Events.FormIntent.ContentDownload), CancellationToken.None);
+        var visitor = CapturePipeline.NewVisitorId();
+        for (var i = 0; i < 60; i++)
+            await processor.ProcessAsync(Events.PageView(now.AddSeconds(i), $"https://www.example.com/{i}", visitorId: visitor), CancellationToken.None);
+
+        // Act
+        var existing = await counter.CountAsync(() => processor.ProcessAsync(Events.PageView(now, "https://www.example.com/x", Victim), CancellationToken.None));
+        var stitch = await counter.CountAsync(() => processor.ProcessAsync(Events.Form(Victim, now.AddMinutes(2), Domain.Events.FormIntent.ContentDownload, visitor), CancellationToken.None));
+        var returning = await counter.CountAsync(() => processor.ProcessAsync(Events.Form(Victim, now.AddMinutes(3), Domain.Events.FormIntent.ContentDownload, visitor), CancellationToken.None));
+
+        // Assert: the stitch moved the newest 20 of 60; its requests do not depend on the 60: the form's read and
+        // transaction, the visitor's read and claim, two range reads, two lead reads and transactions for the 20, one
+        // deletion transaction and the visitor's update.
+        Assert.Equal((1, 1, 0), existing);
+        Assert.Equal((1, 1, 0), returning);
+        Assert.Equal(1 + 1 + 1 + 20 + 1, harness.AppliedEventRows(Victim));
+        Assert.Equal((1 + 1 + 2 + 2, 1 + 2 + 1, 1 + 1), stitch);
+    }
+
+    /// <summary>Counts storage requests by kind: reads and queries (GET), entity-group transactions ($batch), the rest.</summary>
+    private sealed class CountingPolicy : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
+    {
+        private int _reads, _batches, _others;
+
+        public async Task<(int Reads, int Batches, int Others)> CountAsync(Func<Task> act)
+        {
+            (_reads, _batches, _others) = (0, 0, 0);
+            await act();
+            return (_reads, _batches, _others);
+        }
+
+        public override void OnSendingRequest(Azure.Core.HttpMessage message)
+        {
+            if (message.Request.Method == Azure.Core.RequestMethod.Get)
+                Interlocked.Increment(ref _reads);
+            else if (message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal))
+                Interlocked.Increment(ref _batches);
+            else
+                Interlocked.Increment(ref _others);
+        }
+    }
+
     private ScoringHarness NewHarness()
     {
         var harness = new ScoringHarness(azurite);
