@@ -243,7 +243,8 @@ public sealed partial class LeadEventProcessor(
     /// Moves the pending events of a visitor this lead owns: those of the last <see cref="ScoringOptions.VisitorHistoryDays"/>,
     /// at most <see cref="ScoringOptions.MaxPendingVisitorEvents"/>, are applied (each becomes an applied-event row on the
     /// lead, so scored once even if a move is repeated); older ones are deleted unapplied. The visitor is owned, so no new
-    /// pending row can appear meanwhile: the work is one range read of at most the bound, and the transactions that move it.
+    /// pending row can appear meanwhile: the work is two range reads of at most the bound (this layout's rows and an earlier
+    /// version's), and the transactions that move them.
     /// </summary>
     private async Task MovePendingAsync(string leadId, VisitorEntity visitor, CancellationToken cancellationToken)
     {

@@ -83,57 +83,80 @@ internal sealed class CapturePipeline : IAsyncDisposable
     /// <summary>Processes until the queue is empty.</summary>
     public Task DrainAsync(int parallelism = 8) => ProcessUntilAsync(Task.CompletedTask, parallelism);
 
-    /// <summary>Processes concurrently with <paramref name="posting"/>, until it has finished and the queue is empty.</summary>
+    /// <summary>
+    /// Processes concurrently with <paramref name="posting"/>, until it has finished and the queue is empty, keeping up to
+    /// <paramref name="parallelism"/> messages in flight (as the host's batch size does), so a message waiting for its lead
+    /// never holds up the others.
+    /// </summary>
     public async Task ProcessUntilAsync(Task posting, int parallelism = 8)
     {
+        var running = new List<Task>();
         while (true)
         {
+            foreach (var done in running.Where(t => t.IsCompleted).ToList())
+            {
+                await done; // a stand-in failure (not the function's) fails the test
+                running.Remove(done);
+            }
+            var free = parallelism - running.Count;
+            if (free == 0)
+            {
+                await Task.WhenAny(running);
+                continue;
+            }
             var postingDone = posting.IsCompleted;
-            var received = (await App.Queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5))).Value;
+            var received = (await App.Queue.ReceiveMessagesAsync(Math.Min(32, free), TimeSpan.FromMinutes(5))).Value;
             if (received.Length == 0)
             {
-                if (postingDone)
+                if (postingDone && running.Count == 0)
                 {
                     await posting;
                     return;
                 }
-                await Task.Delay(20);
+                await Task.WhenAny(running.Append(Task.Delay(20)));
                 continue;
             }
-            await Parallel.ForEachAsync(received, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (message, _) =>
-            {
-                try
-                {
-                    await _rescore(message);
-                }
+            running.AddRange(received.Select(message => Task.Run(() => HandleAsync(message))));
+        }
+    }
+
+    private async Task HandleAsync(QueueMessage message)
+    {
+        try
+        {
+            await _rescore(message);
+        }
 #pragma warning disable CA1031 // The host catches everything a function throws, and so must its stand-in.
-                catch (Exception ex)
+        catch (Exception ex)
 #pragma warning restore CA1031
-                {
-                    Interlocked.Increment(ref _failures);
-                    if (_errors.Count < 5)
-                        _errors.Enqueue(ex.GetType().Name + ": " + ex.Message);
-                    if (message.DequeueCount >= _maxDequeueCount)
-                    {
-                        await Poison.SendMessageAsync(message.Body);
-                        await App.Queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
-                    }
-                    else
-                    {
-                        await App.Queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero);
-                    }
-                    return;
-                }
-                try
-                {
-                    await App.Queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
-                }
-                catch (Azure.RequestFailedException ex) when (ex.Status == 404)
-                {
-                    // A delete the client retried after the first attempt had succeeded (a slow emulator): already gone.
-                }
-                Interlocked.Increment(ref _processed);
-            });
+        {
+            Interlocked.Increment(ref _failures);
+            if (_errors.Count < 5)
+                _errors.Enqueue(ex.GetType().Name + ": " + ex.Message);
+            if (message.DequeueCount >= _maxDequeueCount)
+            {
+                await Poison.SendMessageAsync(message.Body);
+                await DeleteAsync(message);
+            }
+            else
+            {
+                await App.Queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero);
+            }
+            return;
+        }
+        await DeleteAsync(message);
+        Interlocked.Increment(ref _processed);
+    }
+
+    private async Task DeleteAsync(QueueMessage message)
+    {
+        try
+        {
+            await App.Queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+            // A delete the client retried after the first attempt had succeeded (a slow emulator): already gone.
         }
     }
 

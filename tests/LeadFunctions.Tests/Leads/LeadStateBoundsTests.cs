@@ -36,9 +36,9 @@ public sealed class LeadStateBoundsTests(AzuriteFixture azurite, ITestOutputHelp
         // fresh visitor id each; consent ticked, profile values varied. None of it qualifies the lead (no fit).
         var flood = Task.Run(async () =>
         {
-            await Parallel.ForEachAsync(Enumerable.Range(0, 3000), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
+            await Parallel.ForEachAsync(Enumerable.Range(0, 3000), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
                 await pipeline.PageViewAsync(i < 2 * seeded.Length ? seeded[i % seeded.Length] : CapturePipeline.NewVisitorId(), $"https://www.example.com/blog/{i}"));
-            await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
+            await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
             {
                 var visitor = i < seeded.Length ? seeded[i] : CapturePipeline.NewVisitorId();
                 if (i % 2 == 0)
@@ -52,7 +52,7 @@ public sealed class LeadStateBoundsTests(AzuriteFixture azurite, ITestOutputHelp
             });
             output.WriteLine($"posted in {clock.Elapsed}");
         });
-        await pipeline.ProcessUntilAsync(flood, parallelism: 16);
+        await pipeline.ProcessUntilAsync(flood, parallelism: 32);
         output.WriteLine($"5,000 hostile requests posted and processed in {clock.Elapsed}; {pipeline.Processed} processed, {pipeline.Failures} failed deliveries");
         foreach (var error in pipeline.Errors)
             output.WriteLine(error);
