@@ -257,6 +257,10 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     // Scoring model, versioned with the code.
     Scoring__ModelPath: 'config/scoring-model.json'
     Scoring__MaxConcurrencyRetries: '100'
+    // Visitor stitching and the lead row's bounds (docs/scoring.md).
+    Scoring__VisitorHistoryDays: '30'
+    Scoring__MaxPendingVisitorEvents: '200'
+    Scoring__MaxLinkedVisitors: '50'
 
     // Timer schedule, referenced as %NurtureSchedule% by the timer trigger.
     NurtureSchedule: nurtureSchedule
