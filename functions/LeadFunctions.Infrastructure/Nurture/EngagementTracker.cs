@@ -77,7 +77,7 @@ internal sealed partial class EngagementTracker(
         await store.SuppressAsync(claims.LeadId, now, source, cancellationToken);
         var leadEvent = new LeadEvent
         {
-            EventId = "unsubscribe-" + claims.LeadId,
+            EventId = $"unsubscribe-{claims.LeadId}-{now.ToUnixTimeSeconds() / 60}", // one per minute: a client's retry is one event, a later unsubscribe is another
             Type = LeadEventTypes.Unsubscribe,
             OccurredAt = now,
             LeadId = claims.LeadId,

@@ -43,6 +43,7 @@ public static class NurtureRegistration
         services.TryAddSingleton<NurtureMailComposer>();
         services.TryAddSingleton<INurtureRunner, NurtureRunner>();
         services.TryAddSingleton<IEngagementTracker, EngagementTracker>();
+        services.TryAddSingleton<ISuppressionList, TableSuppressionList>();
         services.AddSingleton<IStageChangeObserver, NurtureStageObserver>();
         return services;
     }

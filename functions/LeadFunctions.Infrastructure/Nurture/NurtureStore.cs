@@ -53,6 +53,28 @@ internal sealed class NurtureStore(NurtureTables tables)
         return row.HasValue;
     }
 
+    public async Task<Suppression?> FindSuppressionAsync(string leadId, CancellationToken cancellationToken)
+    {
+        var row = await tables.State.GetEntityIfExistsAsync<SuppressionEntity>(leadId, SuppressionEntity.Row, cancellationToken: cancellationToken);
+        return row.HasValue ? new Suppression(row.Value!.SuppressedAt, row.Value.Source) : null;
+    }
+
+    /// <summary>
+    /// Removes the suppression. Only a confirmed double opt-in may call this: an unconfirmed form post proves nothing about who
+    /// typed the address, so it must never re-open marketing e-mail to someone who unsubscribed.
+    /// </summary>
+    public async Task LiftSuppressionAsync(string leadId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await tables.State.DeleteEntityAsync(leadId, SuppressionEntity.Row, Azure.ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // Nothing to lift.
+        }
+    }
+
     public async Task SuppressAsync(string leadId, DateTimeOffset at, string source, CancellationToken cancellationToken)
     {
         try
