@@ -107,7 +107,7 @@ internal sealed partial class EngagementTracker(
     public async Task DecideAsync(SalesLink link, string decision, LifecycleStage? toStage, string? reason, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await store.RecordDecisionAsync(link.LeadId, link.SqlAt.UtcTicks, decision, link.Actor, now, cancellationToken);
+        var actor = await store.RecordDecisionAsync(link.LeadId, link.SqlAt.UtcTicks, decision, link.Actor, now, cancellationToken);
         var properties = new Dictionary<string, string>
         {
             [LeadEventProperties.Decision] = decision,
@@ -117,8 +117,8 @@ internal sealed partial class EngagementTracker(
             properties[LeadEventProperties.ToStage] = stage.ToString().ToLowerInvariant();
         if (!string.IsNullOrWhiteSpace(reason))
             properties[LeadEventProperties.Reason] = reason.Trim();
-        if (!string.IsNullOrWhiteSpace(link.Actor))
-            properties[LeadEventProperties.Actor] = link.Actor;
+        if (!string.IsNullOrWhiteSpace(actor))
+            properties[LeadEventProperties.Actor] = actor;
 
         // One decision per SQL episode and choice: a double-submitted form is the same event, applied once.
         var eventId = "sales-decision-" + Hash($"{link.LeadId}|{link.SqlAt.UtcTicks}|{decision}|{toStage}");

@@ -21,6 +21,7 @@ public static class NurtureRegistration
         services.AddOptions<TrackingOptions>().BindConfiguration(TrackingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<NurtureOptions>, NurtureFilesValidation>();
         services.AddSingleton<IValidateOptions<TrackingOptions>, TrackingOptionsValidation>();
+        services.AddSingleton<IValidateOptions<SalesAlertOptions>, SlaLadderValidation>();
 
         services.TryAddSingleton(sp =>
         {

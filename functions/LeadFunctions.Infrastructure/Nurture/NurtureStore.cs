@@ -195,13 +195,26 @@ internal sealed class NurtureStore(NurtureTables tables)
     public Task MergeSlaAsync(SlaEntity sla, CancellationToken cancellationToken) =>
         tables.State.UpsertEntityAsync(sla, TableUpdateMode.Merge, cancellationToken);
 
-    /// <summary>Records the first sales decision only: a later click on an old link does not overwrite it.</summary>
-    public async Task RecordDecisionAsync(string leadId, long sqlTicks, string decision, string? actor, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the first sales decision only: a later click on an old link does not overwrite it. Returns who acted: the recipient
+    /// of the e-mail the link's marker names (the rep for the alert, the manager for an escalation), or the actor as given.
+    /// </summary>
+    public async Task<string?> RecordDecisionAsync(string leadId, long sqlTicks, string decision, string? actor, DateTimeOffset at, CancellationToken cancellationToken)
     {
+        var resolved = await ResolveActorAsync(leadId, sqlTicks, actor, cancellationToken);
         var existing = await FindSlaAsync(leadId, sqlTicks, cancellationToken);
         if (existing?.Decision is not null)
-            return;
-        await MergeSlaAsync(new SlaEntity { PartitionKey = leadId, RowKey = SlaEntity.RowFor(sqlTicks), Decision = decision, DecidedAt = at, DecidedBy = actor }, cancellationToken);
+            return resolved;
+        await MergeSlaAsync(new SlaEntity { PartitionKey = leadId, RowKey = SlaEntity.RowFor(sqlTicks), Decision = decision, DecidedAt = at, DecidedBy = resolved }, cancellationToken);
+        return resolved;
+    }
+
+    private async Task<string?> ResolveActorAsync(string leadId, long sqlTicks, string? actor, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(actor) || SalesAlertKeys.OutboxForMarker(actor, sqlTicks) is not { } outboxKey)
+            return actor;
+        var record = await FindOutboxAsync(leadId, outboxKey, cancellationToken);
+        return record?.Owner ?? actor;
     }
 
     /// <summary>Hands out the next turn of a round-robin pool; concurrent callers retry on a lost ETag race, so turns are never shared.</summary>
