@@ -60,7 +60,7 @@ resource customDomain 'Microsoft.Communication/emailServices/domains@2025-05-01'
   }
 }
 
-resource customSender 'Microsoft.Communication/emailServices/domains/senderUsernames@2025-05-01' = if (useCustomDomain) {
+resource customSender 'Microsoft.Communication/emailServices/domains/senderUsernames@2025-05-01' = if (sendFromCustomDomain) {
   parent: customDomain
   name: customSenderUsername
   properties: {
