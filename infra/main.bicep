@@ -22,17 +22,18 @@ param resourceGroupName string = ''
 @description('Where Azure Communication Services keeps e-mail data at rest (a data geography, e.g. Europe, United States, UK).')
 param emailDataLocation string = 'Europe'
 
-@description('NCRONTAB schedule (six fields, UTC) of the timer that sends nurture e-mails and sales alerts.')
-param nurtureSchedule string = '0 */5 * * * *'
+@description('NCRONTAB schedule (six fields, UTC) of the timer that sends nurture e-mails and sales alerts. Every minute keeps a sales alert within a minute of the SQL (43,200 runs a month).')
+param nurtureSchedule string = '0 */1 * * * *'
+
+@description('Your own sending domain for ACS (e.g. mail.example.com); empty sends from the free Azure-managed domain. See docs/email-delivery.md for the DNS records.')
+param emailCustomDomain string = ''
+
+@description('Set to true once ACS shows the custom domain (and its SPF and DKIM records) as verified: the domain is then linked and becomes the sender.')
+param emailCustomDomainVerified bool = false
 
 @description('E-mail address told about SQLs nobody accepted within the SLA (azd asks for it on the first azd up).')
 @minLength(3)
 param salesEscalationAddress string
-
-@description('Hours sales has to act on a new SQL before the escalation e-mail.')
-@minValue(1)
-@maxValue(720)
-param salesSlaHours int = 24
 
 @description('Most marketing (nurture) e-mails one lead receives in any 7 days.')
 @minValue(1)
@@ -210,6 +211,8 @@ module communication 'modules/communication.bicep' = {
     emailServiceName: 'ecs-${resourceToken}'
     communicationServiceName: communicationServiceName
     dataLocation: emailDataLocation
+    customDomainName: emailCustomDomain
+    customDomainVerified: emailCustomDomainVerified
   }
 }
 
@@ -294,7 +297,6 @@ module functionApp 'modules/functionapp.bicep' = {
     deliveryReportsWebhookReference: keyVault.outputs.deliveryReportsSecretReference
     nurtureSchedule: nurtureSchedule
     maxMarketingEmailsPerWeek: maxMarketingEmailsPerWeek
-    salesSlaHours: salesSlaHours
     salesEscalationAddress: salesEscalationAddress
     emailMaxPerMinute: emailMaxPerMinute
     emailMaxPerHour: emailMaxPerHour
@@ -347,6 +349,7 @@ output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_COMMUNICATION_SERVICE_NAME string = communication.outputs.communicationServiceName
 output AZURE_COMMUNICATION_ENDPOINT string = communication.outputs.endpoint
 output EMAIL_FROM_ADDRESS string = communication.outputs.senderAddress
+output EMAIL_CUSTOM_DOMAIN_RECORDS object = communication.outputs.customDomainRecords
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output LEADFUNCTIONS_API_URL string = apiUrl

@@ -55,9 +55,6 @@ param nurtureSchedule string
 @description('Most marketing e-mails one lead receives in any 7 days.')
 param maxMarketingEmailsPerWeek int
 
-@description('Hours sales has to act on a new SQL before the escalation e-mail.')
-param salesSlaHours int
-
 @description('Who is told, once, about an SQL nobody accepted within the SLA.')
 param salesEscalationAddress string
 
@@ -271,6 +268,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Nurture__MaxMarketingEmailsPerWeek: string(maxMarketingEmailsPerWeek)
     Nurture__FromAddress: emailFromAddress
     Nurture__FromName: 'LeadFunctions'
+    // The sender is a no-reply address, so a lead's reply goes to the sales manager until you set your own.
+    Nurture__ReplyToAddress: salesEscalationAddress
     Nurture__DueTable: 'NurtureDue'
     Nurture__StateTable: 'NurtureState'
     Nurture__ClaimLeaseSeconds: '300'
@@ -288,7 +287,15 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
 
     // Sales alerts and the SLA clock; routing rules (who gets which lead) ship in config/sales-routing.json.
     SalesAlerts__RoutingFile: 'config/sales-routing.json'
-    SalesAlerts__SlaHours: string(salesSlaHours)
+    // The SLA ladder (docs/nurture.md): remind the rep at 15 min, the manager at 1 h, another rep at 4 h, breach at 24 h.
+    SalesAlerts__Sla__0__Kind: 'remind'
+    SalesAlerts__Sla__0__After: '15m'
+    SalesAlerts__Sla__1__Kind: 'escalate'
+    SalesAlerts__Sla__1__After: '1h'
+    SalesAlerts__Sla__2__Kind: 'reroute'
+    SalesAlerts__Sla__2__After: '4h'
+    SalesAlerts__Sla__3__Kind: 'breach'
+    SalesAlerts__Sla__3__After: '24h'
     SalesAlerts__EscalationAddress: salesEscalationAddress
     SalesAlerts__FromAddress: emailFromAddress
     SalesAlerts__FromName: 'LeadFunctions alerts'

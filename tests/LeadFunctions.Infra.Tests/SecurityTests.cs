@@ -90,12 +90,23 @@ public sealed partial class SecurityTests
     public void Communication_services_has_no_access_keys_and_is_linked_to_an_azure_managed_domain()
     {
         var acs = Template.Single("Microsoft.Communication/communicationServices").Properties;
-        var domain = Template.Single("Microsoft.Communication/emailServices/domains");
+        var domains = Template.OfType("Microsoft.Communication/emailServices/domains").ToList();
 
         Assert.True(acs["disableLocalAuth"]!.GetValue<bool>());
-        var linked = Assert.Single(acs["linkedDomains"]!.AsArray());
-        Assert.Contains("Microsoft.Communication/emailServices/domains", linked!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Equal("AzureManaged", domain.Properties["domainManagement"]!.GetValue<string>());
+        Assert.Equal(["AzureManaged", "CustomerManaged"], domains.Select(d => d.Properties["domainManagement"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        // The managed domain is linked either way; the custom one joins only once verified (ACS refuses an unverified link).
+        var linked = acs["linkedDomains"]!.GetValue<string>();
+        Assert.StartsWith("[if(variables('sendFromCustomDomain'), createArray(", linked, StringComparison.Ordinal);
+        Assert.EndsWith("createArray(resourceId('Microsoft.Communication/emailServices/domains', parameters('emailServiceName'), 'AzureManagedDomain')))]", linked, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_custom_sending_domain_is_optional_and_off_by_default()
+    {
+        var main = Template.Root["parameters"]!;
+
+        Assert.Equal("", main["emailCustomDomain"]!["defaultValue"]!.GetValue<string>());
+        Assert.False(main["emailCustomDomainVerified"]!["defaultValue"]!.GetValue<bool>());
     }
 
     [Fact]

@@ -26,6 +26,7 @@ public static class ScoringRegistration
         services.TryAddSingleton<LeadEventProcessor>();
         services.TryAddSingleton<TableLeadDirectory>();
         services.TryAddSingleton<ILeadDirectory>(sp => sp.GetRequiredService<TableLeadDirectory>());
+        services.TryAddSingleton<Domain.SalesAlerts.ILeadEventArchive, TableLeadEventArchive>();
         services.TryAddSingleton<PoisonQueueReplayer>();
         return services;
     }

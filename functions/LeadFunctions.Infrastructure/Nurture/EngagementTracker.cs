@@ -102,7 +102,7 @@ internal sealed partial class EngagementTracker(
         await store.SuppressAsync(claims.LeadId, now, source, cancellationToken);
         var leadEvent = new LeadEvent
         {
-            EventId = "unsubscribe-" + claims.LeadId,
+            EventId = $"unsubscribe-{claims.LeadId}-{now.ToUnixTimeSeconds() / 60}", // one per minute: a client's retry is one event, a later unsubscribe is another
             Type = LeadEventTypes.Unsubscribe,
             OccurredAt = now,
             LeadId = claims.LeadId,
@@ -149,7 +149,7 @@ internal sealed partial class EngagementTracker(
         var eventId = "sales-decision-" + Hash($"{link.LeadId}|{link.SqlAt.UtcTicks}|{decision}|{toStage}");
         var now = time.GetUtcNow();
         // Written before the event is queued, so the SLA clock stops now and the alert's other link can no longer decide.
-        var holding = await store.RecordDecisionAsync(link.LeadId, link.SqlAt.UtcTicks, decision, eventId, link.Actor, now, cancellationToken);
+        var (holding, actor) = await store.RecordDecisionAsync(link.LeadId, link.SqlAt.UtcTicks, decision, eventId, link.Actor, now, cancellationToken);
         if (holding != eventId)
         {
             LogDecisionRefused(logger, link.LeadId, decision, nameof(SalesLinkStatus.AlreadyDecided));
@@ -166,8 +166,8 @@ internal sealed partial class EngagementTracker(
             properties[LeadEventProperties.ToStage] = stage.ToString().ToLowerInvariant();
         if (!string.IsNullOrWhiteSpace(reason))
             properties[LeadEventProperties.Reason] = reason.Trim();
-        if (!string.IsNullOrWhiteSpace(link.Actor))
-            properties[LeadEventProperties.Actor] = link.Actor;
+        if (!string.IsNullOrWhiteSpace(actor))
+            properties[LeadEventProperties.Actor] = actor;
 
         await publisher.PublishAsync(new LeadEvent
         {

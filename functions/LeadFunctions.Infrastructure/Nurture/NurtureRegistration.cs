@@ -25,6 +25,7 @@ public static class NurtureRegistration
         services.AddOptions<TrackingOptions>().BindConfiguration(TrackingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<NurtureOptions>, NurtureFilesValidation>();
         services.AddSingleton<IValidateOptions<TrackingOptions>, TrackingOptionsValidation>();
+        services.AddSingleton<IValidateOptions<SalesAlertOptions>, SlaLadderValidation>();
 
         services.TryAddSingleton(sp =>
         {
@@ -38,7 +39,7 @@ public static class NurtureRegistration
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TrackingOptions>>().Value;
-            var slaHours = sp.GetRequiredService<IOptions<SalesAlertOptions>>().Value.SlaHours;
+            var slaDeadline = sp.GetRequiredService<IOptions<SalesAlertOptions>>().Value.GetLadder().Deadline;
             var confirmationDays = sp.GetRequiredService<IOptions<NurtureOptions>>().Value.ConfirmationValidDays;
             List<TrackingSigningKey> keys = [new(options.SigningKeyId, options.SigningKey), .. options.PreviousSigningKeys.Select(k => new TrackingSigningKey(k.Id, k.Key))];
             var lifetimes = new TrackingLinkLifetimes
@@ -46,7 +47,7 @@ public static class NurtureRegistration
                 Unsubscribe = TimeSpan.FromDays(options.UnsubscribeLinkDays),
                 // Nurture:ConfirmationValidDays decides; the signer keeps the link verifiable a while longer so the page can say "expired".
                 ConfirmConsent = TimeSpan.FromDays(confirmationDays + ConsentConfirmationGraceDays),
-                SalesDecision = TimeSpan.FromHours(slaHours + options.SalesLinkGraceHours),
+                SalesDecision = slaDeadline + TimeSpan.FromHours(options.SalesLinkGraceHours),
             };
             return new TrackingTokenSigner(keys, lifetimes, sp.GetRequiredService<TimeProvider>());
         });
@@ -66,6 +67,7 @@ public static class NurtureRegistration
         services.TryAddSingleton<IEngagementTracker, EngagementTracker>();
         services.TryAddSingleton<IConsentConfirmations, ConsentConfirmations>();
         services.AddRateLimits();
+        services.TryAddSingleton<ISuppressionList, TableSuppressionList>();
         services.AddSingleton<IStageChangeObserver, NurtureStageObserver>();
         return services;
     }

@@ -1,4 +1,5 @@
 using LeadFunctions.Domain.Leads;
+using LeadFunctions.Infrastructure.Nurture;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -9,7 +10,7 @@ namespace LeadFunctions.Leads;
 /// <c>GET /api/leads?email=</c>: the same explanation, found by e-mail. The address is normalised (trimmed, lower-case)
 /// and hashed into the lead id, exactly as the processor keys leads, so case and spacing do not matter.
 /// </summary>
-public sealed class FindLeadByEmail(ILeadDirectory directory)
+public sealed class FindLeadByEmail(ILeadDirectory directory, ISuppressionList suppressions)
 {
     [Function(nameof(FindLeadByEmail))]
     public async Task<IActionResult> Run(
@@ -26,6 +27,8 @@ public sealed class FindLeadByEmail(ILeadDirectory directory)
             });
         }
         var details = await directory.FindAsync(LeadKeys.LeadIdFor(email), cancellationToken);
-        return details is null ? new NotFoundResult() : new OkObjectResult(LeadResponse.From(details));
+        return details is null
+            ? new NotFoundResult()
+            : new OkObjectResult(LeadResponse.From(details, await suppressions.FindAsync(details.Lead.LeadId, cancellationToken)));
     }
 }

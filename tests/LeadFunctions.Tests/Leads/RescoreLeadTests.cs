@@ -129,7 +129,7 @@ public sealed class RescoreLeadTests(AzuriteFixture azurite)
         await harness.Processor.ProcessAsync(Events.PageView(harness.Time.GetUtcNow(), "https://example.com/pricing", Email), CancellationToken.None);
         harness.Time.Advance(TimeSpan.FromDays(17));
 
-        var result = await new GetLead(harness.Directory).Run(new DefaultHttpContext().Request, ScoringHarness.LeadIdOf(Email), CancellationToken.None);
+        var result = await new GetLead(harness.Directory, new NoSuppressions()).Run(new DefaultHttpContext().Request, ScoringHarness.LeadIdOf(Email), CancellationToken.None);
 
         var body = Assert.IsType<LeadResponse>(Assert.IsType<OkObjectResult>(result).Value);
         Assert.Equal(body.Ledger.Sum(l => l.PointsNow), body.Engagement.Score, 9);
@@ -149,7 +149,7 @@ public sealed class RescoreLeadTests(AzuriteFixture azurite)
     {
         var harness = new ScoringHarness(azurite);
         await harness.Processor.ProcessAsync(Events.Download(Email, harness.Time.GetUtcNow()), CancellationToken.None);
-        var function = new FindLeadByEmail(harness.Directory);
+        var function = new FindLeadByEmail(harness.Directory, new NoSuppressions());
 
         var found = await function.Run(Request("?email=%20Ada@EXAMPLE.com%20"), CancellationToken.None);
         var missing = await function.Run(Request("?email=nobody@example.com"), CancellationToken.None);
