@@ -18,6 +18,7 @@ namespace LeadFunctions.Infrastructure.Nurture;
 internal sealed class NurtureMailComposer(
     NurtureConfiguration configuration,
     LinkBuilder links,
+    SalesReps reps,
     IOptions<NurtureOptions> nurtureOptions,
     IOptions<SalesAlertOptions> alertOptions,
     IOptions<Email.EmailOptions> emailOptions,
@@ -131,7 +132,8 @@ internal sealed class NurtureMailComposer(
             LeadId = lead.LeadId,
             MessageId = messageId,
             SentAtUnixSeconds = now.ToUnixTimeSeconds(),
-            Actor = owner,
+            // An opaque id resolved back on our side: the token carries no address.
+            Actor = reps.IdOf(owner),
             SqlAtTicks = sqlAt.UtcTicks,
         };
 

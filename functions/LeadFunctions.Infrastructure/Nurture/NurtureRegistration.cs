@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Tracking;
 using LeadFunctions.Infrastructure.Capture;
+using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -22,6 +23,7 @@ public static class NurtureRegistration
         services.AddOptions<TrackingOptions>().BindConfiguration(TrackingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<NurtureOptions>, NurtureFilesValidation>();
         services.AddSingleton<IValidateOptions<TrackingOptions>, TrackingOptionsValidation>();
+        services.AddLeadIds();
 
         services.TryAddSingleton(sp =>
         {
@@ -56,6 +58,7 @@ public static class NurtureRegistration
         services.TryAddSingleton<OutboxMetrics>();
         services.TryAddSingleton<IParkedEmails, ParkedEmails>();
         services.TryAddSingleton<LinkBuilder>();
+        services.TryAddSingleton<SalesReps>();
         services.TryAddSingleton<NurtureMailComposer>();
         services.TryAddSingleton<INurtureRunner, NurtureRunner>();
         services.TryAddSingleton<IEngagementTracker, EngagementTracker>();

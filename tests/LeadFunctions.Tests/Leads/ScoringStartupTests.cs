@@ -1,4 +1,5 @@
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -37,6 +38,7 @@ public sealed class ScoringStartupTests : IDisposable
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration["Scoring:ModelPath"] = modelPath;
+        builder.Configuration[TestLeadIds.Setting] = TestLeadIds.Key;
         builder.Services.AddLeadScoring();
         return builder.Build();
     }

@@ -69,6 +69,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
             ["SalesAlerts:SlaHours"] = "24",
             ["SalesAlerts:FromAddress"] = "alerts@contoso.example",
             ["Tracking:SigningKey"] = SigningKey,
+            [TestLeadIds.Setting] = TestLeadIds.Key,
             ["Tracking:BaseUrl"] = "https://leads.contoso.example",
             ["Email:Sender"] = "Folder",
             ["Email:Folder:Path"] = OutboxFolder,
@@ -170,7 +171,7 @@ internal static class NurtureLeads
             fields[field] = value;
         return new LeadSummary
         {
-            LeadId = LeadKeys.LeadIdFor(email),
+            LeadId = TestLeadIds.LeadIdFor(email),
             Email = email,
             Stage = LifecycleStage.Lead,
             StageChangedAt = at.AddDays(-1),
