@@ -113,6 +113,19 @@ public sealed partial class SecurityTests
     }
 
     [Fact]
+    public void Key_vault_holds_the_lead_id_key_the_app_reads_by_reference_never_as_a_literal()
+    {
+        var reference = Template.AppSettings["LeadIds__Key"]!;
+        var resolved = ResolveThroughModules(reference);
+        var secrets = Template.OfType("Microsoft.KeyVault/vaults/secrets").ToList();
+
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", resolved, StringComparison.Ordinal);
+        Assert.Contains("leadIdKey", resolved, StringComparison.Ordinal);
+        Assert.Contains(secrets, s => s.Scope.Template["parameters"]?["leadIdKeyValue"]?["type"]?.GetValue<string>() == "securestring");
+        Assert.Equal("k1", Template.AppSettings["LeadIds__KeyId"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Function_app_serves_https_only_with_basic_publishing_credentials_off()
     {
         var site = Template.Single("Microsoft.Web/sites").Properties;

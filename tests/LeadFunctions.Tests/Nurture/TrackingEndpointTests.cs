@@ -26,7 +26,8 @@ public sealed class TrackingEndpointTests(AzuriteFixture azurite)
         Step = "first",
         SentAtUnixSeconds = harness.Time.GetUtcNow().ToUnixTimeSeconds(),
         Url = url,
-        Actor = kind is TrackingKind.Accept or TrackingKind.Reject ? "rep1@sales.example.com" : null,
+        // Sales links name the rep by an opaque id, as the alert does; the decision records who it resolves to.
+        Actor = kind is TrackingKind.Accept or TrackingKind.Reject ? TestLeadIds.Identity.RepIdFor("rep1@sales.example.com") : null,
         SqlAtTicks = kind is TrackingKind.Accept or TrackingKind.Reject ? harness.Time.GetUtcNow().UtcTicks : null,
     };
 
