@@ -50,6 +50,7 @@ param trackingSigningKeyReference string
 param leadIdKeyReference string
 
 @description('Key Vault reference to the shared secret of the ACS delivery-report webhook (DeliveryReports__WebhookSecret).')
+#disable-next-line secure-secrets-in-params // a Key Vault reference (@Microsoft.KeyVault(SecretUri=...)), not the secret itself
 param deliveryReportsSecretReference string
 
 @description('NCRONTAB schedule (six fields, UTC) of the nurture and sales-alert timer.')

@@ -102,7 +102,8 @@ public sealed partial class SecurityTests
     public void Key_vault_uses_rbac_and_holds_the_signing_key_the_app_reads_by_reference()
     {
         var vault = Template.Single("Microsoft.KeyVault/vaults").Properties;
-        var secret = Template.Single("Microsoft.KeyVault/vaults/secrets");
+        // The vault holds other secrets too (the lead id key, the webhook secret): pick the signing key's.
+        var secret = Template.OfType("Microsoft.KeyVault/vaults/secrets").Single(r => r.NameExpression.Contains("signingKeySecretName", StringComparison.Ordinal));
         var reference = Template.AppSettings["Tracking__SigningKey"]!;
         var resolved = ResolveThroughModules(reference);
 
