@@ -116,6 +116,14 @@ param trackingSigningKey string = ''
 param trackingSigningKeySeed string = '${newGuid()}${newGuid()}${newGuid()}'
 
 @secure()
+@description('HMAC key lead ids are derived with. azd reads it back from Key Vault on every run so it stays stable (a new key gives every address a new lead id); shorter than 32 characters (or empty) it is extended with a random seed.')
+param leadIdKey string = ''
+
+@secure()
+@description('Random material used only to extend a missing or short leadIdKey. Never set it: the default is fresh on every deployment.')
+param leadIdKeySeed string = '${newGuid()}${newGuid()}${newGuid()}'
+
+@secure()
 @description('Shared secret of the ACS delivery-report webhook (32+ URL-safe characters). Set DELIVERY_REPORTS_WEBHOOK_SECRET (azd env set DELIVERY_REPORTS_WEBHOOK_SECRET "$(openssl rand -hex 32)") to keep it stable across runs; empty uses deliveryReportsWebhookSecretSeed.')
 param deliveryReportsWebhookSecret string = ''
 
@@ -225,6 +233,7 @@ module keyVault 'modules/keyvault.bicep' = {
     signingKeySecretName: signingKeySecretName
     deliveryReportsSecretValue: deliveryReportsSecret
     signingKeyValue: length(trackingSigningKey) >= 32 ? trackingSigningKey : '${trackingSigningKey}${trackingSigningKeySeed}'
+    leadIdKeyValue: length(leadIdKey) >= 32 ? leadIdKey : '${leadIdKey}${leadIdKeySeed}'
     readerPrincipalId: principalId
     readerPrincipalType: principalType
   }
@@ -294,6 +303,7 @@ module functionApp 'modules/functionapp.bicep' = {
     communicationEndpoint: communication.outputs.endpoint
     emailFromAddress: communication.outputs.senderAddress
     trackingSigningKeyReference: keyVault.outputs.signingKeyReference
+    leadIdKeyReference: keyVault.outputs.leadIdKeyReference
     deliveryReportsWebhookReference: keyVault.outputs.deliveryReportsSecretReference
     nurtureSchedule: nurtureSchedule
     maxMarketingEmailsPerWeek: maxMarketingEmailsPerWeek

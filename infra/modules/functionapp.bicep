@@ -46,6 +46,9 @@ param emailFromAddress string
 @description('Key Vault reference to the tracking signing key, @Microsoft.KeyVault(SecretUri=...).')
 param trackingSigningKeyReference string
 
+@description('Key Vault reference to the HMAC key lead ids are derived with, @Microsoft.KeyVault(SecretUri=...).')
+param leadIdKeyReference string
+
 @description('Key Vault reference to the shared secret of the ACS delivery-report webhook (DeliveryReports__WebhookSecret).')
 param deliveryReportsWebhookReference string
 
@@ -305,6 +308,9 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     // Tracking links point back at this app; the HMAC key stays in Key Vault.
     Tracking__BaseUrl: empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl
     Tracking__SigningKey: trackingSigningKeyReference
+    // Lead ids are an HMAC under this key, kept in Key Vault; its id is written into every id, so a re-key can tell old ids apart.
+    LeadIds__Key: leadIdKeyReference
+    LeadIds__KeyId: 'k1'
     // The delivery-report webhook compares ?secret= with this in constant time.
     DeliveryReports__WebhookSecret: deliveryReportsWebhookReference
     // The id written into every token; a rotation gives the new key a new id and moves the old pair to PreviousSigningKeys.

@@ -113,6 +113,7 @@ public sealed partial class SecurityTests
     public void Key_vault_uses_rbac_and_holds_the_signing_key_the_app_reads_by_reference()
     {
         var vault = Template.Single("Microsoft.KeyVault/vaults").Properties;
+        // The vault holds other secrets too (the lead id key, the webhook secret): pick the signing key's.
         var secrets = Template.OfType("Microsoft.KeyVault/vaults/secrets").ToList();
         var secret = secrets.Single(r => r.NameExpression.Contains("signingKeySecretName", StringComparison.Ordinal));
         var reference = Template.AppSettings["Tracking__SigningKey"]!;
@@ -122,10 +123,23 @@ public sealed partial class SecurityTests
         Assert.Contains("@Microsoft.KeyVault(SecretUri=", resolved, StringComparison.Ordinal);
         Assert.Contains("secretUri", resolved, StringComparison.Ordinal);
         Assert.Equal("securestring", secret.Scope.Template["parameters"]!["signingKeyValue"]!["type"]!.GetValue<string>());
-        // The delivery-report webhook secret is the vault's only other secret, also passed as a secure parameter and read by reference.
-        Assert.Equal(2, secrets.Count);
+        // The delivery-report webhook secret (and the lead id key) are passed as secure parameters too and read by reference.
+        Assert.Equal(3, secrets.Count);
         Assert.Equal("securestring", secret.Scope.Template["parameters"]!["deliveryReportsSecretValue"]!["type"]!.GetValue<string>());
         Assert.Contains("@Microsoft.KeyVault(SecretUri=", ResolveThroughModules(Template.AppSettings["DeliveryReports__WebhookSecret"]!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Key_vault_holds_the_lead_id_key_the_app_reads_by_reference_never_as_a_literal()
+    {
+        var reference = Template.AppSettings["LeadIds__Key"]!;
+        var resolved = ResolveThroughModules(reference);
+        var secrets = Template.OfType("Microsoft.KeyVault/vaults/secrets").ToList();
+
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", resolved, StringComparison.Ordinal);
+        Assert.Contains("leadIdKey", resolved, StringComparison.Ordinal);
+        Assert.Contains(secrets, s => s.Scope.Template["parameters"]?["leadIdKeyValue"]?["type"]?.GetValue<string>() == "securestring");
+        Assert.Equal("k1", Template.AppSettings["LeadIds__KeyId"]!.GetValue<string>());
     }
 
     [Fact]

@@ -19,7 +19,9 @@ public enum TrackingKind
 
 /// <summary>
 /// The content of a signed link: who it is for, which e-mail it came from and, for a click, where it goes.
-/// Nothing in it is personal: the lead id is a hash, never the address.
+/// Nothing in it is personal: a token is signed, not encrypted, and anyone holding the e-mail can read it, so it carries ids only:
+/// the lead id and the rep id are keyed HMACs (<see cref="Leads.LeadIdentity"/>) nobody can compute from an address without our key,
+/// and never an address or a name.
 /// </summary>
 public sealed record TrackingClaims
 {
@@ -33,7 +35,10 @@ public sealed record TrackingClaims
     [JsonPropertyName("t")] public required long SentAtUnixSeconds { get; init; }
     /// <summary>The original URL of a click; signed, so the redirect can only go where our own e-mail pointed.</summary>
     [JsonPropertyName("u"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Url { get; init; }
-    /// <summary>For sales links: who the alert went to, recorded as the actor of the decision.</summary>
+    /// <summary>
+    /// For sales links: the opaque id of the rep the alert went to (<see cref="Leads.LeadIdentity.RepIdFor"/>), never the address;
+    /// resolved back to the rep on our side and recorded as the actor of the decision.
+    /// </summary>
     [JsonPropertyName("a"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Actor { get; init; }
     /// <summary>For sales links: when the lead became an SQL, which identifies the alert.</summary>
     [JsonPropertyName("q"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? SqlAtTicks { get; init; }

@@ -20,6 +20,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddLeadStorage();
+        builder.Services.AddLeadIds();
         builder.Services.AddLeadScoring();
         builder.Services.AddLeadCapture();
         builder.Services.AddEmailDelivery();

@@ -22,6 +22,7 @@ public sealed partial class LeadEventProcessor(
     LeadsTable table,
     ScoringEngine engine,
     IEnumerable<IStageChangeObserver> observers,
+    LeadIdentity identity,
     TimeProvider time,
     IOptions<ScoringOptions> options,
     ILogger<LeadEventProcessor> logger)
@@ -45,7 +46,7 @@ public sealed partial class LeadEventProcessor(
     {
         ArgumentNullException.ThrowIfNull(leadEvent);
         var leadId = ResolveLeadId(leadEvent);
-        var visitorKey = string.IsNullOrWhiteSpace(leadEvent.VisitorId) ? null : LeadKeys.VisitorKeyFor(leadEvent.VisitorId);
+        var visitorKey = string.IsNullOrWhiteSpace(leadEvent.VisitorId) ? null : identity.VisitorKeyFor(leadEvent.VisitorId);
 
         if (leadId is null)
             return await ProcessAnonymousAsync(leadEvent, visitorKey!, cancellationToken);
@@ -62,17 +63,17 @@ public sealed partial class LeadEventProcessor(
         return new LeadEventResult(leadId, applied.AlreadyApplied ? LeadEventOutcome.AlreadyApplied : LeadEventOutcome.Applied);
     }
 
-    private static string? ResolveLeadId(LeadEvent e)
+    private string? ResolveLeadId(LeadEvent e)
     {
         if (e.Email is not null)
         {
             if (!EmailAddress.TryNormalize(e.Email, out var email))
                 throw new MalformedLeadEventException("email is not a valid address.");
-            return LeadKeys.LeadIdFor(email);
+            return identity.LeadIdFor(email);
         }
         if (e.LeadId is not null)
         {
-            if (!LeadKeys.IsLeadId(e.LeadId))
+            if (!LeadIdentity.IsLeadId(e.LeadId))
                 throw new MalformedLeadEventException("leadId is not a lead id.");
             return e.LeadId;
         }

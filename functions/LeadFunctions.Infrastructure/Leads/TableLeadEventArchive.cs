@@ -9,7 +9,7 @@ internal sealed class TableLeadEventArchive(LeadsTable table) : ILeadEventArchiv
 {
     public async Task<LeadEvent?> FindAppliedAsync(string leadId, string eventId, CancellationToken cancellationToken)
     {
-        if (!LeadKeys.IsLeadId(leadId) || string.IsNullOrEmpty(eventId))
+        if (!LeadIdentity.IsLeadId(leadId) || string.IsNullOrEmpty(eventId))
             return null;
         var row = await table.Client.GetEntityIfExistsAsync<AppliedEventEntity>(leadId, LeadRows.Applied(eventId), cancellationToken: cancellationToken);
         if (!row.HasValue || row.Value!.EventJson is not { Length: > 0 } json)

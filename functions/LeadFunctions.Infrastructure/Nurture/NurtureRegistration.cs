@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Tracking;
 using LeadFunctions.Infrastructure.Capture;
+using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -26,6 +27,7 @@ public static class NurtureRegistration
         services.AddSingleton<IValidateOptions<NurtureOptions>, NurtureFilesValidation>();
         services.AddSingleton<IValidateOptions<TrackingOptions>, TrackingOptionsValidation>();
         services.AddSingleton<IValidateOptions<SalesAlertOptions>, SlaLadderValidation>();
+        services.AddLeadIds();
 
         services.TryAddSingleton(sp =>
         {
@@ -62,6 +64,7 @@ public static class NurtureRegistration
         services.TryAddSingleton<OutboxMetrics>();
         services.TryAddSingleton<IParkedEmails, ParkedEmails>();
         services.TryAddSingleton<LinkBuilder>();
+        services.TryAddSingleton<SalesReps>();
         services.TryAddSingleton<NurtureMailComposer>();
         services.TryAddSingleton<INurtureRunner, NurtureRunner>();
         services.TryAddSingleton<IEngagementTracker, EngagementTracker>();

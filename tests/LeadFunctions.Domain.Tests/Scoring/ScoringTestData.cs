@@ -76,5 +76,5 @@ internal sealed class EventBuilder
 
 internal static class States
 {
-    public static LeadScoreState NewLead() => new() { LeadId = LeadKeys.LeadIdFor("ada@example.com") };
+    public static LeadScoreState NewLead() => new() { LeadId = Leads.TestIdentity.Instance.LeadIdFor("ada@example.com") };
 }

@@ -44,7 +44,7 @@ public static partial class TemplateSettings
         _ when key.EndsWith("Uri", StringComparison.OrdinalIgnoreCase) || key.EndsWith("Url", StringComparison.OrdinalIgnoreCase) || key.EndsWith("Endpoint", StringComparison.OrdinalIgnoreCase)
             => "https://placeholder.example.com/",
         // Key Vault resolves the reference to the secret the template stored: a fresh key made of three GUIDs (main.bicep).
-        _ when key.EndsWith("SigningKey", StringComparison.Ordinal) => $"{Guid.NewGuid()}{Guid.NewGuid()}{Guid.NewGuid()}",
+        _ when key.EndsWith("SigningKey", StringComparison.Ordinal) || key == "LeadIds__Key" => $"{Guid.NewGuid()}{Guid.NewGuid()}{Guid.NewGuid()}",
         _ when key.Contains("CONNECTION_STRING", StringComparison.Ordinal) => "InstrumentationKey=00000000-0000-0000-0000-000000000001;IngestionEndpoint=https://placeholder.example.com/",
         _ => "stand-in-for-a-value-only-azure-knows-0123456789abcdef",
     };

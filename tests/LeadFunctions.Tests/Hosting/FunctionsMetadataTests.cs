@@ -24,7 +24,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("RejectLead", "sales/reject", "GET,POST", "Anonymous")]
     [InlineData("ConfirmConsent", "consent/confirm", "GET,POST", "Anonymous")]
     [InlineData("GetLead", "leads/{id}", "GET", "Function")]
-    [InlineData("FindLeadByEmail", "leads", "GET", "Function")]
+    [InlineData("LookupLead", "leads/lookup", "POST", "Function")]
     [InlineData("ReplayPoisonMessages", "ops/poison/lead-events/replay", "POST", "Admin")]
     [InlineData("ReceiveDeliveryReports", "email/delivery-reports", "OPTIONS,POST", "Anonymous")]
     [InlineData("ListFailedEmails", "ops/email/failed", "GET", "Admin")]

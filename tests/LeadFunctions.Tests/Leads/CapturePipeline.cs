@@ -166,13 +166,13 @@ internal sealed class CapturePipeline : IAsyncDisposable
     /// <summary>Pending anonymous-event rows kept under a visitor (of either layout).</summary>
     public static List<TableEntity> PendingRows(TableClient table, string visitorId)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {LeadKeys.VisitorKeyFor(visitorId)} and RowKey ge {"e|"} and RowKey lt {"p}"}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TestLeadIds.Identity.VisitorKeyFor(visitorId)} and RowKey ge {"e|"} and RowKey lt {"p}"}");
         return table.Query<TableEntity>(filter).ToList();
     }
 
     public static TableEntity? VisitorRow(TableClient table, string visitorId)
     {
-        var response = table.GetEntityIfExists<TableEntity>(LeadKeys.VisitorKeyFor(visitorId), "!visitor");
+        var response = table.GetEntityIfExists<TableEntity>(TestLeadIds.Identity.VisitorKeyFor(visitorId), "!visitor");
         return response.HasValue ? response.Value : null;
     }
 

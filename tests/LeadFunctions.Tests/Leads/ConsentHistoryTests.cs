@@ -22,7 +22,7 @@ namespace LeadFunctions.Tests.Leads;
 public sealed class ConsentHistoryTests(AzuriteFixture azurite)
 {
     private const string Email = "consent.history@example.com";
-    private static readonly string LeadId = LeadKeys.LeadIdFor(Email);
+    private static readonly string LeadId = TestLeadIds.Identity.LeadIdFor(Email);
 
     [Fact]
     public async Task A_lead_who_unsubscribed_and_then_posts_a_form_with_consent_still_reads_as_unsubscribed()

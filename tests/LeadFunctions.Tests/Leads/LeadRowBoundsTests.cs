@@ -1,3 +1,4 @@
+using LeadFunctions.Tests.Support;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
@@ -25,12 +26,12 @@ public sealed class LeadRowBoundsTests
     public void A_lead_state_grown_without_limit_is_written_within_table_storage_limits_keeping_the_newest_of_each_list()
     {
         // Arrange: every list far past anything a row can hold, in characters JSON escapes.
-        var state = new LeadScoreState { LeadId = LeadKeys.LeadIdFor("grown@example.com"), Email = "grown@example.com", Stage = LifecycleStage.Lead };
+        var state = new LeadScoreState { LeadId = TestLeadIds.Identity.LeadIdFor("grown@example.com"), Email = "grown@example.com", Stage = LifecycleStage.Lead };
         for (var i = 0; i < 5000; i++)
             state.Consents.Add(new ConsentRecord(i % 3 == 0 ? "marketing-email" : "analytics", $"v{i}", i % 2 == 0, Now.AddMinutes(i), $"form:f{i}"));
         state.Consents.Add(new ConsentRecord("phone-calls", "old", true, Now.AddYears(-1), "form:old"));
         for (var i = 0; i < 2000; i++)
-            state.LinkedVisitors.Add(LeadKeys.VisitorKeyFor($"visitor-{i:D5}"));
+            state.LinkedVisitors.Add(TestLeadIds.Identity.VisitorKeyFor($"visitor-{i:D5}"));
         for (var i = 0; i < 300; i++)
             state.Profile[$"field{i:D3}"] = string.Concat(Enumerable.Repeat("é😀<", 2000));
         state.Profile["role"] = "CTO";
@@ -47,7 +48,7 @@ public sealed class LeadRowBoundsTests
         Assert.True(LeadRowBounds.EstimatedBytes(entity) <= LeadRowBounds.MaxEntityBytes);
         var kept = LeadMapping.ToState(entity);
         Assert.Equal(state.LinkedVisitors, kept.LinkedVisitors);
-        Assert.Equal(Enumerable.Range(1950, 50).Select(i => LeadKeys.VisitorKeyFor($"visitor-{i:D5}")), kept.LinkedVisitors);
+        Assert.Equal(Enumerable.Range(1950, 50).Select(i => TestLeadIds.Identity.VisitorKeyFor($"visitor-{i:D5}")), kept.LinkedVisitors);
         Assert.True(kept.Consents.Count <= LeadRowBounds.MaxConsents);
         Assert.Contains(kept.Consents, c => c.Source == "form:f4999");
         Assert.Contains(kept.Consents, c => c.Source == "form:f4998"); // the newest marketing-email one
@@ -61,7 +62,7 @@ public sealed class LeadRowBoundsTests
     {
         var change = new StageChange(Now, LifecycleStage.Sql, LifecycleStage.Lead, new string('r', 100_000), new string('c', 100_000), "it-1", "e1");
 
-        var entity = LeadMapping.ToEntity(LeadKeys.LeadIdFor("a@example.com"), change, "e1", 0);
+        var entity = LeadMapping.ToEntity(TestLeadIds.Identity.LeadIdFor("a@example.com"), change, "e1", 0);
 
         Assert.True(entity.Reason.Length <= LeadRowBounds.MaxNoteLength);
         Assert.True(entity.CausedBy.Length <= LeadRowBounds.MaxNoteLength);

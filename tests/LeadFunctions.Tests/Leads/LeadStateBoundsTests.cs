@@ -27,7 +27,7 @@ public sealed class LeadStateBoundsTests(AzuriteFixture azurite, ITestOutputHelp
         var rescore = new Scoring.RescoreLead(nurture.Services.GetRequiredService<LeadEventProcessor>(), NullLogger<Scoring.RescoreLead>.Instance);
         await using var pipeline = await CapturePipeline.StartAsync(azurite, m => rescore.Run(m, CancellationToken.None), nurture.Time.GetUtcNow());
         var table = nurture.Services.GetRequiredService<LeadsTable>().Client;
-        var leadId = LeadKeys.LeadIdFor(Victim);
+        var leadId = TestLeadIds.Identity.LeadIdFor(Victim);
         var seeded = Enumerable.Range(0, 500).Select(_ => CapturePipeline.NewVisitorId()).ToArray();
         var clock = System.Diagnostics.Stopwatch.StartNew();
 

@@ -1,4 +1,5 @@
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -49,6 +50,7 @@ public sealed class ScoringStartupTests : IDisposable
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration["Scoring:ModelPath"] = modelPath;
+        builder.Configuration[TestLeadIds.Setting] = TestLeadIds.Key;
         foreach (var (key, value) in settings)
             builder.Configuration[key] = value;
         builder.Services.AddLeadScoring();

@@ -131,7 +131,7 @@ public sealed class VisitorStitchingTests(AzuriteFixture azurite)
         clientOptions.AddPolicy(counter, Azure.Core.HttpPipelinePosition.PerCall);
         var table = new LeadsTable(new Azure.Data.Tables.TableClient(azurite.ConnectionString, harness.Table.Client.Name, clientOptions));
         var options = Microsoft.Extensions.Options.Options.Create(new ScoringOptions { MaxPendingVisitorEvents = 20 });
-        var processor = new LeadEventProcessor(table, new Domain.Scoring.ScoringEngine(harness.Model), [], harness.Time, options,
+        var processor = new LeadEventProcessor(table, new Domain.Scoring.ScoringEngine(harness.Model), [], TestLeadIds.Identity, harness.Time, options,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<LeadEventProcessor>.Instance);
         var now = harness.Time.GetUtcNow();
         await processor.ProcessAsync(Events.Form(Victim, now, Domain.Events.FormIntent.ContentDownload), CancellationToken.None);

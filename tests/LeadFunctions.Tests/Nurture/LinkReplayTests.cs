@@ -49,7 +49,7 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
     {
         // Arrange
         await using var harness = new NurtureHarness(azurite);
-        var leadId = LeadKeys.LeadIdFor("clicker@example.com");
+        var leadId = TestLeadIds.LeadIdFor("clicker@example.com");
         var guide = Sign(harness, Open(harness, leadId) with { Kind = TrackingKind.Click, Url = "https://www.example.com/guide" });
         var pricing = Sign(harness, Open(harness, leadId) with { Kind = TrackingKind.Click, Url = "https://www.example.com/pricing" });
         harness.Time.Advance(TimeSpan.FromMinutes(10));
@@ -94,7 +94,7 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
     {
         // Arrange
         await using var harness = new NurtureHarness(azurite);
-        var leadId = LeadKeys.LeadIdFor("late@example.com");
+        var leadId = TestLeadIds.LeadIdFor("late@example.com");
         var open = Sign(harness, Open(harness, leadId));
         var click = Sign(harness, Open(harness, leadId) with { Kind = TrackingKind.Click, Url = "https://www.example.com/guide" });
         harness.Time.Advance(TimeSpan.FromDays(30));
@@ -114,7 +114,7 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
     {
         // Arrange
         await using var harness = new NurtureHarness(azurite);
-        var leadId = LeadKeys.LeadIdFor("leaver@example.com");
+        var leadId = TestLeadIds.LeadIdFor("leaver@example.com");
         var token = Sign(harness, Open(harness, leadId) with { Kind = TrackingKind.Unsubscribe });
         var unsubscribe = ActivatorUtilities.CreateInstance<Unsubscribe>(harness.Services);
 
@@ -306,7 +306,7 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
             Profile = new Dictionary<string, string> { ["firstName"] = "Rita", ["lastName"] = "Replay" },
             Consents = [new ConsentRecord(ConsentPurposes.MarketingEmail, "v1", true, harness.Time.GetUtcNow(), "form")],
         }, CancellationToken.None);
-        return LeadKeys.LeadIdFor(email);
+        return TestLeadIds.LeadIdFor(email);
     }
 
     private static async Task<LeadDetails> LeadAsync(NurtureHarness harness, string leadId) =>

@@ -70,6 +70,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
             ["SalesAlerts:EscalationAddress"] = EscalationAddress,
             ["SalesAlerts:FromAddress"] = "alerts@contoso.example",
             ["Tracking:SigningKey"] = SigningKey,
+            [TestLeadIds.Setting] = TestLeadIds.Key,
             ["Tracking:BaseUrl"] = "https://leads.contoso.example",
             ["Email:Sender"] = "Folder",
             ["Email:Folder:Path"] = OutboxFolder,
@@ -182,7 +183,7 @@ internal static class NurtureLeads
             fields[field] = value;
         return new LeadSummary
         {
-            LeadId = LeadKeys.LeadIdFor(email),
+            LeadId = TestLeadIds.LeadIdFor(email),
             Email = email,
             Stage = LifecycleStage.Lead,
             StageChangedAt = at.AddDays(-1),

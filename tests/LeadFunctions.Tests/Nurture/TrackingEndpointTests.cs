@@ -15,7 +15,7 @@ namespace LeadFunctions.Tests.Nurture;
 public sealed class TrackingEndpointTests(AzuriteFixture azurite)
 {
     private const string Browser = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15";
-    private static readonly string LeadId = LeadKeys.LeadIdFor("reader@example.com");
+    private static readonly string LeadId = TestLeadIds.LeadIdFor("reader@example.com");
 
     private static TrackingClaims Claims(NurtureHarness harness, TrackingKind kind, string? url = null) => new()
     {
@@ -26,7 +26,8 @@ public sealed class TrackingEndpointTests(AzuriteFixture azurite)
         Step = "first",
         SentAtUnixSeconds = harness.Time.GetUtcNow().ToUnixTimeSeconds(),
         Url = url,
-        Actor = kind is TrackingKind.Accept or TrackingKind.Reject ? "rep1@sales.example.com" : null,
+        // Sales links name the rep by an opaque id, as the alert does; the decision records who it resolves to.
+        Actor = kind is TrackingKind.Accept or TrackingKind.Reject ? TestLeadIds.Identity.RepIdFor("rep1@sales.example.com") : null,
         SqlAtTicks = kind is TrackingKind.Accept or TrackingKind.Reject ? harness.Time.GetUtcNow().UtcTicks : null,
     };
 

@@ -51,7 +51,7 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
         Assert.True(appliedBeforeOutage < events.Count, "the outage began after the backlog was done, so it tested nothing");
         Assert.True(allApplied, $"only {await AppliedRowsAsync(table)} of {events.Count} events were applied after the outage");
         foreach (var email in emails)
-            Assert.Equal(DownloadsPerLead, await AppliedRowsAsync(table, LeadKeys.LeadIdFor(email)));
+            Assert.Equal(DownloadsPerLead, await AppliedRowsAsync(table, TestLeadIds.LeadIdFor(email)));
         Assert.Equal(events.Count, await AppliedRowsAsync(table));
         Assert.True(await poison.ExistsAsync() is not { Value: true } || (await poison.PeekMessagesAsync(32)).Value.Length == 0, "a lead event reached the poison queue");
         Assert.Empty((await queue.PeekMessagesAsync(32)).Value);
