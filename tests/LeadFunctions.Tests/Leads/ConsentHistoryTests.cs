@@ -10,7 +10,6 @@ using LeadFunctions.Tracking;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Primitives;
 
 namespace LeadFunctions.Tests.Leads;
 
@@ -29,9 +28,7 @@ public sealed class ConsentHistoryTests(AzuriteFixture azurite)
     {
         // Arrange: a subscribed lead unsubscribes through the one-click link.
         await using var harness = new NurtureHarness(azurite, realLeads: true);
-        await ProcessAsync(harness, FormPost(harness, "form-1"));
-        await UnsubscribeAsync(harness);
-        await ProcessQueuedAsync(harness, LeadEventTypes.Unsubscribe);
+        await AnUnsubscribedLeadAsync(harness);
 
         // Act: a later, unconfirmed form post grants consent again; then the lead is read over the API.
         harness.Time.Advance(TimeSpan.FromDays(1));
@@ -49,9 +46,7 @@ public sealed class ConsentHistoryTests(AzuriteFixture azurite)
     {
         // Arrange: unsubscribed once, then a confirmed double opt-in lifted the suppression and the lead granted consent again.
         await using var harness = new NurtureHarness(azurite, realLeads: true);
-        await ProcessAsync(harness, FormPost(harness, "form-1"));
-        await UnsubscribeAsync(harness);
-        var first = await ProcessQueuedAsync(harness, LeadEventTypes.Unsubscribe);
+        var first = await AnUnsubscribedLeadAsync(harness);
         harness.Time.Advance(TimeSpan.FromDays(2));
         await harness.Services.GetRequiredService<NurtureStore>().LiftSuppressionAsync(LeadId, CancellationToken.None);
         await ProcessAsync(harness, FormPost(harness, "form-2"));
@@ -91,9 +86,7 @@ public sealed class ConsentHistoryTests(AzuriteFixture azurite)
     {
         // Arrange
         await using var harness = new NurtureHarness(azurite, realLeads: true);
-        await ProcessAsync(harness, FormPost(harness, "form-1"));
-        await UnsubscribeAsync(harness);
-        await ProcessQueuedAsync(harness, LeadEventTypes.Unsubscribe);
+        await AnUnsubscribedLeadAsync(harness);
         harness.Time.Advance(TimeSpan.FromDays(1));
         await ProcessAsync(harness, FormPost(harness, "form-2"));
 
@@ -118,6 +111,14 @@ public sealed class ConsentHistoryTests(AzuriteFixture azurite)
         Consents = [new ConsentRecord(ConsentPurposes.MarketingEmail, "newsletter-2025-06", true, harness.Time.GetUtcNow(), "newsletter")],
     };
 
+    /// <summary>A subscribed lead who unsubscribed through the one-click link, processed; returns the unsubscribe event.</summary>
+    private static async Task<LeadEvent> AnUnsubscribedLeadAsync(NurtureHarness harness)
+    {
+        await ProcessAsync(harness, FormPost(harness, "form-1"));
+        await UnsubscribeAsync(harness);
+        return await ProcessQueuedAsync(harness, LeadEventTypes.Unsubscribe);
+    }
+
     private static async Task ProcessAsync(NurtureHarness harness, LeadEvent leadEvent) =>
         await harness.Services.GetRequiredService<LeadEventProcessor>().ProcessAsync(leadEvent, CancellationToken.None);
 
@@ -132,22 +133,9 @@ public sealed class ConsentHistoryTests(AzuriteFixture azurite)
 
     private static async Task UnsubscribeAsync(NurtureHarness harness)
     {
-        var token = harness.Services.GetRequiredService<TrackingTokenSigner>().Sign(new TrackingClaims
-        {
-            Kind = TrackingKind.Unsubscribe,
-            LeadId = LeadId,
-            MessageId = LeadId + "-nurture-trio-first",
-            Programme = "trio",
-            Step = "first",
-            SentAtUnixSeconds = harness.Time.GetUtcNow().ToUnixTimeSeconds(),
-        });
-        var context = new DefaultHttpContext();
-        context.Request.Method = "POST";
-        context.Request.Path = "/api/unsubscribe";
-        context.Request.QueryString = QueryString.Create("t", token);
-        context.Request.ContentType = "application/x-www-form-urlencoded";
-        context.Request.Form = new FormCollection(new Dictionary<string, StringValues> { ["List-Unsubscribe"] = "One-Click" });
-        var result = await ActivatorUtilities.CreateInstance<Unsubscribe>(harness.Services).Run(context.Request, CancellationToken.None);
+        var token = TrackingLinks.Sign(harness, TrackingLinks.Claims(harness, LeadId, TrackingKind.Unsubscribe));
+        var request = TrackingLinks.Request("POST", token, form: new() { ["List-Unsubscribe"] = "One-Click" });
+        var result = await ActivatorUtilities.CreateInstance<Unsubscribe>(harness.Services).Run(request, CancellationToken.None);
         Assert.IsNotType<BadRequestObjectResult>(result);
     }
 
