@@ -54,6 +54,11 @@ public sealed partial class LeadEventProcessor(
             return await ProcessAnonymousAsync(leadEvent, visitorKey!, cancellationToken);
 
         var applied = await ApplyAsync(leadId, [leadEvent], visitorKey, cancellationToken);
+        if (applied.Erased)
+        {
+            LogErasedLead(logger, leadEvent.EventId, leadId);
+            return new LeadEventResult(leadId, LeadEventOutcome.ErasedLead);
+        }
         if (visitorKey is not null && (!applied.VisitorWasLinked || applied.AlreadyApplied))
             await AttachVisitorAsync(leadId, visitorKey, cancellationToken);
 
@@ -232,6 +237,13 @@ public sealed partial class LeadEventProcessor(
         for (var attempt = 0; remaining.Count > 0; attempt++)
         {
             var entity = await ReadAsync<LeadEntity>(leadId, LeadRows.Lead, cancellationToken);
+            // Only a missing lead costs a second read: was it erased? Then its old events are replays and create nothing.
+            if (entity is null && await ReadAsync<Privacy.ErasureTombstoneEntity>(leadId, Privacy.ErasureTombstoneEntity.Row, cancellationToken) is { } tombstone)
+            {
+                remaining.RemoveAll(e => !Privacy.ErasurePolicy.MayRecreate(e, tombstone.ErasedAt));
+                if (remaining.Count == 0)
+                    return new ApplyResult(!appliedAny, visitorWasLinked, transitions) { Erased = !appliedAny };
+            }
             var state = entity is null ? new LeadScoreState { LeadId = leadId } : LeadMapping.ToState(entity);
             if (linkVisitorKey is not null && firstRead)
                 visitorWasLinked = state.LinkedVisitors.Contains(linkVisitorKey);
@@ -362,7 +374,11 @@ public sealed partial class LeadEventProcessor(
             throw new InvalidOperationException($"Gave up on {key} after {attempt + 1} concurrent-update conflicts; the queue will retry.", ex);
     }
 
-    private sealed record ApplyResult(bool AlreadyApplied, bool VisitorWasLinked, int Transitions);
+    private sealed record ApplyResult(bool AlreadyApplied, bool VisitorWasLinked, int Transitions)
+    {
+        /// <summary>The lead was erased and none of the events may re-create it.</summary>
+        public bool Erased { get; init; }
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied event {EventId} ({EventType}) to lead {LeadId} with {Transitions} stage change(s)")]
     private static partial void LogApplied(ILogger logger, string eventId, string eventType, string leadId, int transitions);
@@ -378,6 +394,9 @@ public sealed partial class LeadEventProcessor(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Lead {LeadId} changed concurrently (attempt {Attempt}); re-reading")]
     private static partial void LogConcurrentUpdate(ILogger logger, string leadId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} for erased lead {LeadId} dropped: a replay of erased history")]
+    private static partial void LogErasedLead(ILogger logger, string eventId, string leadId);
 }
 
 public enum LeadEventOutcome
@@ -386,6 +405,8 @@ public enum LeadEventOutcome
     AlreadyApplied,
     /// <summary>Anonymous activity stored under the visitor until it converts.</summary>
     KeptForVisitor,
+    /// <summary>The lead was erased and this event is from before (or is no fresh form submission): nothing was stored.</summary>
+    ErasedLead,
 }
 
 public sealed record LeadEventResult(string? LeadId, LeadEventOutcome Outcome);

@@ -25,6 +25,8 @@ public sealed class FunctionsMetadataTests
     [InlineData("ConfirmConsent", "consent/confirm", "GET,POST", "Anonymous")]
     [InlineData("GetLead", "leads/{id}", "GET", "Function")]
     [InlineData("FindLeadByEmail", "leads", "GET", "Function")]
+    [InlineData("ExportLead", "leads/{id}/export", "GET", "Function")]
+    [InlineData("EraseLead", "leads/{id}", "DELETE", "Function")]
     [InlineData("ReplayPoisonMessages", "ops/poison/lead-events/replay", "POST", "Admin")]
     [InlineData("ReceiveDeliveryReports", "email/delivery-reports", "OPTIONS,POST", "Anonymous")]
     [InlineData("ListFailedEmails", "ops/email/failed", "GET", "Admin")]
