@@ -16,6 +16,7 @@ public static class PrivacyRegistration
         services.TryAddSingleton<SentMailFiles>();
         services.TryAddSingleton<ILeadExporter, LeadExporter>();
         services.TryAddSingleton<ILeadEraser, LeadEraser>();
+        services.TryAddSingleton<IDataRequests, DataRequests>();
         return services;
     }
 }

@@ -27,6 +27,8 @@ public sealed class FunctionsMetadataTests
     [InlineData("FindLeadByEmail", "leads", "GET", "Function")]
     [InlineData("ExportLead", "leads/{id}/export", "GET", "Function")]
     [InlineData("EraseLead", "leads/{id}", "DELETE", "Function")]
+    [InlineData("RequestLeadData", "privacy/your-data", "GET,POST", "Anonymous")]
+    [InlineData("ConfirmLeadDataRequest", "privacy/confirm", "GET,POST", "Anonymous")]
     [InlineData("ReplayPoisonMessages", "ops/poison/lead-events/replay", "POST", "Admin")]
     [InlineData("ReceiveDeliveryReports", "email/delivery-reports", "OPTIONS,POST", "Anonymous")]
     [InlineData("ListFailedEmails", "ops/email/failed", "GET", "Admin")]
