@@ -15,6 +15,10 @@ public enum TrackingKind
     Reject,
     /// <summary>The link in a double opt-in e-mail: confirms a pending marketing-e-mail consent.</summary>
     ConfirmConsent,
+    /// <summary>The "your data" link in every marketing e-mail's footer: opens the page to ask for a copy or erasure.</summary>
+    DataRequest,
+    /// <summary>The link in the e-mail that confirms a data request (copy or erasure) made on that page.</summary>
+    DataRequestConfirm,
 }
 
 /// <summary>
@@ -68,6 +72,12 @@ public sealed record TrackingLinkLifetimes
     /// <summary>From sending: a double opt-in link confirms a consent asked for recently, not one from long ago.</summary>
     public TimeSpan ConfirmConsent { get; init; } = TimeSpan.FromDays(7);
 
+    /// <summary>From sending: as long as an unsubscribe link, since people look for their data in old e-mails too.</summary>
+    public TimeSpan DataRequest { get; init; } = TimeSpan.FromDays(90);
+
+    /// <summary>From sending: the confirmation of a data request is acted on soon or asked for again.</summary>
+    public TimeSpan DataRequestConfirm { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>From becoming an SQL: the SLA plus a grace period. After that the decision belongs to whoever picks the lead up.</summary>
     public TimeSpan SalesDecision { get; init; } = TimeSpan.FromHours(24 + 72);
 
@@ -83,6 +93,8 @@ public sealed record TrackingLinkLifetimes
             TrackingKind.Open or TrackingKind.Click => null,
             TrackingKind.Unsubscribe => Add(claims.SentAtUnixSeconds, Unsubscribe),
             TrackingKind.ConfirmConsent => Add(claims.SentAtUnixSeconds, ConfirmConsent),
+            TrackingKind.DataRequest => Add(claims.SentAtUnixSeconds, DataRequest),
+            TrackingKind.DataRequestConfirm => Add(claims.SentAtUnixSeconds, DataRequestConfirm),
             TrackingKind.Accept or TrackingKind.Reject when claims.SqlAtTicks is { } ticks => AddTicks(ticks, SalesDecision),
             _ => DateTimeOffset.MinValue,
         };

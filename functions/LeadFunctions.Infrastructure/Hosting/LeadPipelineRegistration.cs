@@ -3,6 +3,7 @@ using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Email.DeliveryReports;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
+using LeadFunctions.Infrastructure.Privacy;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,6 +27,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddEmailDelivery();
         builder.Services.AddNurture();
         builder.Services.AddDeliveryReports();
+        builder.Services.AddPrivacy();
         return builder;
     }
 }

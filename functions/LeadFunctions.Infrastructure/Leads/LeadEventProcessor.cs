@@ -52,6 +52,11 @@ public sealed partial class LeadEventProcessor(
             return await ProcessAnonymousAsync(leadEvent, visitorKey!, cancellationToken);
 
         var applied = await ApplyAsync(leadId, [leadEvent], visitorKey is null ? null : new VisitorLink(visitorKey, Claimed: false), cancellationToken);
+        if (applied.Erased)
+        {
+            LogErasedLead(logger, leadEvent.EventId, leadId);
+            return new LeadEventResult(leadId, LeadEventOutcome.ErasedLead);
+        }
         // A redelivery stitches again: the first delivery may have stopped between claiming the visitor and moving its events.
         if (visitorKey is not null && (!applied.VisitorWasLinked || applied.AlreadyApplied))
             await StitchVisitorAsync(leadId, visitorKey, cancellationToken);
@@ -365,6 +370,13 @@ public sealed partial class LeadEventProcessor(
         for (var attempt = 0; remaining.Count > 0; attempt++)
         {
             var entity = await ReadAsync<LeadEntity>(leadId, LeadRows.Lead, cancellationToken);
+            // Only a missing lead costs a second read: was it erased? Then its old events are replays and create nothing.
+            if (entity is null && await ReadAsync<Privacy.ErasureTombstoneEntity>(leadId, Privacy.ErasureTombstoneEntity.Row, cancellationToken) is { } tombstone)
+            {
+                remaining.RemoveAll(e => !Privacy.ErasurePolicy.MayRecreate(e, tombstone.ErasedAt));
+                if (remaining.Count == 0)
+                    return new ApplyResult(!appliedAny, visitorWasLinked, transitions) { Erased = !appliedAny };
+            }
             var state = entity is null ? new LeadScoreState { LeadId = leadId } : LeadMapping.ToState(entity);
             if (link is not null && firstRead)
                 visitorWasLinked = state.LinkedVisitors.Contains(link.VisitorKey);
@@ -496,7 +508,11 @@ public sealed partial class LeadEventProcessor(
             throw new InvalidOperationException($"Gave up on {key} after {attempt + 1} concurrent-update conflicts; the queue will retry.", ex);
     }
 
-    private sealed record ApplyResult(bool AlreadyApplied, bool VisitorWasLinked, int Transitions);
+    private sealed record ApplyResult(bool AlreadyApplied, bool VisitorWasLinked, int Transitions)
+    {
+        /// <summary>The lead was erased and none of the events may re-create it.</summary>
+        public bool Erased { get; init; }
+    }
 
     /// <param name="Claimed">The lead owns the visitor (its history is being moved); otherwise it is only refreshed if already linked.</param>
     private sealed record VisitorLink(string VisitorKey, bool Claimed);
@@ -524,6 +540,9 @@ public sealed partial class LeadEventProcessor(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Lead {LeadId} changed concurrently (attempt {Attempt}); re-reading")]
     private static partial void LogConcurrentUpdate(ILogger logger, string leadId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} for erased lead {LeadId} dropped: a replay of erased history")]
+    private static partial void LogErasedLead(ILogger logger, string eventId, string leadId);
 }
 
 public enum LeadEventOutcome
@@ -534,6 +553,8 @@ public enum LeadEventOutcome
     KeptForVisitor,
     /// <summary>Anonymous activity outside the visitor bounds (older than the history window, or than every pending event of a full visitor): kept nowhere.</summary>
     NotKept,
+    /// <summary>The lead was erased and this event is from before (or is no fresh form submission): nothing was stored.</summary>
+    ErasedLead,
 }
 
 public sealed record LeadEventResult(string? LeadId, LeadEventOutcome Outcome);

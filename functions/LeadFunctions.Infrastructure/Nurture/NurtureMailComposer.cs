@@ -44,7 +44,7 @@ internal sealed class NurtureMailComposer(
         var model = new Dictionary<string, object?>
         {
             ["lead"] = LeadModel(lead, includeEmail: false),
-            ["links"] = new Dictionary<string, object?> { ["unsubscribe"] = unsubscribe },
+            ["links"] = new Dictionary<string, object?> { ["unsubscribe"] = unsubscribe, ["yourData"] = links.For(Claims(TrackingKind.DataRequest)) },
             ["programme"] = programme.Id,
             ["step"] = step.Id,
         };

@@ -7,6 +7,7 @@ using LeadFunctions.Domain.SalesAlerts;
 using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
+using LeadFunctions.Infrastructure.Privacy;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Tests.Support;
 using Microsoft.Extensions.Configuration;
@@ -96,6 +97,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
             builder.Services.AddSingleton(sp => wrapSender(new FolderEmailSender(OutboxFolder, Time, Microsoft.Extensions.Logging.Abstractions.NullLogger<FolderEmailSender>.Instance)));
         }
         builder.Services.AddNurture();
+        builder.Services.AddPrivacy();
         _host = builder.Build();
         _host.StartAsync().GetAwaiter().GetResult();
     }
