@@ -22,17 +22,18 @@ param resourceGroupName string = ''
 @description('Where Azure Communication Services keeps e-mail data at rest (a data geography, e.g. Europe, United States, UK).')
 param emailDataLocation string = 'Europe'
 
-@description('NCRONTAB schedule (six fields, UTC) of the timer that sends nurture e-mails and sales alerts.')
-param nurtureSchedule string = '0 */5 * * * *'
+@description('NCRONTAB schedule (six fields, UTC) of the timer that sends nurture e-mails and sales alerts. Every minute keeps a sales alert within a minute of the SQL (43,200 runs a month).')
+param nurtureSchedule string = '0 */1 * * * *'
+
+@description('Your own sending domain for ACS (e.g. mail.example.com); empty sends from the free Azure-managed domain. See docs/email-delivery.md for the DNS records.')
+param emailCustomDomain string = ''
+
+@description('Set to true once ACS shows the custom domain (and its SPF and DKIM records) as verified: the domain is then linked and becomes the sender.')
+param emailCustomDomainVerified bool = false
 
 @description('E-mail address told about SQLs nobody accepted within the SLA (azd asks for it on the first azd up).')
 @minLength(3)
 param salesEscalationAddress string
-
-@description('Hours sales has to act on a new SQL before the escalation e-mail.')
-@minValue(1)
-@maxValue(720)
-param salesSlaHours int = 24
 
 @description('Most marketing (nurture) e-mails one lead receives in any 7 days.')
 @minValue(1)
@@ -113,6 +114,14 @@ param trackingSigningKey string = ''
 @secure()
 @description('Random material used only to extend a missing or short trackingSigningKey. Never set it: the default is fresh on every deployment (three GUIDs: over 256 random bits, which the app requires of its key).')
 param trackingSigningKeySeed string = '${newGuid()}${newGuid()}${newGuid()}'
+
+@secure()
+@description('HMAC key lead ids are derived with. azd reads it back from Key Vault on every run so it stays stable (a new key gives every address a new lead id); shorter than 32 characters (or empty) it is extended with a random seed.')
+param leadIdKey string = ''
+
+@secure()
+@description('Random material used only to extend a missing or short leadIdKey. Never set it: the default is fresh on every deployment.')
+param leadIdKeySeed string = '${newGuid()}${newGuid()}${newGuid()}'
 
 @secure()
 @description('Shared secret of the ACS delivery-report webhook (32+ URL-safe characters). Set DELIVERY_REPORTS_WEBHOOK_SECRET (azd env set DELIVERY_REPORTS_WEBHOOK_SECRET "$(openssl rand -hex 32)") to keep it stable across runs; empty uses deliveryReportsWebhookSecretSeed.')
@@ -210,6 +219,8 @@ module communication 'modules/communication.bicep' = {
     emailServiceName: 'ecs-${resourceToken}'
     communicationServiceName: communicationServiceName
     dataLocation: emailDataLocation
+    customDomainName: emailCustomDomain
+    customDomainVerified: emailCustomDomainVerified
   }
 }
 
@@ -222,6 +233,7 @@ module keyVault 'modules/keyvault.bicep' = {
     signingKeySecretName: signingKeySecretName
     deliveryReportsSecretValue: deliveryReportsSecret
     signingKeyValue: length(trackingSigningKey) >= 32 ? trackingSigningKey : '${trackingSigningKey}${trackingSigningKeySeed}'
+    leadIdKeyValue: length(leadIdKey) >= 32 ? leadIdKey : '${leadIdKey}${leadIdKeySeed}'
     readerPrincipalId: principalId
     readerPrincipalType: principalType
   }
@@ -291,10 +303,10 @@ module functionApp 'modules/functionapp.bicep' = {
     communicationEndpoint: communication.outputs.endpoint
     emailFromAddress: communication.outputs.senderAddress
     trackingSigningKeyReference: keyVault.outputs.signingKeyReference
-    deliveryReportsSecretReference: keyVault.outputs.deliveryReportsSecretReference
+    leadIdKeyReference: keyVault.outputs.leadIdKeyReference
+    deliveryReportsWebhookReference: keyVault.outputs.deliveryReportsSecretReference
     nurtureSchedule: nurtureSchedule
     maxMarketingEmailsPerWeek: maxMarketingEmailsPerWeek
-    salesSlaHours: salesSlaHours
     salesEscalationAddress: salesEscalationAddress
     emailMaxPerMinute: emailMaxPerMinute
     emailMaxPerHour: emailMaxPerHour
@@ -325,7 +337,7 @@ module eventGrid 'modules/eventgrid.bicep' = {
   scope: rg
   params: {
     tags: tags
-    communicationServiceName: communication.outputs.communicationServiceName
+    communicationServiceName: communicationServiceName
     systemTopicName: 'evgt-${resourceToken}'
     webhookEndpointUrl: '${functionApp.outputs.url}/api/email/delivery-reports?secret=${deliveryReportsSecret}'
     createSubscription: deliveryReportsSubscription
@@ -347,6 +359,7 @@ output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_COMMUNICATION_SERVICE_NAME string = communication.outputs.communicationServiceName
 output AZURE_COMMUNICATION_ENDPOINT string = communication.outputs.endpoint
 output EMAIL_FROM_ADDRESS string = communication.outputs.senderAddress
+output EMAIL_CUSTOM_DOMAIN_RECORDS object = communication.outputs.customDomainRecords
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output LEADFUNCTIONS_API_URL string = apiUrl

@@ -1,4 +1,4 @@
-# Shared by run.sh, test.sh and tests/load/load.sh (sourced, not run): installing and starting Azurite the same way everywhere.
+# Shared by run.sh, test.sh and tests/load/common.sh (sourced, not run): installing and starting Azurite the same way everywhere.
 # Expects to be sourced from the repository root.
 
 require_tools() {

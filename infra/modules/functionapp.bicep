@@ -46,17 +46,17 @@ param emailFromAddress string
 @description('Key Vault reference to the tracking signing key, @Microsoft.KeyVault(SecretUri=...).')
 param trackingSigningKeyReference string
 
+@description('Key Vault reference to the HMAC key lead ids are derived with, @Microsoft.KeyVault(SecretUri=...).')
+param leadIdKeyReference string
+
 @description('Key Vault reference to the shared secret of the ACS delivery-report webhook (DeliveryReports__WebhookSecret).')
-param deliveryReportsSecretReference string
+param deliveryReportsWebhookReference string
 
 @description('NCRONTAB schedule (six fields, UTC) of the nurture and sales-alert timer.')
 param nurtureSchedule string
 
 @description('Most marketing e-mails one lead receives in any 7 days.')
 param maxMarketingEmailsPerWeek int
-
-@description('Hours sales has to act on a new SQL before the escalation e-mail.')
-param salesSlaHours int
 
 @description('Who is told, once, about an SQL nobody accepted within the SLA.')
 param salesEscalationAddress string
@@ -257,6 +257,10 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     // Scoring model, versioned with the code.
     Scoring__ModelPath: 'config/scoring-model.json'
     Scoring__MaxConcurrencyRetries: '100'
+    // Visitor stitching and the lead row's bounds (docs/scoring.md).
+    Scoring__VisitorHistoryDays: '30'
+    Scoring__MaxPendingVisitorEvents: '200'
+    Scoring__MaxLinkedVisitors: '50'
 
     // Timer schedule, referenced as %NurtureSchedule% by the timer trigger.
     NurtureSchedule: nurtureSchedule
@@ -274,6 +278,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Nurture__MaxMarketingEmailsPerWeek: string(maxMarketingEmailsPerWeek)
     Nurture__FromAddress: emailFromAddress
     Nurture__FromName: 'LeadFunctions'
+    // The sender is a no-reply address, so a lead's reply goes to the sales manager until you set your own.
+    Nurture__ReplyToAddress: salesEscalationAddress
     Nurture__DueTable: 'NurtureDue'
     Nurture__StateTable: 'NurtureState'
     Nurture__ClaimLeaseSeconds: '300'
@@ -291,7 +297,15 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
 
     // Sales alerts and the SLA clock; routing rules (who gets which lead) ship in config/sales-routing.json.
     SalesAlerts__RoutingFile: 'config/sales-routing.json'
-    SalesAlerts__SlaHours: string(salesSlaHours)
+    // The SLA ladder (docs/nurture.md): remind the rep at 15 min, the manager at 1 h, another rep at 4 h, breach at 24 h.
+    SalesAlerts__Sla__0__Kind: 'remind'
+    SalesAlerts__Sla__0__After: '15m'
+    SalesAlerts__Sla__1__Kind: 'escalate'
+    SalesAlerts__Sla__1__After: '1h'
+    SalesAlerts__Sla__2__Kind: 'reroute'
+    SalesAlerts__Sla__2__After: '4h'
+    SalesAlerts__Sla__3__Kind: 'breach'
+    SalesAlerts__Sla__3__After: '24h'
     SalesAlerts__EscalationAddress: salesEscalationAddress
     SalesAlerts__FromAddress: emailFromAddress
     SalesAlerts__FromName: 'LeadFunctions alerts'
@@ -301,15 +315,17 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     // Tracking links point back at this app; the HMAC key stays in Key Vault.
     Tracking__BaseUrl: empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl
     Tracking__SigningKey: trackingSigningKeyReference
+    // Lead ids are an HMAC under this key, kept in Key Vault; its id is written into every id, so a re-key can tell old ids apart.
+    LeadIds__Key: leadIdKeyReference
+    LeadIds__KeyId: 'k1'
     // The delivery-report webhook compares ?secret= with this in constant time.
-    DeliveryReports__WebhookSecret: deliveryReportsSecretReference
+    DeliveryReports__WebhookSecret: deliveryReportsWebhookReference
     // The id written into every token; a rotation gives the new key a new id and moves the old pair to PreviousSigningKeys.
     Tracking__SigningKeyId: 'k1'
     Tracking__MinimumHumanDelaySeconds: '10'
     Tracking__EngagementScoringDays: '30'
     Tracking__UnsubscribeLinkDays: '90'
     Tracking__SalesLinkGraceHours: '72'
-    Tracking__ConfirmConsentLinkDays: '7'
   }
 }
 

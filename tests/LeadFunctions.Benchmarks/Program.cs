@@ -4,6 +4,8 @@ using LeadFunctions.Benchmarks.Load;
 // "load" is the bounded load run of tests/load/load.sh; everything else goes to BenchmarkDotNet as before.
 if (args is ["load", ..])
     return await LoadRun.RunAsync();
+if (args is ["speed-to-lead", ..])
+    return await SpeedToLeadRun.RunAsync();
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

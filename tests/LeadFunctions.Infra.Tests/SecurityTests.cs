@@ -90,19 +90,32 @@ public sealed partial class SecurityTests
     public void Communication_services_has_no_access_keys_and_is_linked_to_an_azure_managed_domain()
     {
         var acs = Template.Single("Microsoft.Communication/communicationServices").Properties;
-        var domain = Template.Single("Microsoft.Communication/emailServices/domains");
+        var domains = Template.OfType("Microsoft.Communication/emailServices/domains").ToList();
 
         Assert.True(acs["disableLocalAuth"]!.GetValue<bool>());
-        var linked = Assert.Single(acs["linkedDomains"]!.AsArray());
-        Assert.Contains("Microsoft.Communication/emailServices/domains", linked!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Equal("AzureManaged", domain.Properties["domainManagement"]!.GetValue<string>());
+        Assert.Equal(["AzureManaged", "CustomerManaged"], domains.Select(d => d.Properties["domainManagement"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        // The managed domain is linked either way; the custom one joins only once verified (ACS refuses an unverified link).
+        var linked = acs["linkedDomains"]!.GetValue<string>();
+        Assert.StartsWith("[if(variables('sendFromCustomDomain'), createArray(", linked, StringComparison.Ordinal);
+        Assert.EndsWith("createArray(resourceId('Microsoft.Communication/emailServices/domains', parameters('emailServiceName'), 'AzureManagedDomain')))]", linked, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_custom_sending_domain_is_optional_and_off_by_default()
+    {
+        var main = Template.Root["parameters"]!;
+
+        Assert.Equal("", main["emailCustomDomain"]!["defaultValue"]!.GetValue<string>());
+        Assert.False(main["emailCustomDomainVerified"]!["defaultValue"]!.GetValue<bool>());
     }
 
     [Fact]
     public void Key_vault_uses_rbac_and_holds_the_signing_key_the_app_reads_by_reference()
     {
         var vault = Template.Single("Microsoft.KeyVault/vaults").Properties;
-        var secret = Template.Single("Microsoft.KeyVault/vaults/secrets");
+        // The vault holds other secrets too (the lead id key, the webhook secret): pick the signing key's.
+        var secrets = Template.OfType("Microsoft.KeyVault/vaults/secrets").ToList();
+        var secret = secrets.Single(r => r.NameExpression.Contains("signingKeySecretName", StringComparison.Ordinal));
         var reference = Template.AppSettings["Tracking__SigningKey"]!;
         var resolved = ResolveThroughModules(reference);
 
@@ -110,6 +123,23 @@ public sealed partial class SecurityTests
         Assert.Contains("@Microsoft.KeyVault(SecretUri=", resolved, StringComparison.Ordinal);
         Assert.Contains("secretUri", resolved, StringComparison.Ordinal);
         Assert.Equal("securestring", secret.Scope.Template["parameters"]!["signingKeyValue"]!["type"]!.GetValue<string>());
+        // The delivery-report webhook secret (and the lead id key) are passed as secure parameters too and read by reference.
+        Assert.Equal(3, secrets.Count);
+        Assert.Equal("securestring", secret.Scope.Template["parameters"]!["deliveryReportsSecretValue"]!["type"]!.GetValue<string>());
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", ResolveThroughModules(Template.AppSettings["DeliveryReports__WebhookSecret"]!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Key_vault_holds_the_lead_id_key_the_app_reads_by_reference_never_as_a_literal()
+    {
+        var reference = Template.AppSettings["LeadIds__Key"]!;
+        var resolved = ResolveThroughModules(reference);
+        var secrets = Template.OfType("Microsoft.KeyVault/vaults/secrets").ToList();
+
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", resolved, StringComparison.Ordinal);
+        Assert.Contains("leadIdKey", resolved, StringComparison.Ordinal);
+        Assert.Contains(secrets, s => s.Scope.Template["parameters"]?["leadIdKeyValue"]?["type"]?.GetValue<string>() == "securestring");
+        Assert.Equal("k1", Template.AppSettings["LeadIds__KeyId"]!.GetValue<string>());
     }
 
     [Fact]

@@ -8,9 +8,11 @@ namespace LeadFunctions.Domain.SalesAlerts;
 
 /// <summary>
 /// One routing rule: leads whose profile field matches go to this rule's owners (round-robin among them when there are several).
-/// A field matches when its value is one of <see cref="Values"/> (case-insensitive), or when it is a number within <see cref="Min"/>..<see cref="Max"/>.
+/// A field matches when its value is one of <see cref="Values"/> (case-insensitive), or when it is a number or a band of
+/// numbers that lies within <see cref="Min"/>..<see cref="Max"/>. Forms send bands (<c>201-1000</c>, <c>1001+</c>), so a band
+/// matches only when all of it is in range: <c>1001+</c> meets <c>min 1000</c>, <c>201-1000</c> does not.
 /// </summary>
-public sealed record RoutingRule(string Id, string Field, IReadOnlyList<string> Values, double? Min, double? Max, IReadOnlyList<string> Owners)
+public sealed partial record RoutingRule(string Id, string Field, IReadOnlyList<string> Values, double? Min, double? Max, IReadOnlyList<string> Owners)
 {
     public bool Matches(IReadOnlyDictionary<string, string> profile)
     {
@@ -20,10 +22,33 @@ public sealed record RoutingRule(string Id, string Field, IReadOnlyList<string> 
         value = value.Trim();
         if (Values.Count > 0 && Values.Any(v => string.Equals(v, value, StringComparison.OrdinalIgnoreCase)))
             return true;
-        if ((Min is not null || Max is not null) && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
-            return (Min is null || number >= Min) && (Max is null || number <= Max);
+        if ((Min is not null || Max is not null) && TryParseBand(value, out var low, out var high))
+            return (Min is null || low >= Min) && (Max is null || high <= Max);
         return false;
     }
+
+    /// <summary>Reads <c>5000</c>, <c>1001+</c> (no upper end) or <c>201-1000</c>; anything else is not numeric.</summary>
+    public static bool TryParseBand(string value, out double low, out double high)
+    {
+        low = high = 0;
+        var match = BandPattern().Match(value.Trim());
+        if (!match.Success || !double.TryParse(match.Groups["low"].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out low))
+            return false;
+        if (match.Groups["plus"].Success)
+        {
+            high = double.PositiveInfinity;
+            return true;
+        }
+        if (!match.Groups["high"].Success)
+        {
+            high = low;
+            return true;
+        }
+        return double.TryParse(match.Groups["high"].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out high) && high >= low;
+    }
+
+    [GeneratedRegex(@"^(?<low>\d+(?:\.\d+)?)\s*(?:(?<plus>\+)|-\s*(?<high>\d+(?:\.\d+)?))?$")]
+    private static partial Regex BandPattern();
 
     private static string? FieldValue(IReadOnlyDictionary<string, string> profile, string field)
     {

@@ -45,8 +45,18 @@ public sealed class LeadScoreState
     public double RequalifyFloorValue { get; set; }
     public DateTimeOffset RequalifyFloorAt { get; set; }
 
-    /// <summary>Visitor keys whose anonymous activity has been attached to this lead.</summary>
-    public HashSet<string> LinkedVisitors { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Visitor keys whose anonymous activity has been attached to this lead, least recently used first. Bounded by the
+    /// processor (the most recent are kept); it only saves a visitor read, the visitor row is what says who owns a visitor.
+    /// </summary>
+    public List<string> LinkedVisitors { get; init; } = [];
+
+    /// <summary>Marks <paramref name="visitorKey"/> as the most recently used linked visitor.</summary>
+    public void TouchLinkedVisitor(string visitorKey)
+    {
+        LinkedVisitors.Remove(visitorKey);
+        LinkedVisitors.Add(visitorKey);
+    }
 
     public int EventCount { get; set; }
 

@@ -29,7 +29,13 @@ public static class SigningKeyPolicy
         ["secret", "password", "passwd", "sample", "example", "change", "replace", "signing", "development", "default"];
 
     /// <summary>Why the key must not be used, or null when it is fine. <paramref name="setting"/> names it in the message.</summary>
-    public static string? Problem(string? key, string setting, bool development)
+    public static string? Problem(string? key, string setting, bool development) => Problem(key, setting, development, "sign links");
+
+    /// <summary>
+    /// The same checks for any HMAC key (the lead id key too); <paramref name="use"/> says what it is for in the message.
+    /// Every sample key in local.settings.sample.json is refused outside Development, whichever setting holds it.
+    /// </summary>
+    public static string? Problem(string? key, string setting, bool development, string use)
     {
         if (string.IsNullOrWhiteSpace(key))
             return $"{setting} is required (generate one with: openssl rand -base64 32; keep it in Key Vault).";
@@ -40,10 +46,10 @@ public static class SigningKeyPolicy
             return $"{setting} must be at least 32 characters; outside Development at least {MinimumBase64Characters} random base64 characters (openssl rand -base64 32).";
         if (development)
             return null;
-        if (string.Equals(key, SampleKey, StringComparison.Ordinal))
+        if (string.Equals(key, SampleKey, StringComparison.Ordinal) || string.Equals(key, Leads.LeadIdentity.SampleKey, StringComparison.Ordinal))
             return $"{setting} is the public sample key from local.settings.sample.json; it works only in Development. Generate a key with: openssl rand -base64 32.";
         return Weakness(key) is { } weakness
-            ? $"{setting} is too weak to sign links ({weakness}); it needs at least 256 random bits. Generate a key with: openssl rand -base64 32."
+            ? $"{setting} is too weak to {use} ({weakness}); it needs at least 256 random bits. Generate a key with: openssl rand -base64 32."
             : null;
     }
 

@@ -15,11 +15,17 @@ public enum TrackingKind
     Reject,
     /// <summary>The link in a double opt-in e-mail: confirms a pending marketing-e-mail consent.</summary>
     ConfirmConsent,
+    /// <summary>The "your data" link in every marketing e-mail's footer: opens the page to ask for a copy or erasure.</summary>
+    DataRequest,
+    /// <summary>The link in the e-mail that confirms a data request (copy or erasure) made on that page.</summary>
+    DataRequestConfirm,
 }
 
 /// <summary>
 /// The content of a signed link: who it is for, which e-mail it came from and, for a click, where it goes.
-/// Nothing in it is personal: the lead id is a hash, never the address.
+/// Nothing in it is personal: a token is signed, not encrypted, and anyone holding the e-mail can read it, so it carries ids only:
+/// the lead id and the rep id are keyed HMACs (<see cref="Leads.LeadIdentity"/>) nobody can compute from an address without our key,
+/// and never an address or a name.
 /// </summary>
 public sealed record TrackingClaims
 {
@@ -33,7 +39,10 @@ public sealed record TrackingClaims
     [JsonPropertyName("t")] public required long SentAtUnixSeconds { get; init; }
     /// <summary>The original URL of a click; signed, so the redirect can only go where our own e-mail pointed.</summary>
     [JsonPropertyName("u"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Url { get; init; }
-    /// <summary>For sales links: who the alert went to, recorded as the actor of the decision.</summary>
+    /// <summary>
+    /// For sales links: the opaque id of the rep the alert went to (<see cref="Leads.LeadIdentity.RepIdFor"/>), never the address;
+    /// resolved back to the rep on our side and recorded as the actor of the decision.
+    /// </summary>
     [JsonPropertyName("a"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Actor { get; init; }
     /// <summary>For sales links: when the lead became an SQL, which identifies the alert.</summary>
     [JsonPropertyName("q"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? SqlAtTicks { get; init; }
@@ -63,6 +72,12 @@ public sealed record TrackingLinkLifetimes
     /// <summary>From sending: a double opt-in link confirms a consent asked for recently, not one from long ago.</summary>
     public TimeSpan ConfirmConsent { get; init; } = TimeSpan.FromDays(7);
 
+    /// <summary>From sending: as long as an unsubscribe link, since people look for their data in old e-mails too.</summary>
+    public TimeSpan DataRequest { get; init; } = TimeSpan.FromDays(90);
+
+    /// <summary>From sending: the confirmation of a data request is acted on soon or asked for again.</summary>
+    public TimeSpan DataRequestConfirm { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>From becoming an SQL: the SLA plus a grace period. After that the decision belongs to whoever picks the lead up.</summary>
     public TimeSpan SalesDecision { get; init; } = TimeSpan.FromHours(24 + 72);
 
@@ -78,6 +93,8 @@ public sealed record TrackingLinkLifetimes
             TrackingKind.Open or TrackingKind.Click => null,
             TrackingKind.Unsubscribe => Add(claims.SentAtUnixSeconds, Unsubscribe),
             TrackingKind.ConfirmConsent => Add(claims.SentAtUnixSeconds, ConfirmConsent),
+            TrackingKind.DataRequest => Add(claims.SentAtUnixSeconds, DataRequest),
+            TrackingKind.DataRequestConfirm => Add(claims.SentAtUnixSeconds, DataRequestConfirm),
             TrackingKind.Accept or TrackingKind.Reject when claims.SqlAtTicks is { } ticks => AddTicks(ticks, SalesDecision),
             _ => DateTimeOffset.MinValue,
         };

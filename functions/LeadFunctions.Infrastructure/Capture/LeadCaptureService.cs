@@ -117,9 +117,6 @@ public sealed partial class LeadCaptureService(
             return Refused(CaptureProblem.InvalidFields(result.Errors), null, false, origin);
         }
 
-        if (result.Event!.Email is { } email && Limited(rateLimiter.AcquireForEmail(email), EventsEndpoint, null, false, origin) is { } emailLimited)
-            return emailLimited;
-
         if (!await TryPublishAsync(result.Event!, cancellationToken))
             return Unavailable(null, false, origin);
         metrics.Accepted(EventsEndpoint, null);

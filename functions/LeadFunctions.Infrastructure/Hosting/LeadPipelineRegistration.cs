@@ -4,6 +4,7 @@ using LeadFunctions.Infrastructure.Email.DeliveryReports;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Retention;
+using LeadFunctions.Infrastructure.Privacy;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -21,12 +22,14 @@ public static class LeadPipelineRegistration
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddLeadStorage();
+        builder.Services.AddLeadIds();
         builder.Services.AddLeadScoring();
         builder.Services.AddLeadCapture();
         builder.Services.AddEmailDelivery();
         builder.Services.AddNurture();
         builder.Services.AddDeliveryReports();
         builder.Services.AddRetention();
+        builder.Services.AddPrivacy();
         return builder;
     }
 }

@@ -20,8 +20,20 @@ internal static partial class LeadRows
 
     /// <summary>Retention's carried-forward ledger rows, one per rule; "!" sorts them before every event's ledger rows.</summary>
     public const string LedgerFoldPrefix = "s|!fold|";
+    /// <summary>Pending anonymous events under a visitor, ordered by time, so a stitch and the per-visitor bound read ranges.</summary>
+    public const string PendingPrefix = "p|";
+
+    /// <summary>Where earlier versions kept pending visitor events (unordered); still read, at most a page at a time, by a stitch.</summary>
+    public const string LegacyPendingPrefix = AppliedPrefix;
 
     public static string Applied(string eventId) => AppliedPrefix + EventKey(eventId);
+
+    /// <summary>
+    /// Time first, then the event: the same message always maps to the same key (so a redelivery is a 409), and a range
+    /// read returns the oldest first.
+    /// </summary>
+    public static string Pending(DateTimeOffset occurredAt, string eventId) =>
+        $"{PendingPrefix}{Math.Max(0, occurredAt.UtcTicks).ToString("D19", System.Globalization.CultureInfo.InvariantCulture)}|{EventKey(eventId)}";
 
     public static string Ledger(string eventId, int index) =>
         $"{LedgerPrefix}{EventKey(eventId)}|{index.ToString("D3", System.Globalization.CultureInfo.InvariantCulture)}";
@@ -122,8 +134,9 @@ internal sealed class HistoryEntity : ITableEntity
 }
 
 /// <summary>
-/// An anonymous visitor (PartitionKey = visitor key). Every pending event bumps its ETag, and attaching the visitor to a
-/// lead updates it with the ETag read, so an event that arrives during the attach is never left behind.
+/// An anonymous visitor (PartitionKey = visitor key). Every pending event bumps its ETag, and claiming the visitor for a
+/// lead updates it with the ETag read, so an event that arrives during the claim goes round again and finds the owner.
+/// A visitor is claimed once: its <see cref="LeadId"/> never changes after.
 /// </summary>
 internal sealed class VisitorEntity : ITableEntity
 {
@@ -132,9 +145,11 @@ internal sealed class VisitorEntity : ITableEntity
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
 
-    /// <summary>Set once the visitor converts; later anonymous events go straight to this lead.</summary>
+    /// <summary>Set once, when the visitor converts; later anonymous events go straight to this lead.</summary>
     public string? LeadId { get; set; }
     public DateTimeOffset LastSeenAt { get; set; }
+
+    /// <summary>Pending event rows under this visitor; kept at most <see cref="ScoringOptions.MaxPendingVisitorEvents"/>.</summary>
     public int PendingCount { get; set; }
 }
 

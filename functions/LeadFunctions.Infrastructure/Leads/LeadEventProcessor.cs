@@ -22,15 +22,13 @@ public sealed partial class LeadEventProcessor(
     LeadsTable table,
     ScoringEngine engine,
     IEnumerable<IStageChangeObserver> observers,
+    LeadIdentity identity,
     TimeProvider time,
     IOptions<ScoringOptions> options,
     ILogger<LeadEventProcessor> logger)
 {
     /// <summary>An entity-group transaction holds at most 100 actions.</summary>
     private const int MaxTransactionActions = 100;
-
-    /// <summary>Table property strings hold 64 KiB (32K UTF-16 characters).</summary>
-    private const int MaxStoredJsonLength = 30_000;
 
     private readonly IStageChangeObserver[] _observers = [.. observers];
 
@@ -48,14 +46,20 @@ public sealed partial class LeadEventProcessor(
     {
         ArgumentNullException.ThrowIfNull(leadEvent);
         var leadId = ResolveLeadId(leadEvent);
-        var visitorKey = string.IsNullOrWhiteSpace(leadEvent.VisitorId) ? null : LeadKeys.VisitorKeyFor(leadEvent.VisitorId);
+        var visitorKey = string.IsNullOrWhiteSpace(leadEvent.VisitorId) ? null : identity.VisitorKeyFor(leadEvent.VisitorId);
 
         if (leadId is null)
             return await ProcessAnonymousAsync(leadEvent, visitorKey!, cancellationToken);
 
-        var applied = await ApplyAsync(leadId, [leadEvent], visitorKey, cancellationToken);
+        var applied = await ApplyAsync(leadId, [leadEvent], visitorKey is null ? null : new VisitorLink(visitorKey, Claimed: false), cancellationToken);
+        if (applied.Erased)
+        {
+            LogErasedLead(logger, leadEvent.EventId, leadId);
+            return new LeadEventResult(leadId, LeadEventOutcome.ErasedLead);
+        }
+        // A redelivery stitches again: the first delivery may have stopped between claiming the visitor and moving its events.
         if (visitorKey is not null && (!applied.VisitorWasLinked || applied.AlreadyApplied))
-            await AttachVisitorAsync(leadId, visitorKey, cancellationToken);
+            await StitchVisitorAsync(leadId, visitorKey, cancellationToken);
 
         if (applied.AlreadyApplied)
             LogAlreadyApplied(logger, leadEvent.EventId, leadId);
@@ -64,44 +68,75 @@ public sealed partial class LeadEventProcessor(
         return new LeadEventResult(leadId, applied.AlreadyApplied ? LeadEventOutcome.AlreadyApplied : LeadEventOutcome.Applied);
     }
 
-    private static string? ResolveLeadId(LeadEvent e)
+    private string? ResolveLeadId(LeadEvent e)
     {
         if (e.Email is not null)
         {
             if (!EmailAddress.TryNormalize(e.Email, out var email))
                 throw new MalformedLeadEventException("email is not a valid address.");
-            return LeadKeys.LeadIdFor(email);
+            return identity.LeadIdFor(email);
         }
         if (e.LeadId is not null)
         {
-            if (!LeadKeys.IsLeadId(e.LeadId))
+            if (!LeadIdentity.IsLeadId(e.LeadId))
                 throw new MalformedLeadEventException("leadId is not a lead id.");
             return e.LeadId;
         }
         return null;
     }
 
-    /// <summary>Anonymous activity: routed to the lead if the visitor has converted, otherwise kept under the visitor.</summary>
+    /// <summary>
+    /// Anonymous activity: routed to the lead if the visitor has been claimed, otherwise kept under the visitor, at most
+    /// <see cref="ScoringOptions.MaxPendingVisitorEvents"/> of them (the newest) and none older than the stitch window.
+    /// </summary>
     private async Task<LeadEventResult> ProcessAnonymousAsync(LeadEvent e, string visitorKey, CancellationToken cancellationToken)
     {
+        // Events of one visitor take turns within this instance, like a lead's; the gate is released before the lead's is taken.
+        var gate = GateFor(visitorKey);
+        await gate.WaitAsync(cancellationToken);
+        (LeadEventResult? Result, string? Owner) kept;
+        try
+        {
+            kept = await KeepForVisitorAsync(e, visitorKey, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+        if (kept.Result is { } result)
+            return result;
+
+        var applied = await ApplyAsync(kept.Owner!, [e], null, cancellationToken);
+        return new LeadEventResult(kept.Owner, applied.AlreadyApplied ? LeadEventOutcome.AlreadyApplied : LeadEventOutcome.Applied);
+    }
+
+    /// <summary>Stores a pending event under an unclaimed visitor; returns the owner instead when the visitor has been claimed.</summary>
+    private async Task<(LeadEventResult? Result, string? Owner)> KeepForVisitorAsync(LeadEvent e, string visitorKey, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
         for (var attempt = 0; ; attempt++)
         {
             var visitor = await ReadAsync<VisitorEntity>(visitorKey, LeadRows.Visitor, cancellationToken);
-            if (visitor?.LeadId is { } leadId)
-            {
-                var applied = await ApplyAsync(leadId, [e], null, cancellationToken);
-                return new LeadEventResult(leadId, applied.AlreadyApplied ? LeadEventOutcome.AlreadyApplied : LeadEventOutcome.Applied);
-            }
+            if (visitor?.LeadId is { } owner)
+                return (null, owner);
 
             var now = time.GetUtcNow();
+            var json = LeadEventJson.Serialize(e);
+            if (e.OccurredAt < now - settings.VisitorHistory || json.Length >= LeadRowBounds.MaxStringLength)
+            {
+                // Never attachable (too old) or not storable: kept nowhere, and said so.
+                LogNotKept(logger, e.EventId, visitorKey, e.OccurredAt < now - settings.VisitorHistory ? "older than the visitor history window" : "too large to keep");
+                return (new LeadEventResult(null, LeadEventOutcome.NotKept), null);
+            }
+
             var pending = new VisitorEventEntity
             {
                 PartitionKey = visitorKey,
-                RowKey = LeadRows.Applied(e.EventId),
-                EventJson = LeadEventJson.Serialize(e),
+                RowKey = LeadRows.Pending(e.OccurredAt, e.EventId),
+                EventJson = json,
                 OccurredAt = e.OccurredAt,
             };
-            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, pending) };
+            var actions = new List<TableTransactionAction>(3) { new(TableTransactionActionType.Add, pending) };
             if (visitor is null)
             {
                 actions.Add(new(TableTransactionActionType.Add, new VisitorEntity { PartitionKey = visitorKey, LastSeenAt = now, PendingCount = 1 }));
@@ -109,7 +144,30 @@ public sealed partial class LeadEventProcessor(
             else
             {
                 visitor.LastSeenAt = now;
-                visitor.PendingCount++;
+                if (visitor.PendingCount >= settings.MaxPendingVisitorEvents)
+                {
+                    // Full: the oldest makes room, so a visitor's pending rows stay bounded however many events it sends.
+                    var oldest = await OldestPendingAsync(visitorKey, cancellationToken);
+                    if (oldest is null)
+                    {
+                        visitor.PendingCount = 1; // the count had drifted (rows of an earlier version): start it again from this row
+                    }
+                    else if (string.CompareOrdinal(pending.RowKey, oldest.RowKey) <= 0)
+                    {
+                        if (string.Equals(pending.RowKey, oldest.RowKey, StringComparison.Ordinal))
+                            return (new LeadEventResult(null, LeadEventOutcome.AlreadyApplied), null);
+                        LogNotKept(logger, e.EventId, visitorKey, "older than every pending event of a full visitor");
+                        return (new LeadEventResult(null, LeadEventOutcome.NotKept), null);
+                    }
+                    else
+                    {
+                        actions.Add(new(TableTransactionActionType.Delete, oldest, oldest.ETag));
+                    }
+                }
+                else
+                {
+                    visitor.PendingCount++;
+                }
                 actions.Add(new(TableTransactionActionType.UpdateReplace, visitor, visitor.ETag));
             }
 
@@ -117,102 +175,180 @@ public sealed partial class LeadEventProcessor(
             {
                 await table.Client.SubmitTransactionAsync(actions, cancellationToken);
                 LogKeptForVisitor(logger, e.EventId, visitorKey);
-                return new LeadEventResult(null, LeadEventOutcome.KeptForVisitor);
+                return (new LeadEventResult(null, LeadEventOutcome.KeptForVisitor), null);
             }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
+            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 or 404)
             {
                 if (ex.Status == 409 && await ExistsAsync(visitorKey, pending.RowKey, cancellationToken))
-                    return new LeadEventResult(null, LeadEventOutcome.AlreadyApplied);
+                    return (new LeadEventResult(null, LeadEventOutcome.AlreadyApplied), null);
                 ThrowIfTooManyAttempts(attempt, visitorKey, ex);
                 await BackOffAsync(attempt, cancellationToken);
             }
         }
     }
 
+    private async Task<VisitorEventEntity?> OldestPendingAsync(string visitorKey, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {visitorKey} and RowKey ge {LeadRows.PendingPrefix} and RowKey lt {PendingEnd}");
+        await foreach (var row in table.Client.QueryAsync<VisitorEventEntity>(filter, maxPerPage: 1, select: [nameof(ITableEntity.PartitionKey), nameof(ITableEntity.RowKey)], cancellationToken: cancellationToken))
+            return row;
+        return null;
+    }
+
+    /// <summary>Just past every pending key (<c>|</c> + 1 is <c>}</c>).</summary>
+    private const string PendingEnd = "p}";
+
     /// <summary>
-    /// Moves a converted visitor's pending events into the lead (scored once: each becomes an applied-event row there)
-    /// and points the visitor at the lead. The visitor row's ETag makes an event arriving meanwhile go round again.
+    /// Claims the visitor for the lead and moves its recent pending events there. A visitor belongs to the first lead that
+    /// claims it: a form for another lead carrying the same visitor id gets nothing from the visitor (its own event is
+    /// applied, the visitor's history and later activity stay with the owner), so nobody can take over, or be handed,
+    /// someone else's history by naming a visitor id.
     /// </summary>
-    private async Task AttachVisitorAsync(string leadId, string visitorKey, CancellationToken cancellationToken)
+    private async Task StitchVisitorAsync(string leadId, string visitorKey, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
-            VisitorEntity? visitor = null;
-            var pending = new List<VisitorEventEntity>();
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {visitorKey}");
-            await foreach (var row in table.Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+            var visitor = await ReadAsync<VisitorEntity>(visitorKey, LeadRows.Visitor, cancellationToken);
+            if (visitor?.LeadId is { } owner)
             {
-                if (row.RowKey == LeadRows.Visitor)
+                if (owner != leadId)
                 {
-                    visitor = new VisitorEntity
-                    {
-                        PartitionKey = row.PartitionKey,
-                        ETag = row.ETag,
-                        LeadId = row.GetString(nameof(VisitorEntity.LeadId)),
-                        LastSeenAt = row.GetDateTimeOffset(nameof(VisitorEntity.LastSeenAt)) ?? default,
-                        PendingCount = row.GetInt32(nameof(VisitorEntity.PendingCount)) ?? 0,
-                    };
+                    LogVisitorOwnedElsewhere(logger, visitorKey, leadId);
+                    return;
                 }
-                else if (row.RowKey.StartsWith(LeadRows.AppliedPrefix, StringComparison.Ordinal))
-                {
-                    pending.Add(new VisitorEventEntity
-                    {
-                        PartitionKey = row.PartitionKey,
-                        RowKey = row.RowKey,
-                        ETag = row.ETag,
-                        EventJson = row.GetString(nameof(VisitorEventEntity.EventJson)) ?? "",
-                        OccurredAt = row.GetDateTimeOffset(nameof(VisitorEventEntity.OccurredAt)) ?? default,
-                    });
-                }
-            }
-
-            if (visitor?.LeadId == leadId && pending.Count == 0)
+                if (visitor.PendingCount > 0)
+                    await MovePendingAsync(leadId, visitor, cancellationToken);
                 return;
-
-            // A visitor transaction holds the visitor row and up to 99 deletions.
-            var batch = pending.OrderBy(p => p.OccurredAt).Take(MaxTransactionActions - 1).ToList();
-            if (batch.Count > 0)
-                await ApplyAsync(leadId, [.. batch.Select(p => LeadEventJson.Deserialize(p.EventJson))], visitorKey, cancellationToken);
-
-            var actions = new List<TableTransactionAction>();
-            if (visitor is null)
-            {
-                actions.Add(new(TableTransactionActionType.Add, new VisitorEntity { PartitionKey = visitorKey, LeadId = leadId, LastSeenAt = time.GetUtcNow() }));
             }
-            else
-            {
-                visitor.LeadId = leadId;
-                visitor.PendingCount = Math.Max(0, visitor.PendingCount - batch.Count);
-                actions.Add(new(TableTransactionActionType.UpdateReplace, visitor, visitor.ETag));
-            }
-            actions.AddRange(batch.Select(p => new TableTransactionAction(TableTransactionActionType.Delete, p, p.ETag)));
 
             try
             {
-                await table.Client.SubmitTransactionAsync(actions, cancellationToken);
-                LogVisitorAttached(logger, visitorKey, leadId, batch.Count);
-                if (batch.Count == pending.Count)
+                if (visitor is null)
+                {
+                    // Nothing pending: owning the visitor is all there is to do.
+                    await table.Client.AddEntityAsync(new VisitorEntity { PartitionKey = visitorKey, LeadId = leadId, LastSeenAt = time.GetUtcNow() }, cancellationToken);
+                    LogVisitorAttached(logger, visitorKey, leadId, 0);
                     return;
+                }
+                visitor.LeadId = leadId;
+                visitor.ETag = (await table.Client.UpdateEntityAsync(visitor, visitor.ETag, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? default;
             }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 or 404)
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
             {
                 ThrowIfTooManyAttempts(attempt, visitorKey, ex);
                 await BackOffAsync(attempt, cancellationToken);
+                continue;
+            }
+            if (visitor.PendingCount > 0)
+                await MovePendingAsync(leadId, visitor, cancellationToken);
+            return;
+        }
+    }
+
+    /// <summary>
+    /// Moves the pending events of a visitor this lead owns: those of the last <see cref="ScoringOptions.VisitorHistoryDays"/>,
+    /// at most <see cref="ScoringOptions.MaxPendingVisitorEvents"/>, are applied (each becomes an applied-event row on the
+    /// lead, so scored once even if a move is repeated); older ones are deleted unapplied. The visitor is owned, so no new
+    /// pending row can appear meanwhile: the work is two range reads of at most the bound (this layout's rows and an earlier
+    /// version's), and the transactions that move them.
+    /// </summary>
+    private async Task MovePendingAsync(string leadId, VisitorEntity visitor, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var visitorKey = visitor.PartitionKey;
+        var budget = settings.MaxPendingVisitorEvents;
+        var moved = 0;
+        for (var attempt = 0; ; attempt++)
+        {
+            var now = time.GetUtcNow();
+            var cutoff = now - settings.VisitorHistory;
+            var (rows, more) = await PendingPageAsync(visitorKey, settings.MaxPendingVisitorEvents, cancellationToken);
+
+            var fresh = new List<LeadEvent>();
+            foreach (var row in rows.Where(r => r.OccurredAt >= cutoff).OrderByDescending(r => r.OccurredAt).ThenByDescending(r => r.RowKey, StringComparer.Ordinal))
+            {
+                if (fresh.Count >= budget)
+                    break;
+                try
+                {
+                    fresh.Add(LeadEventJson.Deserialize(row.EventJson));
+                }
+                catch (MalformedLeadEventException ex)
+                {
+                    LogPendingUnreadable(logger, visitorKey, row.RowKey, ex.Message);
+                }
+            }
+            fresh.Reverse(); // oldest first, as they happened
+            if (fresh.Count > 0)
+                await ApplyAsync(leadId, fresh, new VisitorLink(visitorKey, Claimed: true), cancellationToken);
+            budget -= fresh.Count;
+            moved += fresh.Count;
+
+            try
+            {
+                foreach (var chunk in rows.Chunk(MaxTransactionActions))
+                    await table.Client.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, r.ETag)), cancellationToken);
+                if (more)
+                {
+                    attempt = -1; // a full page (an earlier version's unbounded rows): the next one only gets what budget is left
+                    continue;
+                }
+                visitor.PendingCount = 0;
+                await table.Client.UpdateEntityAsync(visitor, visitor.ETag, TableUpdateMode.Replace, cancellationToken);
+                LogVisitorAttached(logger, visitorKey, leadId, moved);
+                return;
+            }
+            catch (Exception ex) when (ex is TableTransactionFailedException { Status: 404 or 412 } or RequestFailedException { Status: 404 or 412 })
+            {
+                // Another delivery is moving the same visitor; what it moved is already applied, so read again and go on.
+                ThrowIfTooManyAttempts(attempt, visitorKey, ex);
+                await BackOffAsync(attempt, cancellationToken);
+                var current = await ReadAsync<VisitorEntity>(visitorKey, LeadRows.Visitor, cancellationToken);
+                if (current is null || current.LeadId != leadId || current.PendingCount == 0)
+                    return;
+                visitor = current;
             }
         }
+    }
+
+    /// <summary>
+    /// Up to <paramref name="max"/> pending rows of each kind (the time-ordered ones, and an earlier version's), and whether
+    /// either kind has more. One row more than kept is read, so a visitor at its bound needs no second look.
+    /// </summary>
+    private async Task<(List<VisitorEventEntity> Rows, bool More)> PendingPageAsync(string visitorKey, int max, CancellationToken cancellationToken)
+    {
+        var rows = new List<VisitorEventEntity>();
+        var more = false;
+        foreach (var (from, to) in new[] { (LeadRows.LegacyPendingPrefix, "e}"), (LeadRows.PendingPrefix, PendingEnd) })
+        {
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {visitorKey} and RowKey ge {from} and RowKey lt {to}");
+            var count = 0;
+            await foreach (var row in table.Client.QueryAsync<VisitorEventEntity>(filter, maxPerPage: max + 1, cancellationToken: cancellationToken))
+            {
+                if (count == max)
+                {
+                    more = true;
+                    break;
+                }
+                rows.Add(row);
+                count++;
+            }
+        }
+        return (rows, more);
     }
 
     /// <summary>
     /// Applies events to one lead in as few transactions as fit, skipping those already applied.
-    /// <paramref name="linkVisitorKey"/> is recorded on the lead so later events from that visitor need no visitor read.
+    /// A claimed <paramref name="link"/> is recorded on the lead (most recent last), so later forms with that visitor id
+    /// need no visitor read; an unclaimed one is only looked up.
     /// </summary>
-    private async Task<ApplyResult> ApplyAsync(string leadId, IReadOnlyList<LeadEvent> events, string? linkVisitorKey, CancellationToken cancellationToken)
+    private async Task<ApplyResult> ApplyAsync(string leadId, IReadOnlyList<LeadEvent> events, VisitorLink? link, CancellationToken cancellationToken)
     {
-        var gate = _leadLocks[(int)((uint)StringComparer.Ordinal.GetHashCode(leadId) % (uint)_leadLocks.Length)];
+        var gate = GateFor(leadId);
         await gate.WaitAsync(cancellationToken);
         try
         {
-            return await ApplyUnderLockAsync(leadId, events, linkVisitorKey, cancellationToken);
+            return await ApplyUnderLockAsync(leadId, events, link, cancellationToken);
         }
         finally
         {
@@ -220,7 +356,9 @@ public sealed partial class LeadEventProcessor(
         }
     }
 
-    private async Task<ApplyResult> ApplyUnderLockAsync(string leadId, IReadOnlyList<LeadEvent> events, string? linkVisitorKey, CancellationToken cancellationToken)
+    private SemaphoreSlim GateFor(string key) => _leadLocks[(int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_leadLocks.Length)];
+
+    private async Task<ApplyResult> ApplyUnderLockAsync(string leadId, IReadOnlyList<LeadEvent> events, VisitorLink? link, CancellationToken cancellationToken)
     {
         var remaining = events.ToList();
         var transitions = 0;
@@ -232,9 +370,16 @@ public sealed partial class LeadEventProcessor(
         for (var attempt = 0; remaining.Count > 0; attempt++)
         {
             var entity = await ReadAsync<LeadEntity>(leadId, LeadRows.Lead, cancellationToken);
+            // Only a missing lead costs a second read: was it erased? Then its old events are replays and create nothing.
+            if (entity is null && await ReadAsync<Privacy.ErasureTombstoneEntity>(leadId, Privacy.ErasureTombstoneEntity.Row, cancellationToken) is { } tombstone)
+            {
+                remaining.RemoveAll(e => !Privacy.ErasurePolicy.MayRecreate(e, tombstone.ErasedAt));
+                if (remaining.Count == 0)
+                    return new ApplyResult(!appliedAny, visitorWasLinked, transitions) { Erased = !appliedAny };
+            }
             var state = entity is null ? new LeadScoreState { LeadId = leadId } : LeadMapping.ToState(entity);
-            if (linkVisitorKey is not null && firstRead)
-                visitorWasLinked = state.LinkedVisitors.Contains(linkVisitorKey);
+            if (link is not null && firstRead)
+                visitorWasLinked = state.LinkedVisitors.Contains(link.VisitorKey);
             firstRead = false;
 
             var now = time.GetUtcNow();
@@ -256,8 +401,8 @@ public sealed partial class LeadEventProcessor(
                 }
                 consentChanges.AddRange(outcome.ConsentChanges);
             }
-            if (linkVisitorKey is not null)
-                state.LinkedVisitors.Add(linkVisitorKey);
+            if (link is not null && (link.Claimed || state.LinkedVisitors.Contains(link.VisitorKey)))
+                state.TouchLinkedVisitor(link.VisitorKey);
 
             if (actions.Count + 1 > MaxTransactionActions)
             {
@@ -267,7 +412,8 @@ public sealed partial class LeadEventProcessor(
                 continue;
             }
 
-            var leadRow = LeadMapping.ToEntity(state, engine.Model.HalfLife, entity?.ETag ?? default);
+            // Bounded before the observers see the lead, and measured before the write, so no write fails for size.
+            var leadRow = LeadRowBounds.ToEntity(state, engine.Model, options.Value.MaxLinkedVisitors, entity?.ETag ?? default);
             actions.Add(entity is null
                 ? new(TableTransactionActionType.Add, leadRow)
                 : new(TableTransactionActionType.UpdateReplace, leadRow, entity.ETag));
@@ -337,7 +483,7 @@ public sealed partial class LeadEventProcessor(
             OccurredAt = e.OccurredAt,
             AppliedAt = now,
             ModelVersion = engine.Model.Version,
-            EventJson = json.Length <= MaxStoredJsonLength ? json : null,
+            EventJson = json.Length < LeadRowBounds.MaxStringLength ? json : null,
         };
     }
 
@@ -362,7 +508,14 @@ public sealed partial class LeadEventProcessor(
             throw new InvalidOperationException($"Gave up on {key} after {attempt + 1} concurrent-update conflicts; the queue will retry.", ex);
     }
 
-    private sealed record ApplyResult(bool AlreadyApplied, bool VisitorWasLinked, int Transitions);
+    private sealed record ApplyResult(bool AlreadyApplied, bool VisitorWasLinked, int Transitions)
+    {
+        /// <summary>The lead was erased and none of the events may re-create it.</summary>
+        public bool Erased { get; init; }
+    }
+
+    /// <param name="Claimed">The lead owns the visitor (its history is being moved); otherwise it is only refreshed if already linked.</param>
+    private sealed record VisitorLink(string VisitorKey, bool Claimed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied event {EventId} ({EventType}) to lead {LeadId} with {Transitions} stage change(s)")]
     private static partial void LogApplied(ILogger logger, string eventId, string eventType, string leadId, int transitions);
@@ -376,8 +529,20 @@ public sealed partial class LeadEventProcessor(
     [LoggerMessage(Level = LogLevel.Information, Message = "Attached visitor {VisitorKey} to lead {LeadId} with {Count} pending event(s)")]
     private static partial void LogVisitorAttached(ILogger logger, string visitorKey, string leadId, int count);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Did not keep anonymous event {EventId} for visitor {VisitorKey}: {Reason}")]
+    private static partial void LogNotKept(ILogger logger, string eventId, string visitorKey, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Visitor {VisitorKey} already belongs to another lead; lead {LeadId} gets nothing from it")]
+    private static partial void LogVisitorOwnedElsewhere(ILogger logger, string visitorKey, string leadId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pending event {RowKey} of visitor {VisitorKey} is unreadable and was not attached: {Problem}")]
+    private static partial void LogPendingUnreadable(ILogger logger, string visitorKey, string rowKey, string problem);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Lead {LeadId} changed concurrently (attempt {Attempt}); re-reading")]
     private static partial void LogConcurrentUpdate(ILogger logger, string leadId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} for erased lead {LeadId} dropped: a replay of erased history")]
+    private static partial void LogErasedLead(ILogger logger, string eventId, string leadId);
 }
 
 public enum LeadEventOutcome
@@ -386,6 +551,10 @@ public enum LeadEventOutcome
     AlreadyApplied,
     /// <summary>Anonymous activity stored under the visitor until it converts.</summary>
     KeptForVisitor,
+    /// <summary>Anonymous activity outside the visitor bounds (older than the history window, or than every pending event of a full visitor): kept nowhere.</summary>
+    NotKept,
+    /// <summary>The lead was erased and this event is from before (or is no fresh form submission): nothing was stored.</summary>
+    ErasedLead,
 }
 
 public sealed record LeadEventResult(string? LeadId, LeadEventOutcome Outcome);

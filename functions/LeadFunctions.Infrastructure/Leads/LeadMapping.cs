@@ -34,7 +34,7 @@ internal static class LeadMapping
                 JsonSerializer.Deserialize<Dictionary<string, CapCounter>>(entity.CapsJson, Json) ?? [], StringComparer.Ordinal),
             RequalifyFloorValue = entity.RequalifyFloorValue,
             RequalifyFloorAt = entity.RequalifyFloorAt,
-            LinkedVisitors = new HashSet<string>(JsonSerializer.Deserialize<List<string>>(entity.LinkedVisitorsJson, Json) ?? [], StringComparer.Ordinal),
+            LinkedVisitors = JsonSerializer.Deserialize<List<string>>(entity.LinkedVisitorsJson, Json) ?? [],
             EventCount = entity.EventCount,
         };
         return state;
@@ -63,7 +63,7 @@ internal static class LeadMapping
         CapsJson = JsonSerializer.Serialize(state.Caps, Json),
         RequalifyFloorValue = state.RequalifyFloorValue,
         RequalifyFloorAt = state.RequalifyFloorAt,
-        LinkedVisitorsJson = JsonSerializer.Serialize(state.LinkedVisitors.Order(StringComparer.Ordinal), Json),
+        LinkedVisitorsJson = JsonSerializer.Serialize(state.LinkedVisitors, Json),
         EventCount = state.EventCount,
     };
 
@@ -79,7 +79,7 @@ internal static class LeadMapping
         At = award.At,
         ModelVersion = modelVersion,
         Capped = award.Capped,
-        Note = award.Note,
+        Note = LeadRowBounds.BoundNote(award.Note),
     };
 
     public static HistoryEntity ToEntity(string leadId, StageChange change, string eventId, int index) => new()
@@ -89,8 +89,8 @@ internal static class LeadMapping
         At = change.At,
         From = change.From?.ToString(),
         To = change.To.ToString(),
-        Reason = change.Reason,
-        CausedBy = change.CausedBy,
+        Reason = LeadRowBounds.BoundNote(change.Reason)!,
+        CausedBy = LeadRowBounds.BoundNote(change.CausedBy)!,
         ModelVersion = change.ModelVersion,
         EventId = change.EventId,
     };

@@ -18,6 +18,7 @@ public static class ScoringRegistration
     {
         services.AddOptions<ScoringOptions>().BindConfiguration(ScoringOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<ScoringOptions>, ScoringModelValidation>();
+        services.AddLeadIds();
 
         services.TryAddSingleton(sp => ScoringModelLoader.LoadFile(sp.GetRequiredService<IOptions<ScoringOptions>>().Value.ResolvedModelPath));
         services.TryAddSingleton(sp => new ScoringEngine(sp.GetRequiredService<ScoringModel>()));
@@ -26,6 +27,8 @@ public static class ScoringRegistration
         services.TryAddSingleton<LeadEventProcessor>();
         services.TryAddSingleton<TableLeadDirectory>();
         services.TryAddSingleton<ILeadDirectory>(sp => sp.GetRequiredService<TableLeadDirectory>());
+        services.TryAddSingleton<Domain.SalesAlerts.ILeadEventArchive, TableLeadEventArchive>();
+        services.TryAddSingleton<LeadLookup>();
         services.TryAddSingleton<PoisonQueueReplayer>();
         return services;
     }

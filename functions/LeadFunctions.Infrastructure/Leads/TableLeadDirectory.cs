@@ -16,7 +16,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
 {
     public async Task<LeadDetails?> FindAsync(string leadId, CancellationToken cancellationToken)
     {
-        if (!LeadKeys.IsLeadId(leadId))
+        if (!LeadIdentity.IsLeadId(leadId))
             return null;
 
         // The lead row by point read, and the history and ledger rows ("h|…", "s|…" sort after "!lead" and "e|…") by one range query.

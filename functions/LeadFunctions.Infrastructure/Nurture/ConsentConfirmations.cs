@@ -48,7 +48,7 @@ internal sealed partial class ConsentConfirmations(
     public ConsentLink Verify(string? token)
     {
         var claims = signer.Verify(token, TrackingKind.ConfirmConsent);
-        if (claims is null || !LeadKeys.IsLeadId(claims.LeadId))
+        if (claims is null || !LeadIdentity.IsLeadId(claims.LeadId))
             return new ConsentLink(ConsentLinkStatus.Invalid);
         var validFor = TimeSpan.FromDays(options.Value.ConfirmationValidDays);
         return time.GetUtcNow() - claims.SentAt > validFor

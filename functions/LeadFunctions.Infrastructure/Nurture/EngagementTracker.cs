@@ -16,7 +16,7 @@ public static class SalesDecisions
     public const string Reject = "reject";
 }
 
-/// <summary>A verified sales link: the lead, the SQL episode and the rep it was sent to.</summary>
+/// <summary>A verified sales link: the lead, the SQL episode and the rep it was sent to (an opaque rep id, see <see cref="SalesReps"/>).</summary>
 public sealed record SalesLink(string LeadId, DateTimeOffset SqlAt, string? Actor, TrackingKind Kind);
 
 /// <summary>
@@ -66,6 +66,7 @@ internal sealed partial class EngagementTracker(
     TrackingTokenSigner signer,
     BotDetector bots,
     NurtureStore store,
+    SalesReps reps,
     ILeadDirectory directory,
     ILeadEventPublisher publisher,
     IOptions<TrackingOptions> options,
@@ -102,7 +103,7 @@ internal sealed partial class EngagementTracker(
         await store.SuppressAsync(claims.LeadId, now, source, cancellationToken);
         var leadEvent = new LeadEvent
         {
-            EventId = "unsubscribe-" + claims.LeadId,
+            EventId = $"unsubscribe-{claims.LeadId}-{now.ToUnixTimeSeconds() / 60}", // one per minute: a client's retry is one event, a later unsubscribe is another
             Type = LeadEventTypes.Unsubscribe,
             OccurredAt = now,
             LeadId = claims.LeadId,
@@ -148,8 +149,13 @@ internal sealed partial class EngagementTracker(
         // One decision per SQL episode and choice: a double-submitted form is the same event, applied once.
         var eventId = "sales-decision-" + Hash($"{link.LeadId}|{link.SqlAt.UtcTicks}|{decision}|{toStage}");
         var now = time.GetUtcNow();
+        // Links name who they went to without an address: a marker of the e-mail (alert, SLA step), which the store resolves to its
+        // recipient, or an opaque rep id, resolved here; an id nobody we know has is recorded as it is.
+        var given = link.Actor is { } named && LeadIdentity.IsRepId(named)
+            ? reps.Resolve(named, (await store.FindSlaAsync(link.LeadId, link.SqlAt.UtcTicks, cancellationToken))?.Owner) ?? named
+            : link.Actor;
         // Written before the event is queued, so the SLA clock stops now and the alert's other link can no longer decide.
-        var holding = await store.RecordDecisionAsync(link.LeadId, link.SqlAt.UtcTicks, decision, eventId, link.Actor, now, cancellationToken);
+        var (holding, actor) = await store.RecordDecisionAsync(link.LeadId, link.SqlAt.UtcTicks, decision, eventId, given, now, cancellationToken);
         if (holding != eventId)
         {
             LogDecisionRefused(logger, link.LeadId, decision, nameof(SalesLinkStatus.AlreadyDecided));
@@ -166,8 +172,8 @@ internal sealed partial class EngagementTracker(
             properties[LeadEventProperties.ToStage] = stage.ToString().ToLowerInvariant();
         if (!string.IsNullOrWhiteSpace(reason))
             properties[LeadEventProperties.Reason] = reason.Trim();
-        if (!string.IsNullOrWhiteSpace(link.Actor))
-            properties[LeadEventProperties.Actor] = link.Actor;
+        if (!string.IsNullOrWhiteSpace(actor))
+            properties[LeadEventProperties.Actor] = actor;
 
         await publisher.PublishAsync(new LeadEvent
         {

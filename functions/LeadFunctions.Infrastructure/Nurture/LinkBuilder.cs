@@ -35,6 +35,8 @@ internal sealed class LinkBuilder(TrackingTokenSigner signer, IOptions<TrackingO
         TrackingKind.Accept => TrackingRoutes.Accept,
         TrackingKind.Reject => TrackingRoutes.Reject,
         TrackingKind.ConfirmConsent => ConsentRoutes.Confirm,
+        TrackingKind.DataRequest => Privacy.PrivacyRoutes.YourData,
+        TrackingKind.DataRequestConfirm => Privacy.PrivacyRoutes.Confirm,
         // A kind without its own endpoint must not fall through to another's: a link does only what it was sent for.
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No endpoint serves this kind of link yet."),
     };

@@ -34,7 +34,7 @@ internal sealed class NurtureConfiguration(IOptions<NurtureOptions> nurture, IOp
                     errors.Add($"programme '{programme.Id}' step '{step.Id}': subject is not valid Liquid: {error}");
             }
         }
-        foreach (var name in new[] { alerts.AlertTemplate, alerts.EscalationTemplate })
+        foreach (var name in new[] { alerts.AlertTemplate, alerts.EscalationTemplate }.Concat(SlaLadderValidation.Templates(alerts)).Distinct(StringComparer.Ordinal))
         {
             if (!templates.Exists(name))
                 errors.Add($"SalesAlerts: template '{name}' has no files in {nurture.TemplatesFolder}.");

@@ -228,6 +228,13 @@ internal sealed class SlaEntity : ITableEntity
     public string? DecisionEventId { get; set; }
     public DateTimeOffset? BreachedAt { get; set; }
     public string? EscalatedTo { get; set; }
+    /// <summary>The SLA ladder's progress: when the rep was reminded, the manager told, and the lead re-routed (and from whom).</summary>
+    public DateTimeOffset? RemindedAt { get; set; }
+    public DateTimeOffset? EscalatedAt { get; set; }
+    public DateTimeOffset? ReroutedAt { get; set; }
+    public string? ReroutedFrom { get; set; }
+    /// <summary>The last ladder step sent, by id.</summary>
+    public string? LastStep { get; set; }
 
     public static string RowFor(long sqlTicks) => $"{Prefix}{sqlTicks:D19}";
 }

@@ -44,7 +44,7 @@ internal sealed class NurtureMailComposer(
         var model = new Dictionary<string, object?>
         {
             ["lead"] = LeadModel(lead, includeEmail: false),
-            ["links"] = new Dictionary<string, object?> { ["unsubscribe"] = unsubscribe },
+            ["links"] = new Dictionary<string, object?> { ["unsubscribe"] = unsubscribe, ["yourData"] = links.For(Claims(TrackingKind.DataRequest)) },
             ["programme"] = programme.Id,
             ["step"] = step.Id,
         };
@@ -64,6 +64,7 @@ internal sealed class NurtureMailComposer(
             Subject = rendered.Subject,
             HtmlBody = html,
             TextBody = rendered.TextBody,
+            ReplyTo = string.IsNullOrWhiteSpace(options.ReplyToAddress) ? null : new MailRecipient(options.ReplyToAddress.Trim()),
             Headers = new Dictionary<string, string>
             {
                 [ListUnsubscribe] = $"<{unsubscribe}>",
@@ -107,32 +108,70 @@ internal sealed class NurtureMailComposer(
         };
     }
 
-    public EmailMessage SalesAlert(LeadDetails details, DateTimeOffset sqlAt, string owner, string routedBy, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now) =>
-        Sales(details, sqlAt, owner, owner, routedBy, alertOptions.Value.AlertTemplate,
-            "New SQL: {{ lead.firstName }} {{ lead.lastName }}{% if lead.company %} ({{ lead.company }}){% endif %}, respond within {{ card.slaHours }} h",
+    /// <summary>
+    /// Where the SQL came from (form and landing page), from the applied event that made it an SQL or the latest form submission.
+    /// Null without an event archive (the nurture feature running without the lead store) or when neither event was kept.
+    /// </summary>
+    public async Task<SqlOrigin?> OriginAsync(LeadDetails details, DateTimeOffset sqlAt, CancellationToken cancellationToken)
+    {
+        if (services.GetService<ILeadEventArchive>() is not { } archive)
+            return null;
+        SqlOrigin? first = null;
+        foreach (var eventId in SqlOrigin.CandidateEventIds(details, sqlAt))
+        {
+            if (await archive.FindAppliedAsync(details.Lead.LeadId, eventId, cancellationToken) is not { } applied)
+                continue;
+            var origin = SqlOrigin.From(applied);
+            if (origin.FormId is not null)
+                return origin with { LandingPageUrl = origin.LandingPageUrl ?? first?.LandingPageUrl };
+            first ??= origin;
+        }
+        return first;
+    }
+
+    public EmailMessage SalesAlert(LeadDetails details, DateTimeOffset sqlAt, string owner, string routedBy, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now, SqlOrigin? origin = null) =>
+        Sales(new SalesMail(details, sqlAt, owner, owner, routedBy, alertOptions.Value.AlertTemplate,
+            "New SQL: {{ lead.firstName }} {{ lead.lastName }}{% if lead.company %} ({{ lead.company }}){% endif %}, respond within {{ card.respondWithin }}",
+            SalesAlertKeys.AlertMarker, ReplyToLead: true, Step: null, origin, ReroutedFrom: null),
             messageId, firstAttemptAt, now);
 
-    public EmailMessage Escalation(LeadDetails details, DateTimeOffset sqlAt, string owner, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now) =>
-        Sales(details, sqlAt, alertOptions.Value.EscalationAddress, owner, "escalation", alertOptions.Value.EscalationTemplate,
-            "SLA missed: SQL {{ lead.leadId }} not accepted within {{ card.slaHours }} h",
+    /// <summary>The e-mail of one SLA ladder step: to the rep (remind), the manager (escalate, breach) or the next rep (reroute).</summary>
+    public EmailMessage SlaStep(LeadDetails details, DateTimeOffset sqlAt, SlaStep step, string to, string owner, string routedBy, string? reroutedFrom,
+        string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now, SqlOrigin? origin = null)
+    {
+        var subject = step.Kind switch
+        {
+            SlaStepKind.Remind => "Reminder: {{ lead.firstName }} {{ lead.lastName }}{% if lead.company %} ({{ lead.company }}){% endif %} has waited {{ card.waited }} for you",
+            SlaStepKind.Escalate => "Escalation: SQL {{ lead.leadId }} not answered within {{ card.waited }}",
+            SlaStepKind.Reroute => "Re-routed SQL: {{ lead.firstName }} {{ lead.lastName }}{% if lead.company %} ({{ lead.company }}){% endif %}, respond within {{ card.respondWithin }}",
+            _ => "SLA missed: SQL {{ lead.leadId }} not accepted within {{ card.slaHours }} h",
+        };
+        // Whoever should now contact the lead can reply straight to it; a manager's reply goes to the rep who let it wait.
+        var replyToLead = step.Kind is SlaStepKind.Remind or SlaStepKind.Reroute;
+        return Sales(new SalesMail(details, sqlAt, to, owner, routedBy, step.Template, subject, step.Marker, replyToLead, step, origin, reroutedFrom),
             messageId, firstAttemptAt, now);
+    }
 
-    private EmailMessage Sales(LeadDetails details, DateTimeOffset sqlAt, string to, string owner, string routedBy, string template, string subject,
-        string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now)
+    private sealed record SalesMail(LeadDetails Details, DateTimeOffset SqlAt, string To, string Owner, string RoutedBy, string Template, string Subject,
+        string ActorMarker, bool ReplyToLead, SlaStep? Step, SqlOrigin? Origin, string? ReroutedFrom);
+
+    private EmailMessage Sales(SalesMail mail, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now)
     {
         var options = alertOptions.Value;
-        var lead = details.Lead;
+        var ladder = options.GetLadder();
+        var lead = mail.Details.Lead;
         var fitRules = services.GetService<ScoringEngine>()?.Model.FitRules;
-        var card = SalesAlertCard.Build(details, sqlAt, TimeSpan.FromHours(options.SlaHours), now, fitRules);
+        var card = SalesAlertCard.Build(mail.Details, mail.SqlAt, ladder.Deadline, now, fitRules);
 
+        // The links carry a marker of this e-mail, not an address: the decision is recorded against whoever this e-mail went to.
         TrackingClaims Claims(TrackingKind kind) => new()
         {
             Kind = kind,
             LeadId = lead.LeadId,
             MessageId = messageId,
             SentAtUnixSeconds = now.ToUnixTimeSeconds(),
-            Actor = owner,
-            SqlAtTicks = sqlAt.UtcTicks,
+            Actor = mail.ActorMarker,
+            SqlAtTicks = mail.SqlAt.UtcTicks,
         };
 
         var model = new Dictionary<string, object?>
@@ -142,16 +181,24 @@ internal sealed class NurtureMailComposer(
             {
                 ["accept"] = links.For(Claims(TrackingKind.Accept)),
                 ["reject"] = links.For(Claims(TrackingKind.Reject)),
+                // Encoded whole, so an address like "a?cc=x@evil.example" cannot add recipients or a body to the rep's reply.
+                ["mailto"] = "mailto:" + Uri.EscapeDataString(lead.Email),
             },
-            ["card"] = CardModel(card, owner, routedBy, options.SlaHours),
+            ["card"] = CardModel(card, mail.Owner, mail.RoutedBy, ladder, mail.Step, mail.ReroutedFrom),
+            ["origin"] = mail.Origin is { } origin
+                ? new Dictionary<string, object?> { ["form"] = origin.FormId, ["eventType"] = origin.EventType, ["page"] = origin.LandingPageUrl }
+                : null,
         };
-        var rendered = configuration.Templates.Render(template, subject, model);
+        var rendered = configuration.Templates.Render(mail.Template, mail.Subject, model);
         return new EmailMessage
         {
             Id = messageId,
             LeadId = lead.LeadId,
             From = From(options.FromAddress, options.FromName),
-            To = [new MailRecipient(to)],
+            To = [new MailRecipient(mail.To)],
+            ReplyTo = mail.ReplyToLead
+                ? new MailRecipient(lead.Email, NullIfEmpty(DisplayName(lead)))
+                : EmailAddress.TryNormalize(mail.Owner, out _) ? new MailRecipient(mail.Owner) : null,
             Subject = rendered.Subject,
             HtmlBody = rendered.HtmlBody,
             TextBody = rendered.TextBody,
@@ -171,8 +218,9 @@ internal sealed class NurtureMailComposer(
         return model;
     }
 
-    private static Dictionary<string, object?> CardModel(SalesAlertCard card, string owner, string routedBy, int slaHours)
+    private static Dictionary<string, object?> CardModel(SalesAlertCard card, string owner, string routedBy, SlaLadder ladder, SlaStep? step, string? reroutedFrom)
     {
+        static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
         static Dictionary<string, object?> Line(CardLine line) => new()
         {
             ["eventType"] = line.EventType,
@@ -185,7 +233,17 @@ internal sealed class NurtureMailComposer(
             ["sqlAt"] = card.SqlAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
             ["deadline"] = card.Deadline.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
             ["hoursLeft"] = Math.Round(card.TimeLeft.TotalHours, 1).ToString("0.#", CultureInfo.InvariantCulture),
-            ["slaHours"] = slaHours,
+            ["slaHours"] = ladder.Deadline.TotalHours.ToString("0.#", CultureInfo.InvariantCulture),
+            ["respondWithin"] = SlaLadder.Describe(ladder.RespondWithin),
+            ["waited"] = step is null ? null : SlaLadder.Describe(step.After),
+            ["step"] = step is null ? null : new Dictionary<string, object?> { ["id"] = step.Id, ["kind"] = step.Kind.ToString().ToLowerInvariant(), ["after"] = SlaLadder.Describe(step.After) },
+            ["reroutedFrom"] = reroutedFrom,
+            ["ladder"] = ladder.Steps.Select(s => new Dictionary<string, object?>
+            {
+                ["kind"] = s.Kind.ToString().ToLowerInvariant(),
+                ["after"] = SlaLadder.Describe(s.After),
+                ["at"] = Time(card.SqlAt + s.After),
+            }).ToList(),
             ["engagementScore"] = card.EngagementScore.ToString("0.#", CultureInfo.InvariantCulture),
             ["fitScore"] = card.FitScore,
             ["fitGrade"] = card.FitGrade,

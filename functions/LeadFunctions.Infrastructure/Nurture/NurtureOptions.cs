@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using LeadFunctions.Domain.SalesAlerts;
 
 namespace LeadFunctions.Infrastructure.Nurture;
 
@@ -24,6 +25,10 @@ public sealed class NurtureOptions
     public string? FromAddress { get; set; }
 
     public string? FromName { get; set; }
+
+    /// <summary>Where a lead's reply to a nurture e-mail goes (the sender is usually a no-reply address); empty means no Reply-To.</summary>
+    [EmailAddress(ErrorMessage = "Nurture:ReplyToAddress must be an e-mail address.")]
+    public string? ReplyToAddress { get; set; }
 
     [Required, RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Nurture:DueTable must be a valid table name.")]
     public string DueTable { get; set; } = "NurtureDue";
@@ -86,9 +91,12 @@ public sealed class SalesAlertOptions
     [Required(ErrorMessage = "SalesAlerts:RoutingFile is required.")]
     public string RoutingFile { get; set; } = "config/sales-routing.json";
 
-    /// <summary>Hours from becoming an SQL to the deadline for a sales response.</summary>
-    [Range(1, 720, ErrorMessage = "SalesAlerts:SlaHours must be between 1 and 720.")]
-    public int SlaHours { get; set; } = 24;
+    /// <summary>
+    /// The SLA ladder: steps (<c>Kind</c> remind, escalate, reroute or breach; <c>After</c> the SQL, e.g. <c>15m</c>; optional
+    /// <c>Id</c>, <c>To</c>, <c>Template</c>), checked at start. Empty means <see cref="SlaLadder.DefaultSources"/>. Configured steps
+    /// replace the default as a whole (<c>SalesAlerts__Sla__0__Kind</c>, <c>SalesAlerts__Sla__0__After</c>, ...).
+    /// </summary>
+    public List<SlaStepOptions> Sla { get; set; } = [];
 
     /// <summary>Who is told, once, when nobody acted on an SQL within the SLA.</summary>
     [Required(ErrorMessage = "SalesAlerts:EscalationAddress is required (who hears about SQLs nobody accepted within the SLA)."),
@@ -104,6 +112,26 @@ public sealed class SalesAlertOptions
     /// <summary>Templates of the alert and the escalation e-mail (in <c>Nurture:TemplatesFolder</c>).</summary>
     public string AlertTemplate { get; set; } = "sales-alert";
     public string EscalationTemplate { get; set; } = "sla-escalation";
+
+    private SlaLadder? _ladder;
+
+    /// <summary>The validated ladder (the default when none is configured); throws <see cref="SlaLadderException"/> naming each bad step.</summary>
+    public SlaLadder GetLadder() => _ladder ??= Sla.Count == 0
+        ? SlaLadder.Default
+        : SlaLadder.Parse([.. Sla.Select(s => new SlaStepSource(s.Id, s.Kind, s.After, s.To, s.Template))], SectionName + ":Sla");
+}
+
+/// <summary>One step of <see cref="SalesAlertOptions.Sla"/>.</summary>
+public sealed class SlaStepOptions
+{
+    /// <summary>Part of the step's outbox id; defaults to kind and delay (<c>remind-15m</c>). Renaming a step makes it a new e-mail.</summary>
+    public string? Id { get; set; }
+    public string? Kind { get; set; }
+    /// <summary>Delay after the lead became an SQL: <c>15m</c>, <c>4h</c>, <c>1d</c> or a TimeSpan.</summary>
+    public string? After { get; set; }
+    /// <summary>Escalate and breach steps only: who is told; defaults to <c>SalesAlerts:EscalationAddress</c>.</summary>
+    public string? To { get; set; }
+    public string? Template { get; set; }
 }
 
 /// <summary>Signed links: open pixel, click redirect, unsubscribe, accept/reject (section <c>Tracking</c>).</summary>
@@ -138,10 +166,6 @@ public sealed class TrackingOptions
     /// <summary>Sales accept/reject links work until the SLA deadline plus this (and only while the lead is still that undecided SQL).</summary>
     [Range(0, 720, ErrorMessage = "Tracking:SalesLinkGraceHours must be between 0 and 720.")]
     public int SalesLinkGraceHours { get; set; } = 72;
-
-    /// <summary>How long a double opt-in confirmation link works after sending.</summary>
-    [Range(1, 60, ErrorMessage = "Tracking:ConfirmConsentLinkDays must be between 1 and 60.")]
-    public int ConfirmConsentLinkDays { get; set; } = 7;
 
     /// <summary>The public origin of the app (e.g. <c>https://leads.example.com</c>); links are <c>{BaseUrl}/api/...</c>.</summary>
     [Required(ErrorMessage = "Tracking:BaseUrl is required (the public URL of the app, used in e-mail links).")]

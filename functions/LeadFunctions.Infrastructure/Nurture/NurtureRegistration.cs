@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Tracking;
 using LeadFunctions.Infrastructure.Capture;
+using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -15,6 +16,9 @@ public static class NurtureRegistration
     /// Nurture programmes, sales alerts with the SLA clock, tracking links and unsubscribe. Needs an <c>IEmailSender</c> and an
     /// <see cref="ILeadDirectory"/> from their own features; registers an <see cref="IStageChangeObserver"/> for the lead processor.
     /// </summary>
+    /// <summary>How long after its request expired a confirmation link still verifies, to answer "expired" (410) rather than "not valid".</summary>
+    private const int ConsentConfirmationGraceDays = 30;
+
     public static IServiceCollection AddNurture(this IServiceCollection services)
     {
         services.AddOptions<NurtureOptions>().BindConfiguration(NurtureOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -22,6 +26,8 @@ public static class NurtureRegistration
         services.AddOptions<TrackingOptions>().BindConfiguration(TrackingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<NurtureOptions>, NurtureFilesValidation>();
         services.AddSingleton<IValidateOptions<TrackingOptions>, TrackingOptionsValidation>();
+        services.AddSingleton<IValidateOptions<SalesAlertOptions>, SlaLadderValidation>();
+        services.AddLeadIds();
 
         services.TryAddSingleton(sp =>
         {
@@ -35,13 +41,15 @@ public static class NurtureRegistration
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TrackingOptions>>().Value;
-            var slaHours = sp.GetRequiredService<IOptions<SalesAlertOptions>>().Value.SlaHours;
+            var slaDeadline = sp.GetRequiredService<IOptions<SalesAlertOptions>>().Value.GetLadder().Deadline;
+            var confirmationDays = sp.GetRequiredService<IOptions<NurtureOptions>>().Value.ConfirmationValidDays;
             List<TrackingSigningKey> keys = [new(options.SigningKeyId, options.SigningKey), .. options.PreviousSigningKeys.Select(k => new TrackingSigningKey(k.Id, k.Key))];
             var lifetimes = new TrackingLinkLifetimes
             {
                 Unsubscribe = TimeSpan.FromDays(options.UnsubscribeLinkDays),
-                ConfirmConsent = TimeSpan.FromDays(options.ConfirmConsentLinkDays),
-                SalesDecision = TimeSpan.FromHours(slaHours + options.SalesLinkGraceHours),
+                // Nurture:ConfirmationValidDays decides; the signer keeps the link verifiable a while longer so the page can say "expired".
+                ConfirmConsent = TimeSpan.FromDays(confirmationDays + ConsentConfirmationGraceDays),
+                SalesDecision = slaDeadline + TimeSpan.FromHours(options.SalesLinkGraceHours),
             };
             return new TrackingTokenSigner(keys, lifetimes, sp.GetRequiredService<TimeProvider>());
         });
@@ -56,11 +64,13 @@ public static class NurtureRegistration
         services.TryAddSingleton<OutboxMetrics>();
         services.TryAddSingleton<IParkedEmails, ParkedEmails>();
         services.TryAddSingleton<LinkBuilder>();
+        services.TryAddSingleton<SalesReps>();
         services.TryAddSingleton<NurtureMailComposer>();
         services.TryAddSingleton<INurtureRunner, NurtureRunner>();
         services.TryAddSingleton<IEngagementTracker, EngagementTracker>();
         services.TryAddSingleton<IConsentConfirmations, ConsentConfirmations>();
         services.AddRateLimits();
+        services.TryAddSingleton<ISuppressionList, TableSuppressionList>();
         services.AddSingleton<IStageChangeObserver, NurtureStageObserver>();
         return services;
     }

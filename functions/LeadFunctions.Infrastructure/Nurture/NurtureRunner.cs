@@ -4,6 +4,7 @@ using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Messaging;
 using LeadFunctions.Domain.Nurture;
 using LeadFunctions.Infrastructure.Email;
+using LeadFunctions.Domain.SalesAlerts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -290,7 +291,7 @@ internal sealed partial class NurtureRunner(
         }
 
         var record = ((ClaimResult.Won)claim).Record;
-        var message = composer.ConsentConfirmation(lead, messageId, record.FirstAttemptAt, now);
+        var message = composer.ConsentConfirmation(lead, messageId, record.FirstAttemptAt, ComposedAt(record, now));
         await SendAsync(record, message, cancellationToken);
         await store.MarkSentAsync(record, time.GetUtcNow(), cancellationToken);
         LogConfirmationSent(logger, lead.LeadId, number, record.Attempts);
@@ -301,14 +302,14 @@ internal sealed partial class NurtureRunner(
     private async Task<Outcome> AlertAsync(DueItemEntity item, CancellationToken cancellationToken)
     {
         var sqlAt = item.TransitionAt;
-        var outboxKey = $"{OutboxEntity.Prefix}{DueKinds.Alert}-sql-{Ticks(sqlAt)}";
+        var outboxKey = SalesAlertKeys.AlertOutbox(sqlAt);
         var (done, existing, details) = await BeginSqlWorkAsync(item, outboxKey, cancellationToken);
         if (done is not null)
             return done.Value;
 
         var lead = details!.Lead;
         var now = time.GetUtcNow();
-        var messageId = $"{lead.LeadId}-{DueKinds.Alert}-sql-{Ticks(sqlAt)}";
+        var messageId = SalesAlertKeys.AlertMessage(lead.LeadId, sqlAt);
         var fresh = new OutboxEntity { PartitionKey = lead.LeadId, RowKey = outboxKey, Kind = DueKinds.Alert, MessageId = messageId };
         if (existing is null)
         {
@@ -326,10 +327,11 @@ internal sealed partial class NurtureRunner(
             PartitionKey = lead.LeadId,
             RowKey = SlaEntity.RowFor(sqlAt.UtcTicks),
             SqlAt = sqlAt,
-            Deadline = sqlAt + TimeSpan.FromHours(alertOptions.Value.SlaHours),
+            Deadline = sqlAt + alertOptions.Value.GetLadder().Deadline,
             Owner = owner,
         }, cancellationToken);
-        var message = composer.SalesAlert(details, sqlAt, owner, record.RoutedBy ?? SalesRoutingPools.RoundRobin, messageId, record.FirstAttemptAt, ComposedAt(record, now));
+        var origin = await composer.OriginAsync(details, sqlAt, cancellationToken);
+        var message = composer.SalesAlert(details, sqlAt, owner, record.RoutedBy ?? SalesRoutingPools.RoundRobin, messageId, record.FirstAttemptAt, ComposedAt(record, now), origin);
         await SendAsync(record, message, cancellationToken);
         await store.MarkSentAsync(record, time.GetUtcNow(), cancellationToken);
         LogAlertSent(logger, lead.LeadId, record.RoutedBy ?? "", record.Attempts);
@@ -337,43 +339,128 @@ internal sealed partial class NurtureRunner(
         return Outcome.Sent;
     }
 
+    /// <summary>
+    /// One rung of the SLA ladder. It goes only while the lead is still the SQL of this episode and nobody in sales has decided on
+    /// it; its own outbox record makes it go once. A reminder written before the ladder (no step) finishes as the breach.
+    /// </summary>
     private async Task<Outcome> SlaCheckAsync(DueItemEntity item, CancellationToken cancellationToken)
     {
         var sqlAt = item.TransitionAt;
-        var outboxKey = $"{OutboxEntity.Prefix}{DueKinds.Alert}-sla-{Ticks(sqlAt)}";
-        var (done, _, details) = await BeginSqlWorkAsync(item, outboxKey, cancellationToken);
+        var ladder = alertOptions.Value.GetLadder();
+        var step = item.Step is null
+            ? ladder.Steps.FirstOrDefault(s => s.Kind == SlaStepKind.Breach) ?? ladder.Steps[^1]
+            : ladder.Find(item.Step);
+        if (step is null)
+            return await DropAsync(item, $"SLA step '{item.Step}' is no longer configured", cancellationToken);
+        var outboxKey = item.Step is null ? SalesAlertKeys.LegacyEscalationOutbox(sqlAt) : SalesAlertKeys.StepOutbox(sqlAt, step.Id);
+        var (done, existing, details) = await BeginSqlWorkAsync(item, outboxKey, cancellationToken);
         if (done is not null)
             return done.Value;
         var sla = await store.FindSlaAsync(item.LeadId, sqlAt.UtcTicks, cancellationToken);
         if (sla?.Decision is not null)
-            return await DropAsync(item, $"sales answered ({sla.Decision}) within the SLA", cancellationToken);
+            return await DropAsync(item, $"sales answered ({sla.Decision}) before SLA step {step.Id}", cancellationToken);
 
         var lead = details!.Lead;
+        var owner = sla?.Owner;
+        var routedBy = "escalation";
+        string recipient;
+        switch (step.Kind)
+        {
+            case SlaStepKind.Remind:
+                if (owner is null)
+                    return await DropAsync(item, "the alert has not gone out, so there is no rep to remind", cancellationToken);
+                recipient = owner;
+                routedBy = "reminder";
+                break;
+            case SlaStepKind.Reroute:
+                if (existing?.Owner is { } chosen)
+                {
+                    recipient = chosen;
+                    routedBy = existing.RoutedBy ?? "reroute";
+                }
+                else if (await NextRepAsync(lead, owner, cancellationToken) is { } next)
+                {
+                    (recipient, routedBy) = next;
+                }
+                else
+                {
+                    return await DropAsync(item, "no other rep to re-route to", cancellationToken);
+                }
+                break;
+            default:
+                recipient = step.To ?? alertOptions.Value.EscalationAddress;
+                break;
+        }
+
         var now = time.GetUtcNow();
-        var messageId = $"{lead.LeadId}-{DueKinds.Alert}-sla-{Ticks(sqlAt)}";
+        var messageId = item.Step is null ? $"{lead.LeadId}-{DueKinds.Alert}-sla-{Ticks(sqlAt)}" : SalesAlertKeys.StepMessage(lead.LeadId, sqlAt, step.Id);
         var (record, lost) = await ClaimSqlAsync(
             item,
-            new OutboxEntity { PartitionKey = lead.LeadId, RowKey = outboxKey, Kind = DueKinds.SlaCheck, MessageId = messageId, Owner = sla?.Owner },
+            new OutboxEntity { PartitionKey = lead.LeadId, RowKey = outboxKey, Kind = DueKinds.SlaCheck, MessageId = messageId, Owner = recipient, RoutedBy = routedBy },
             now, cancellationToken);
         if (record is null)
             return lost;
-        var owner = sla?.Owner ?? "(alert not sent)";
-        var escalationAddress = alertOptions.Value.EscalationAddress;
-        await store.MergeSlaAsync(new SlaEntity
+        recipient = record.Owner ?? recipient;
+
+        var progress = new SlaEntity { PartitionKey = lead.LeadId, RowKey = SlaEntity.RowFor(sqlAt.UtcTicks), SqlAt = sqlAt, LastStep = step.Id };
+        switch (step.Kind)
         {
-            PartitionKey = lead.LeadId,
-            RowKey = SlaEntity.RowFor(sqlAt.UtcTicks),
-            SqlAt = sqlAt,
-            Deadline = item.DueAt,
-            BreachedAt = now,
-            EscalatedTo = escalationAddress,
-        }, cancellationToken);
-        LogSlaBreached(logger, lead.LeadId, item.DueAt);
-        var message = composer.Escalation(details, sqlAt, owner, messageId, record.FirstAttemptAt, ComposedAt(record, now));
+            case SlaStepKind.Remind:
+                progress.RemindedAt = now;
+                break;
+            case SlaStepKind.Escalate:
+                progress.EscalatedAt = now;
+                progress.EscalatedTo = recipient;
+                break;
+            case SlaStepKind.Reroute:
+                // The new rep owns the lead from here: later reminders go to them, and their link's decision is theirs.
+                progress.ReroutedAt = now;
+                progress.ReroutedFrom = owner;
+                progress.Owner = recipient;
+                break;
+            default:
+                progress.Deadline = item.DueAt;
+                progress.BreachedAt = now;
+                progress.EscalatedTo = recipient;
+                LogSlaBreached(logger, lead.LeadId, item.DueAt);
+                break;
+        }
+        await store.MergeSlaAsync(progress, cancellationToken);
+
+        var origin = step.Kind is SlaStepKind.Remind or SlaStepKind.Reroute ? await composer.OriginAsync(details, sqlAt, cancellationToken) : null;
+        var currentOwner = step.Kind == SlaStepKind.Reroute ? recipient : owner ?? "(alert not sent)";
+        var message = composer.SlaStep(details, sqlAt, step, recipient, currentOwner, routedBy,
+            step.Kind == SlaStepKind.Reroute ? owner : sla?.ReroutedFrom, messageId, record.FirstAttemptAt, ComposedAt(record, now), origin);
         await SendAsync(record, message, cancellationToken);
         await store.MarkSentAsync(record, time.GetUtcNow(), cancellationToken);
+        LogSlaStepSent(logger, lead.LeadId, step.Id, step.Kind.ToString(), record.Attempts);
         await store.CompleteAsync(item, cancellationToken);
         return Outcome.Sent;
+    }
+
+    /// <summary>
+    /// The next rep for a re-route: the next turn of the lead's own pool that is not the current owner, else of the round-robin
+    /// pool; null when nobody else is configured. Each look costs a turn, so re-routes spread like alerts do.
+    /// </summary>
+    private async Task<(string Owner, string Pool)?> NextRepAsync(LeadSummary lead, string? current, CancellationToken cancellationToken)
+    {
+        var own = configuration.Routing.Route(lead);
+        var pools = own.PoolId == SalesRoutingPools.RoundRobin
+            ? new[] { (own.PoolId, own.Owners) }
+            : [(own.PoolId, own.Owners), (SalesRoutingPools.RoundRobin, configuration.Routing.RoundRobin)];
+        foreach (var (pool, owners) in pools)
+        {
+            if (!owners.Any(o => !string.Equals(o, current, StringComparison.OrdinalIgnoreCase)))
+                continue;
+            for (var i = 0; i < owners.Count; i++)
+            {
+                var turn = await store.NextTurnAsync(pool, cancellationToken);
+                var candidate = owners[(int)(Math.Abs(turn) % owners.Count)];
+                if (!string.Equals(candidate, current, StringComparison.OrdinalIgnoreCase))
+                    return (candidate, pool);
+            }
+        }
+        return null;
     }
 
     /// <summary>
@@ -524,6 +611,9 @@ internal sealed partial class NurtureRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sent sales alert for lead {LeadId}, routed by {RoutedBy} (attempt {Attempt})")]
     private static partial void LogAlertSent(ILogger logger, string leadId, string routedBy, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sent SLA step {Step} ({Kind}) for lead {LeadId} (attempt {Attempt})")]
+    private static partial void LogSlaStepSent(ILogger logger, string leadId, string step, string kind, int attempt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "SLA breached for lead {LeadId}: nobody acted by {Deadline}; escalating")]
     private static partial void LogSlaBreached(ILogger logger, string leadId, DateTimeOffset deadline);

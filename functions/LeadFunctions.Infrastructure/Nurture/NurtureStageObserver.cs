@@ -31,11 +31,17 @@ internal sealed partial class NurtureStageObserver(
         }
         else if (change.To == LifecycleStage.Sql)
         {
+            // The alert is due at once and every rung of the SLA ladder at its delay; each re-checks the lead and the decision when it runs.
             var key = change.At.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
-            var deadline = change.At + TimeSpan.FromHours(alertOptions.Value.SlaHours);
+            var ladder = alertOptions.Value.GetLadder();
             await store.ScheduleAsync(DueItemEntity.Create(lead.LeadId, DueKinds.Alert, change.At, change.At, key), cancellationToken);
-            await store.ScheduleAsync(DueItemEntity.Create(lead.LeadId, DueKinds.SlaCheck, deadline, change.At, key), cancellationToken);
-            LogAlertScheduled(logger, lead.LeadId, deadline);
+            foreach (var step in ladder.Steps)
+            {
+                await store.ScheduleAsync(
+                    DueItemEntity.Create(lead.LeadId, DueKinds.SlaCheck, change.At + step.After, change.At, $"{key}-{step.Id}", step: step.Id),
+                    cancellationToken);
+            }
+            LogAlertScheduled(logger, lead.LeadId, ladder.Steps.Count, change.At + ladder.Deadline);
         }
     }
 
@@ -74,6 +80,6 @@ internal sealed partial class NurtureStageObserver(
     [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} enrolled in nurture programme {Programme} v{ProgrammeVersion}, first step due {DueAt}")]
     private static partial void LogEnrolled(ILogger logger, string leadId, string programme, string programmeVersion, DateTimeOffset dueAt);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} became an SQL: sales alert scheduled, SLA deadline {Deadline}")]
-    private static partial void LogAlertScheduled(ILogger logger, string leadId, DateTimeOffset deadline);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} became an SQL: sales alert and {Steps} SLA steps scheduled, SLA deadline {Deadline}")]
+    private static partial void LogAlertScheduled(ILogger logger, string leadId, int steps, DateTimeOffset deadline);
 }

@@ -192,6 +192,28 @@ internal sealed class NurtureStore(NurtureTables tables)
         return row.HasValue;
     }
 
+    public async Task<Suppression?> FindSuppressionAsync(string leadId, CancellationToken cancellationToken)
+    {
+        var row = await tables.State.GetEntityIfExistsAsync<SuppressionEntity>(leadId, SuppressionEntity.Row, cancellationToken: cancellationToken);
+        return row.HasValue ? new Suppression(row.Value!.SuppressedAt, row.Value.Source) : null;
+    }
+
+    /// <summary>
+    /// Removes the suppression. Only a confirmed double opt-in may call this: an unconfirmed form post proves nothing about who
+    /// typed the address, so it must never re-open marketing e-mail to someone who unsubscribed.
+    /// </summary>
+    public async Task LiftSuppressionAsync(string leadId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await tables.State.DeleteEntityAsync(leadId, SuppressionEntity.Row, Azure.ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // Nothing to lift.
+        }
+    }
+
     public async Task SuppressAsync(string leadId, DateTimeOffset at, string source, CancellationToken cancellationToken)
     {
         try
@@ -370,37 +392,48 @@ internal sealed class NurtureStore(NurtureTables tables)
 
     /// <summary>
     /// Records the first sales decision of an SQL episode, and only the first: concurrent or later decisions (the other link of the
-    /// alert, an old link clicked again) lose on the ETag or find it taken. Returns the event id of the decision that holds.
+    /// alert, an old link clicked again) lose on the ETag or find it taken. Returns the event id of the decision that holds, and who
+    /// acted: the recipient of the e-mail the link's marker names (the rep for the alert, the manager for an escalation), or the
+    /// actor as given.
     /// </summary>
-    public async Task<string?> RecordDecisionAsync(string leadId, long sqlTicks, string decision, string eventId, string? actor, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<(string? HoldingEventId, string? Actor)> RecordDecisionAsync(string leadId, long sqlTicks, string decision, string eventId, string? actor, DateTimeOffset at, CancellationToken cancellationToken)
     {
+        var resolved = await ResolveActorAsync(leadId, sqlTicks, actor, cancellationToken);
         var decided = new SlaEntity
         {
             PartitionKey = leadId,
             RowKey = SlaEntity.RowFor(sqlTicks),
             Decision = decision,
             DecidedAt = at,
-            DecidedBy = actor,
+            DecidedBy = resolved,
             DecisionEventId = eventId,
         };
         for (var attempt = 0; ; attempt++)
         {
             var existing = await FindSlaAsync(leadId, sqlTicks, cancellationToken);
             if (existing?.Decision is not null)
-                return existing.DecisionEventId;
+                return (existing.DecisionEventId, resolved);
             try
             {
                 if (existing is null)
                     await tables.State.AddEntityAsync(decided, cancellationToken);
                 else
                     await tables.State.UpdateEntityAsync(decided, existing.ETag, TableUpdateMode.Merge, cancellationToken);
-                return eventId;
+                return (eventId, resolved);
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 10)
             {
                 // The SLA record changed meanwhile (another decision, or the timer): read it again.
             }
         }
+    }
+
+    private async Task<string?> ResolveActorAsync(string leadId, long sqlTicks, string? actor, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(actor) || SalesAlertKeys.OutboxForMarker(actor, sqlTicks) is not { } outboxKey)
+            return actor;
+        var record = await FindOutboxAsync(leadId, outboxKey, cancellationToken);
+        return record?.Owner ?? actor;
     }
 
     /// <summary>Hands out the next turn of a round-robin pool; concurrent callers retry on a lost ETag race, so turns are never shared.</summary>

@@ -142,7 +142,7 @@ internal sealed partial class RetentionRunner(
 
     private async Task ApplyAsync(string partitionKey, List<TableEntity> rows, DateTimeOffset now, RunCounters run, CancellationToken cancellationToken)
     {
-        if (!LeadKeys.IsLeadId(partitionKey))
+        if (!LeadIdentity.IsLeadId(partitionKey))
             return; // a visitor's partition: its applied rows wait for the visitor's own retention
         try
         {
@@ -183,7 +183,8 @@ internal sealed partial class RetentionRunner(
         var since = lead.Value.UpdatedAt;
         try
         {
-            await eraser.EraseAsync(leadId, $"retention: no activity since {since.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)} ({Options.EraseInactiveAfterDays} days)", cancellationToken);
+            // Why is in the log line below (inactive since), with the lead id only; the erasure leaves its tombstone as for any request.
+            await eraser.EraseAsync(leadId, cancellationToken);
             run.Erased++;
             LogErased(logger, leadId, since);
         }

@@ -1,4 +1,5 @@
 using LeadFunctions.Domain.Leads;
+using LeadFunctions.Infrastructure.Nurture;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -6,7 +7,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace LeadFunctions.Leads;
 
 /// <summary><c>GET /api/leads/{id}</c>: a lead with its score explained (function key).</summary>
-public sealed class GetLead(ILeadDirectory directory)
+public sealed class GetLead(ILeadDirectory directory, ISuppressionList suppressions)
 {
     [Function(nameof(GetLead))]
     public async Task<IActionResult> Run(
@@ -15,6 +16,8 @@ public sealed class GetLead(ILeadDirectory directory)
         CancellationToken cancellationToken)
     {
         var details = await directory.FindAsync(id, cancellationToken);
-        return details is null ? new NotFoundResult() : new OkObjectResult(LeadResponse.From(details));
+        return details is null
+            ? new NotFoundResult()
+            : new OkObjectResult(LeadResponse.From(details, await suppressions.FindAsync(details.Lead.LeadId, cancellationToken)));
     }
 }

@@ -1,6 +1,7 @@
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
+using LeadFunctions.Infrastructure.Nurture;
 
 namespace LeadFunctions.Leads;
 
@@ -8,6 +9,8 @@ namespace LeadFunctions.Leads;
 /// The explanation of a lead as the API returns it. <c>engagement.score</c> equals the sum of <c>ledger[].pointsNow</c>:
 /// every point is one ledger row (event, rule, points when awarded, what is left after decay, model version), or, once retention has
 /// folded old rows, one carried-forward row per rule that says what it folded.
+/// <c>unsubscribed</c> and <c>marketingEmailConsent</c> honour the suppression record: while one exists the lead reads as
+/// unsubscribed, whatever a later form post put on the lead row, because the suppression is what stops every send.
 /// </summary>
 public sealed record LeadResponse(
     string LeadId,
@@ -20,13 +23,14 @@ public sealed record LeadResponse(
     string ModelVersion,
     bool Unsubscribed,
     bool MarketingEmailConsent,
+    SuppressionView? Suppression,
     IReadOnlyList<ConsentRecord> Consents,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     IReadOnlyList<LedgerView> Ledger,
     IReadOnlyList<StageChangeView> History)
 {
-    public static LeadResponse From(LeadDetails details)
+    public static LeadResponse From(LeadDetails details, Suppression? suppression)
     {
         ArgumentNullException.ThrowIfNull(details);
         var lead = details.Lead;
@@ -39,8 +43,9 @@ public sealed record LeadResponse(
             new EngagementView(lead.EngagementScore, lead.ScoredAt),
             new FitView(lead.FitScore, lead.FitGrade, lead.FitFactors),
             lead.ModelVersion,
-            lead.Unsubscribed,
-            lead.HasMarketingEmailConsent,
+            lead.Unsubscribed || suppression is not null,
+            lead.HasMarketingEmailConsent && suppression is null,
+            suppression is null ? null : new SuppressionView(suppression.SuppressedAt, suppression.Source),
             lead.Consents,
             lead.CreatedAt,
             lead.UpdatedAt,
@@ -59,6 +64,9 @@ public sealed record LeadResponse(
 
 /// <summary>Engagement with decay applied as of <see cref="AsOf"/>.</summary>
 public sealed record EngagementView(double Score, DateTimeOffset AsOf);
+
+/// <summary>Since when marketing e-mail is stopped, and by what (<c>one-click</c> for the RFC 8058 unsubscribe).</summary>
+public sealed record SuppressionView(DateTimeOffset At, string Source);
 
 public sealed record FitView(int Score, string Grade, IReadOnlyList<FitFactor> Factors);
 

@@ -117,13 +117,17 @@ internal static class LoadRun
     /// </summary>
     private static async Task<ProcessingResult> MeasureProcessingAsync(QueueClient queue, TableClient table, string runId, LoadSettings settings)
     {
+        // The key the local host keys leads with: load.sh's environment, else the sample key of local.settings.sample.json.
+        var identity = new LeadIdentity(
+            Environment.GetEnvironmentVariable("LeadIds__KeyId") ?? LeadIdentity.DefaultKeyId,
+            Environment.GetEnvironmentVariable("LeadIds__Key") ?? LeadIdentity.SampleKey);
         var leadIds = new HashSet<string>(StringComparer.Ordinal);
         var messages = new string[settings.Events];
         var now = DateTimeOffset.UtcNow;
         for (var i = 0; i < settings.Events; i++)
         {
             var email = $"queue-{runId}-{i}@example.com";
-            leadIds.Add(LeadKeys.LeadIdFor(email));
+            leadIds.Add(identity.LeadIdFor(email));
             messages[i] = LeadEventJson.Serialize(new LeadEvent
             {
                 EventId = $"load-{runId}-{i}",

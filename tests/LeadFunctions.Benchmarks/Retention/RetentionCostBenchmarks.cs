@@ -98,6 +98,8 @@ public class RetentionCostBenchmarks
         while (!_last.PassCompleted && _last.StoppedBy is not null);
     }
 
+    private static readonly LeadIdentity Identity = new(LeadIdentity.DefaultKeyId, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+
     /// <summary>Rows as the processor writes them (one transaction per lead), dated in the past.</summary>
     private async Task SeedAsync(TableClient table)
     {
@@ -105,7 +107,7 @@ public class RetentionCostBenchmarks
         var old = now.AddDays(-200);
         await Parallel.ForEachAsync(Enumerable.Range(0, Leads), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
         {
-            var leadId = LeadKeys.LeadIdFor($"retention{i.ToString(CultureInfo.InvariantCulture)}@example.com");
+            var leadId = Identity.LeadIdFor($"retention{i.ToString(CultureInfo.InvariantCulture)}@example.com");
             var actions = new List<TableTransactionAction>
             {
                 new(TableTransactionActionType.Add, new LeadEntity { PartitionKey = leadId, Stage = "Lead", HalfLifeSeconds = TimeSpan.FromDays(45).TotalSeconds, CreatedAt = old, UpdatedAt = now, EngagementAnchor = now }),

@@ -27,7 +27,7 @@ public class ScoringEngineBenchmarks
         _engine = new ScoringEngine(ScoringModelLoader.Load(BenchmarkModels.FiftyRules()));
         _now = new DateTimeOffset(2025, 3, 3, 9, 0, 0, TimeSpan.Zero);
         _events = BenchmarkModels.Events(Batch, _now);
-        _lead = new LeadScoreState { LeadId = LeadKeys.LeadIdFor("ada@example.com") };
+        _lead = new LeadScoreState { LeadId = new LeadIdentity(LeadIdentity.DefaultKeyId, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))).LeadIdFor("ada@example.com") };
         if (_engine.Model.EngagementRules.Count != 50)
             throw new InvalidOperationException("The benchmark model must have 50 rules.");
     }

@@ -51,6 +51,7 @@ public class StorageTransactionsBenchmarks
             [StorageOptions.ConnectionName] = Environment.GetEnvironmentVariable("LEADFUNCTIONS_TEST_STORAGE") ?? "UseDevelopmentStorage=true",
             ["Storage:LeadsTable"] = "bench" + Guid.NewGuid().ToString("N")[..12],
             ["Scoring:ModelPath"] = modelPath,
+            ["LeadIds:Key"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
         });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new StoragePipelinePolicy(_counter));

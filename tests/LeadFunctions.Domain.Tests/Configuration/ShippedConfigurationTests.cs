@@ -1,6 +1,7 @@
 using LeadFunctions.Domain.Capture;
 using LeadFunctions.Domain.Content;
 using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain.SalesAlerts;
 using LeadFunctions.Domain.Scoring;
 using Microsoft.Extensions.Time.Testing;
 
@@ -14,6 +15,7 @@ public sealed class ShippedConfigurationTests
 {
     private static readonly FormCatalog Forms = FormCatalog.Load(Path.Combine(AppContext.BaseDirectory, "config", "forms.json"));
     private static readonly ScoringModel Model = ScoringModelLoader.LoadFile(Path.Combine(AppContext.BaseDirectory, "config", "scoring-model.json"));
+    private static readonly SalesRouting Routing = SalesRoutingReader.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "config", "sales-routing.json")));
     private static readonly ContentCatalogue Content = ContentCatalogue.Load(Path.Combine(AppContext.BaseDirectory, "config", "content.json"));
 
     public static TheoryData<string> FitRulesOnChoiceFields()
@@ -43,6 +45,38 @@ public sealed class ShippedConfigurationTests
         // Assert
         Assert.True(unreachable.Count == 0,
             $"fit rule '{rule.Id}' on '{rule.Field}' waits for {string.Join(", ", unreachable)}, but the forms offer only {string.Join(", ", choices)}");
+    }
+
+    public static TheoryData<string> RoutingRulesOnChoiceFields()
+    {
+        var data = new TheoryData<string>();
+        foreach (var rule in Routing.Rules.Where(r => ChoicesFor(r.Field).Count > 0))
+            data.Add(rule.Id);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(RoutingRulesOnChoiceFields))]
+    public void A_routing_rule_on_a_choice_field_names_only_values_a_shipped_form_can_send(string ruleId)
+    {
+        // Arrange
+        var rule = Routing.Rules.Single(r => r.Id == ruleId);
+        var choices = ChoicesFor(rule.Field);
+
+        // Act
+        var unreachable = rule.Values.Where(v => !choices.Contains(v, StringComparer.OrdinalIgnoreCase)).ToList();
+        if ((rule.Min is not null || rule.Max is not null) && !choices.Any(c => rule.Matches(new Dictionary<string, string> { [rule.Field] = c })))
+            unreachable.Add($"(no choice is within {rule.Min}..{rule.Max})");
+
+        // Assert
+        Assert.True(unreachable.Count == 0,
+            $"routing rule '{rule.Id}' on '{rule.Field}' waits for {string.Join(", ", unreachable)}, but the forms offer only {string.Join(", ", choices)}");
+    }
+
+    [Fact]
+    public void The_routing_check_reaches_the_company_size_rule()
+    {
+        Assert.Contains(Routing.Rules, r => r.Id == "enterprise" && ChoicesFor(r.Field).Count > 0);
     }
 
     [Fact]

@@ -74,4 +74,34 @@ public sealed class SalesRoutingTests
 
         Assert.NotEmpty(routing.RoundRobin);
     }
+    [Theory]
+    [InlineData("1001+", true)]
+    [InlineData("5000", true)]
+    [InlineData("201-1000", false)]
+    [InlineData("1000", false)]
+    [InlineData("lots", false)]
+    public void A_numeric_rule_matches_a_size_band_only_when_the_whole_band_is_in_range(string companySize, bool routedToTheRule)
+    {
+        // Arrange
+        var routing = SalesRoutingReader.Parse(Routing.Replace("\"min\": 1000", "\"min\": 1001", StringComparison.Ordinal));
+
+        // Act
+        var decision = routing.Route(Lead(("companySize", companySize)));
+
+        // Assert
+        Assert.Equal(routedToTheRule, decision.PoolId == "rule-big");
+    }
+
+    [Fact]
+    public void An_enterprise_demo_request_from_the_shipped_form_reaches_the_enterprise_team()
+    {
+        // Arrange: the largest band the shipped forms offer.
+        var routing = SalesRoutingReader.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "config", "sales-routing.json")));
+
+        // Act
+        var decision = routing.Route(Lead(("companySize", "1001+"), ("country", "DE")));
+
+        // Assert
+        Assert.Equal("rule-enterprise", decision.PoolId);
+    }
 }

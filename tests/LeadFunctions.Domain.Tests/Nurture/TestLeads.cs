@@ -69,7 +69,7 @@ internal sealed class TestLead
         consents.AddRange(_consents);
         return new LeadSummary
         {
-            LeadId = LeadKeys.LeadIdFor("ada@example.com"),
+            LeadId = Leads.TestIdentity.Instance.LeadIdFor("ada@example.com"),
             Email = "ada@example.com",
             Stage = _stage,
             StageChangedAt = _stageChangedAt,

@@ -2,7 +2,6 @@ using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Lifecycle;
 using LeadFunctions.Domain.Scoring;
-using Microsoft.Extensions.Time.Testing;
 
 namespace LeadFunctions.Domain.Tests.Scoring;
 
@@ -11,18 +10,11 @@ public sealed class LifecycleTests
     private static readonly Dictionary<string, string> GradeB = new() { ["role"] = "CTO", ["industry"] = "software" };
     private static readonly Dictionary<string, string> GradeC = new() { ["role"] = "CTO" };
 
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 3, 3, 9, 0, 0, TimeSpan.Zero));
-    private readonly ScoringEngine _engine = new(TestModels.Model);
-    private readonly LeadScoreState _lead = States.NewLead();
-    private readonly ScoringOutcome _outcome = new();
+    private readonly ScoringRun _run = new();
 
-    private DateTimeOffset Now => _time.GetUtcNow();
+    private DateTimeOffset Now => _run.Now;
 
-    private List<StageChange> Apply(LeadEvent e)
-    {
-        _engine.Apply(_lead, e, Now, _outcome);
-        return [.. _outcome.Transitions];
-    }
+    private List<StageChange> Apply(LeadEvent e) => _run.Apply(e);
 
     private void Bottom(int times)
     {
@@ -38,7 +30,7 @@ public sealed class LifecycleTests
 
         Assert.Equal((null, LifecycleStage.Subscriber), (first.From, first.To));
         Assert.Equal((LifecycleStage.Subscriber, LifecycleStage.Lead), (second.From, second.To));
-        Assert.Equal(LifecycleStage.Lead, _lead.Stage);
+        Assert.Equal(LifecycleStage.Lead, _run.Lead.Stage);
     }
 
     [Fact]
@@ -47,7 +39,7 @@ public sealed class LifecycleTests
         Apply(EventBuilder.Form(Now, FormIntent.EventRegistration));
 
         Assert.Empty(Apply(EventBuilder.Form(Now, FormIntent.NewsletterSignup)));
-        Assert.Equal(LifecycleStage.Lead, _lead.Stage);
+        Assert.Equal(LifecycleStage.Lead, _run.Lead.Stage);
     }
 
     [Fact]
@@ -55,7 +47,7 @@ public sealed class LifecycleTests
     {
         Apply(EventBuilder.Form(Now, FormIntent.ContentDownload, profile: GradeB));
         Bottom(1);
-        Assert.Equal(LifecycleStage.Lead, _lead.Stage); // 30 < 50
+        Assert.Equal(LifecycleStage.Lead, _run.Lead.Stage); // 30 < 50
 
         var mql = Assert.Single(Apply(EventBuilder.Activity(LeadEventTypes.ContentDownload, Now, (LeadEventProperties.FunnelStage, "bottom"))));
         Bottom(1);
@@ -73,8 +65,8 @@ public sealed class LifecycleTests
         Apply(EventBuilder.Form(Now, FormIntent.ContentDownload));
         Bottom(5);
 
-        Assert.Equal(LifecycleStage.Lead, _lead.Stage);
-        Assert.Equal("D", _lead.FitGrade);
+        Assert.Equal(LifecycleStage.Lead, _run.Lead.Stage);
+        Assert.Equal("D", _run.Lead.FitGrade);
     }
 
     [Fact]
@@ -101,10 +93,10 @@ public sealed class LifecycleTests
     {
         Apply(EventBuilder.Form(Now, FormIntent.ContentDownload, profile: GradeC));
         Bottom(2); // 60 points: MQL
-        Assert.Equal(LifecycleStage.Mql, _lead.Stage);
+        Assert.Equal(LifecycleStage.Mql, _run.Lead.Stage);
         var scoredAt = Now;
 
-        _time.Advance(TimeSpan.FromDays(30));
+        _run.Time.Advance(TimeSpan.FromDays(30));
         var changes = Apply(EventBuilder.PageView(Now, "https://example.com/about"));
 
         var change = Assert.Single(changes);
@@ -139,7 +131,7 @@ public sealed class LifecycleTests
         Assert.Equal("rejected by sales: no budget this year", rejection.Reason);
         Assert.Equal("rep@example.com", rejection.CausedBy);
         Assert.Empty(afterwards);
-        Assert.Equal(LifecycleStage.Mql, _lead.Stage);
+        Assert.Equal(LifecycleStage.Mql, _run.Lead.Stage);
     }
 
     [Fact]
@@ -150,9 +142,9 @@ public sealed class LifecycleTests
 
         Bottom(3); // 90 new points: MQL, not SQL
 
-        Assert.Equal(LifecycleStage.Mql, _lead.Stage);
+        Assert.Equal(LifecycleStage.Mql, _run.Lead.Stage);
         Bottom(1);
-        Assert.Equal(LifecycleStage.Sql, _lead.Stage);
+        Assert.Equal(LifecycleStage.Sql, _run.Lead.Stage);
     }
 
     [Fact]
@@ -161,14 +153,14 @@ public sealed class LifecycleTests
         Apply(EventBuilder.Form(Now, FormIntent.DemoRequest));
         var advance = Assert.Single(Apply(EventBuilder.SalesDecision(Now, "advance", "opportunity")));
 
-        _time.Advance(TimeSpan.FromDays(365));
+        _run.Time.Advance(TimeSpan.FromDays(365));
         var later = Apply(EventBuilder.PageView(Now, "https://example.com/careers"));
         var demo = Apply(EventBuilder.Form(Now, FormIntent.DemoRequest));
 
         Assert.Equal((LifecycleStage.Sql, LifecycleStage.Opportunity), (advance.From, advance.To));
         Assert.Empty(later);
         Assert.Empty(demo);
-        Assert.Equal(LifecycleStage.Opportunity, _lead.Stage);
+        Assert.Equal(LifecycleStage.Opportunity, _run.Lead.Stage);
     }
 
     [Fact]
@@ -185,10 +177,10 @@ public sealed class LifecycleTests
     public void An_sql_does_not_decay_back_by_itself()
     {
         Apply(EventBuilder.Form(Now, FormIntent.DemoRequest));
-        _time.Advance(TimeSpan.FromDays(200));
+        _run.Time.Advance(TimeSpan.FromDays(200));
 
         Assert.Empty(Apply(EventBuilder.PageView(Now, "https://example.com/")));
-        Assert.Equal(LifecycleStage.Sql, _lead.Stage);
+        Assert.Equal(LifecycleStage.Sql, _run.Lead.Stage);
     }
 
     [Fact]
@@ -206,10 +198,10 @@ public sealed class LifecycleTests
     {
         var granted = new ConsentRecord(ConsentPurposes.MarketingEmail, "v1", true, Now, "form");
         Apply(EventBuilder.Form(Now, FormIntent.NewsletterSignup) with { Consents = [granted] });
-        _time.Advance(TimeSpan.FromMinutes(1));
+        _run.Time.Advance(TimeSpan.FromMinutes(1));
 
         Apply(EventBuilder.Activity(LeadEventTypes.Unsubscribe, Now));
-        var summary = _lead.ToSummary(Now, TestModels.Model.HalfLife);
+        var summary = _run.Lead.ToSummary(Now, TestModels.Model.HalfLife);
 
         Assert.True(summary.Unsubscribed);
         Assert.False(summary.HasMarketingEmailConsent);

@@ -1,6 +1,7 @@
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LeadFunctions.Domain.Tests.Scoring;
 
@@ -67,14 +68,42 @@ internal sealed class EventBuilder
 
     public static LeadEvent PageView(DateTimeOffset at, string url) => Activity(LeadEventTypes.PageView, at, (LeadEventProperties.Url, url));
 
-    public static LeadEvent SalesDecision(DateTimeOffset at, string decision, string? toStage = null, string? reason = null) =>
+    /// <param name="sqlEpisode">The SQL episode the decision was made for, as a sales alert's link names it; none by default.</param>
+    public static LeadEvent SalesDecision(DateTimeOffset at, string decision, string? toStage = null, string? reason = null, DateTimeOffset? sqlEpisode = null) =>
         Activity(LeadEventTypes.SalesDecision, at,
-            [(LeadEventProperties.Decision, decision), (LeadEventProperties.ToStage, toStage ?? ""), (LeadEventProperties.Reason, reason ?? ""), (LeadEventProperties.Actor, "rep@example.com")]);
+            [
+                (LeadEventProperties.Decision, decision), (LeadEventProperties.ToStage, toStage ?? ""), (LeadEventProperties.Reason, reason ?? ""), (LeadEventProperties.Actor, "rep@example.com"),
+                .. sqlEpisode is { } episode ? [(LeadEventProperties.SqlEpisode, episode.ToString("O", System.Globalization.CultureInfo.InvariantCulture))] : Array.Empty<(string, string)>(),
+            ]);
 
     private static string Next() => "evt-" + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
 internal static class States
 {
-    public static LeadScoreState NewLead() => new() { LeadId = LeadKeys.LeadIdFor("ada@example.com") };
+    public static LeadScoreState NewLead() => new() { LeadId = Leads.TestIdentity.Instance.LeadIdFor("ada@example.com") };
+}
+
+/// <summary>
+/// One lead scored by <see cref="TestModels.Model"/> on a fake clock that starts on Monday 2025-03-03 09:00 UTC: the set-up the
+/// lifecycle and sales-decision tests share. Every event adds to the same outcome, as the events of one batch do.
+/// </summary>
+internal sealed class ScoringRun
+{
+    private readonly ScoringEngine _engine = new(TestModels.Model);
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 3, 3, 9, 0, 0, TimeSpan.Zero));
+
+    public LeadScoreState Lead { get; } = States.NewLead();
+
+    public ScoringOutcome Outcome { get; } = new();
+
+    public DateTimeOffset Now => Time.GetUtcNow();
+
+    /// <summary>Applies the event now; returns every stage change of the run so far.</summary>
+    public List<StageChange> Apply(LeadEvent e)
+    {
+        _engine.Apply(Lead, e, Now, Outcome);
+        return [.. Outcome.Transitions];
+    }
 }

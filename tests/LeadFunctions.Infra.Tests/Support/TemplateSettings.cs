@@ -36,11 +36,15 @@ public static partial class TemplateSettings
     private static string StandIn(string key) => key switch
     {
         _ when key.EndsWith("ClientId", StringComparison.OrdinalIgnoreCase) => "00000000-0000-0000-0000-000000000001",
+        // 1, or 2 behind Front Door: the template picks it from enableFrontDoorWaf at deployment.
+        _ when key.EndsWith("ForwardedForHops", StringComparison.OrdinalIgnoreCase) => "1",
+        // Key Vault resolves the reference to the webhook secret the template stored: hex of two GUIDs (main.bicep).
+        _ when key.EndsWith("WebhookSecret", StringComparison.Ordinal) => $"{Guid.NewGuid():N}{Guid.NewGuid():N}",
         _ when key.EndsWith("Address", StringComparison.OrdinalIgnoreCase) => "DoNotReply@00000000-0000-0000-0000-000000000001.azurecomm.net",
         _ when key.EndsWith("Uri", StringComparison.OrdinalIgnoreCase) || key.EndsWith("Url", StringComparison.OrdinalIgnoreCase) || key.EndsWith("Endpoint", StringComparison.OrdinalIgnoreCase)
             => "https://placeholder.example.com/",
         // Key Vault resolves the reference to the secret the template stored: a fresh key made of three GUIDs (main.bicep).
-        _ when key.EndsWith("SigningKey", StringComparison.Ordinal) => $"{Guid.NewGuid()}{Guid.NewGuid()}{Guid.NewGuid()}",
+        _ when key.EndsWith("SigningKey", StringComparison.Ordinal) || key == "LeadIds__Key" => $"{Guid.NewGuid()}{Guid.NewGuid()}{Guid.NewGuid()}",
         _ when key.Contains("CONNECTION_STRING", StringComparison.Ordinal) => "InstrumentationKey=00000000-0000-0000-0000-000000000001;IngestionEndpoint=https://placeholder.example.com/",
         _ => "stand-in-for-a-value-only-azure-knows-0123456789abcdef",
     };

@@ -131,23 +131,6 @@ public sealed class CaptureRateLimitTests(AzuriteFixture azurite) : IAsyncLifeti
         Assert.Equal(429, sameSubnet.Status);
         Assert.Equal(2, (await _app.MessagesAsync()).Count);
     }
-
-    [Fact]
-    public async Task Events_naming_an_e_mail_address_draw_on_that_addresses_budget()
-    {
-        // Arrange
-        HttpContext Download(string client) => _app.Request("POST", EventsPath, "application/x-www-form-urlencoded",
-            Encoding.UTF8.GetBytes("type=content-download&email=victim%40example.com&funnelStage=bottom&contentId=x"), From(client));
-        await _app.PostEventAsync(Download("203.0.113.1"));
-        await _app.PostEventAsync(Download("203.0.113.2"));
-
-        // Act
-        var response = await _app.PostEventAsync(Download("203.0.113.3"));
-
-        // Assert
-        Assert.Equal(429, response.Status);
-        Assert.Equal(2, (await _app.MessagesAsync()).Count);
-    }
 }
 
 /// <summary>Limits that are switched off, or configured wrong.</summary>

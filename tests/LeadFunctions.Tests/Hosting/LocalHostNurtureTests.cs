@@ -66,7 +66,7 @@ public sealed class LocalHostNurtureTests(AzuriteFixture azurite) : IDisposable
 
         // Assert 2: the consent is granted, with the request and the confirmation on record, and the first nurture e-mail went.
         Assert.NotNull(message);
-        var lead = await host.Services.GetRequiredService<ILeadDirectory>().FindAsync(LeadKeys.LeadIdFor(email), CancellationToken.None);
+        var lead = await host.Services.GetRequiredService<ILeadDirectory>().FindAsync(TestLeadIds.LeadIdFor(email), CancellationToken.None);
         Assert.Contains(lead!.History, change => change.To == LifecycleStage.Mql);
         var consent = Assert.Single(lead.Lead.Consents);
         Assert.Equal(("form:whitepaper-lead-scoring", true, "confirmation-link"), (consent.Source, consent.Granted, consent.ConfirmedSource));
@@ -96,7 +96,7 @@ public sealed class LocalHostNurtureTests(AzuriteFixture azurite) : IDisposable
 
         // Assert
         Assert.NotNull(alert);
-        var lead = await host.Services.GetRequiredService<ILeadDirectory>().FindAsync(LeadKeys.LeadIdFor(email), CancellationToken.None);
+        var lead = await host.Services.GetRequiredService<ILeadDirectory>().FindAsync(TestLeadIds.LeadIdFor(email), CancellationToken.None);
         Assert.Equal(LifecycleStage.Sql, lead!.Lead.Stage);
         var owner = Assert.Single(alert.To.Mailboxes).Address;
         Assert.Contains(owner, routing.Route(lead.Lead).Owners);

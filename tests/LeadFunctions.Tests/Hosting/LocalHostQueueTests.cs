@@ -22,7 +22,7 @@ public sealed class LocalHostQueueTests(AzuriteFixture azurite)
         var email = AzuriteFixture.UniqueName("buyer") + "@example.com";
         var form = SampleForm.FromLandingPage(await host.Client.GetStringAsync(new Uri("/", UriKind.Relative)), email);
         var directory = host.Services.GetRequiredService<ILeadDirectory>();
-        var leadId = LeadKeys.LeadIdFor(email);
+        var leadId = TestLeadIds.LeadIdFor(email);
 
         // Act
         using var response = await host.Client.PostAsync(new Uri(form.Action, UriKind.Relative), new FormUrlEncodedContent(form.Fields));

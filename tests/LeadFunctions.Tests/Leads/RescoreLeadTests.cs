@@ -129,7 +129,7 @@ public sealed class RescoreLeadTests(AzuriteFixture azurite)
         await harness.Processor.ProcessAsync(Events.PageView(harness.Time.GetUtcNow(), "https://example.com/pricing", Email), CancellationToken.None);
         harness.Time.Advance(TimeSpan.FromDays(17));
 
-        var result = await new GetLead(harness.Directory).Run(new DefaultHttpContext().Request, ScoringHarness.LeadIdOf(Email), CancellationToken.None);
+        var result = await new GetLead(harness.Directory, new NoSuppressions()).Run(new DefaultHttpContext().Request, ScoringHarness.LeadIdOf(Email), CancellationToken.None);
 
         var body = Assert.IsType<LeadResponse>(Assert.IsType<OkObjectResult>(result).Value);
         Assert.Equal(body.Ledger.Sum(l => l.PointsNow), body.Engagement.Score, 9);
@@ -145,19 +145,53 @@ public sealed class RescoreLeadTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Find_by_email_ignores_case_and_spaces_and_refuses_a_non_address()
+    public async Task Lookup_by_email_in_the_body_ignores_case_and_spaces_and_answers_404_for_no_lead()
     {
+        // Arrange
         var harness = new ScoringHarness(azurite);
         await harness.Processor.ProcessAsync(Events.Download(Email, harness.Time.GetUtcNow()), CancellationToken.None);
-        var function = new FindLeadByEmail(harness.Directory);
+        var function = new LookupLead(new LeadLookup(harness.Directory, TestLeadIds.Identity), new NoSuppressions());
 
-        var found = await function.Run(Request("?email=%20Ada@EXAMPLE.com%20"), CancellationToken.None);
-        var missing = await function.Run(Request("?email=nobody@example.com"), CancellationToken.None);
-        var invalid = await function.Run(Request("?email=not-an-address"), CancellationToken.None);
+        // Act
+        var found = await function.Run(JsonRequest("""{"email":" Ada@EXAMPLE.com "}"""), CancellationToken.None);
+        var missing = await function.Run(JsonRequest("""{"email":"nobody@example.com"}"""), CancellationToken.None);
 
+        // Assert
         Assert.Equal(ScoringHarness.LeadIdOf(Email), Assert.IsType<LeadResponse>(Assert.IsType<OkObjectResult>(found).Value).LeadId);
         Assert.IsType<NotFoundResult>(missing);
-        Assert.IsType<BadRequestObjectResult>(invalid);
+    }
+
+    [Theory]
+    [InlineData("""{"email":"not-an-address"}""")]
+    [InlineData("""{"mail":"ada@example.com"}""")]
+    [InlineData("""{"email":42}""")]
+    [InlineData("""["ada@example.com"]""")]
+    [InlineData("email=ada@example.com")]
+    [InlineData("")]
+    public async Task Lookup_with_a_bad_body_is_a_400_problem_naming_the_email_field(string body)
+    {
+        // Arrange
+        var harness = new ScoringHarness(azurite);
+        var function = new LookupLead(new LeadLookup(harness.Directory, TestLeadIds.Identity), new NoSuppressions());
+
+        // Act
+        var result = await function.Run(JsonRequest(body), CancellationToken.None);
+
+        // Assert
+        var problem = Assert.IsType<ValidationProblemDetails>(Assert.IsType<BadRequestObjectResult>(result).Value);
+        Assert.Equal(StatusCodes.Status400BadRequest, problem.Status);
+        Assert.Contains(LeadLookup.EmailField, problem.Errors.Keys);
+    }
+
+    [Fact]
+    public async Task Lookup_with_a_body_larger_than_one_address_needs_is_a_413()
+    {
+        var harness = new ScoringHarness(azurite);
+        var function = new LookupLead(new LeadLookup(harness.Directory, TestLeadIds.Identity), new NoSuppressions());
+
+        var result = await function.Run(JsonRequest("{\"email\":\"" + new string('a', 10_000) + "@example.com\"}"), CancellationToken.None);
+
+        Assert.Equal(StatusCodes.Status413PayloadTooLarge, Assert.IsType<ObjectResult>(result).StatusCode);
     }
 
     [Fact]
@@ -190,10 +224,12 @@ public sealed class RescoreLeadTests(AzuriteFixture azurite)
         Assert.Equal(LifecycleStage.Sql, (await harness.LeadAsync(Email)).Lead.Stage);
     }
 
-    private static HttpRequest Request(string query)
+    private static HttpRequest JsonRequest(string body)
     {
         var context = new DefaultHttpContext();
-        context.Request.QueryString = new QueryString(query);
+        context.Request.Method = HttpMethods.Post;
+        context.Request.ContentType = "application/json";
+        context.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(body));
         return context.Request;
     }
 

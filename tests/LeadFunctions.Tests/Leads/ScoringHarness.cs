@@ -65,7 +65,7 @@ internal sealed class ScoringHarness
 
     /// <summary>A processor as another worker instance would have: same table, its own in-process state.</summary>
     public LeadEventProcessor NewProcessor() =>
-        new(Table, new ScoringEngine(Model), _observers, Time, Options.Create(new ScoringOptions()), NullLogger<LeadEventProcessor>.Instance);
+        new(Table, new ScoringEngine(Model), _observers, TestLeadIds.Identity, Time, Options.Create(new ScoringOptions()), NullLogger<LeadEventProcessor>.Instance);
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 3, 3, 9, 0, 0, TimeSpan.Zero));
     public LeadsTable Table { get; }
@@ -77,7 +77,7 @@ internal sealed class ScoringHarness
     public PoisonQueueReplayer Replayer { get; }
     public Scoring.RescoreLead Function { get; }
 
-    public static string LeadIdOf(string email) => LeadKeys.LeadIdFor(email);
+    public static string LeadIdOf(string email) => TestLeadIds.LeadIdFor(email);
 
     /// <summary>The scoring model the app ships (the build copies <c>config/</c> next to the tests).</summary>
     public static string ShippedModelJson() => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "config", "scoring-model.json"));

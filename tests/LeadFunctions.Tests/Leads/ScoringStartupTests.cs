@@ -1,4 +1,5 @@
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -31,12 +32,27 @@ public sealed class ScoringStartupTests : IDisposable
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task Visitor_bounds_out_of_range_stop_the_app_at_start_naming_the_setting()
+    {
+        using var host = Host("config/scoring-model.json", ("Scoring:VisitorHistoryDays", "0"), ("Scoring:MaxPendingVisitorEvents", "100000"), ("Scoring:MaxLinkedVisitors", "-1"));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(error.Failures, f => f.Contains("Scoring:VisitorHistoryDays", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("Scoring:MaxPendingVisitorEvents", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("Scoring:MaxLinkedVisitors", StringComparison.Ordinal));
+    }
+
     public void Dispose() => File.Delete(_modelPath);
 
-    private static IHost Host(string modelPath)
+    private static IHost Host(string modelPath, params (string Key, string Value)[] settings)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration["Scoring:ModelPath"] = modelPath;
+        builder.Configuration[TestLeadIds.Setting] = TestLeadIds.Key;
+        foreach (var (key, value) in settings)
+            builder.Configuration[key] = value;
         builder.Services.AddLeadScoring();
         return builder.Build();
     }

@@ -1,4 +1,5 @@
 using LeadFunctions.Infrastructure.Nurture;
+using LeadFunctions.Tests.Support;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -45,6 +46,7 @@ public sealed class ConsentConfirmationStartupTests
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration["SalesAlerts:EscalationAddress"] = NurtureHarness.EscalationAddress;
         builder.Configuration["Tracking:SigningKey"] = NurtureHarness.SigningKey;
+        builder.Configuration[TestLeadIds.Setting] = TestLeadIds.Key;
         builder.Configuration["Tracking:BaseUrl"] = "https://leads.contoso.example";
         foreach (var (key, value) in settings)
             builder.Configuration[key] = value;

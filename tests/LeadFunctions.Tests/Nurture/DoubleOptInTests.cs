@@ -47,7 +47,7 @@ public sealed class DoubleOptInTests(AzuriteFixture azurite)
         Assert.Equal(victim, Assert.Single(message.To.Mailboxes).Address);
         Assert.Contains("/api/consent/confirm?t=", message.TextBody, StringComparison.Ordinal);
         Assert.Null(message.Headers[HeaderId.ListUnsubscribe]);
-        var lead = (await harness.Services.GetRequiredService<ILeadDirectory>().FindAsync(LeadKeys.LeadIdFor(victim), CancellationToken.None))!.Lead;
+        var lead = (await harness.Services.GetRequiredService<ILeadDirectory>().FindAsync(TestLeadIds.LeadIdFor(victim), CancellationToken.None))!.Lead;
         Assert.False(lead.HasMarketingEmailConsent);
         Assert.NotNull(lead.PendingMarketingEmailRequest);
     }
@@ -102,7 +102,7 @@ public sealed class DoubleOptInTests(AzuriteFixture azurite)
         var processor = harness.Services.GetRequiredService<LeadEventProcessor>();
         var directory = harness.Services.GetRequiredService<ILeadDirectory>();
         const string email = "ada@example.com";
-        var leadId = LeadKeys.LeadIdFor(email);
+        var leadId = TestLeadIds.LeadIdFor(email);
         var requestedAt = harness.Time.GetUtcNow();
         await SubmitAsync(harness, "whitepaper-lead-scoring", Whitepaper(email));
         foreach (var content in new[] { "pricing-guide", "buyers-checklist" })
@@ -161,7 +161,7 @@ public sealed class DoubleOptInTests(AzuriteFixture azurite)
         await harness.RunAsync();
 
         // Assert: the alert to sales and the confirmation to the lead; nothing else.
-        var lead = (await harness.Services.GetRequiredService<ILeadDirectory>().FindAsync(LeadKeys.LeadIdFor(email), CancellationToken.None))!.Lead;
+        var lead = (await harness.Services.GetRequiredService<ILeadDirectory>().FindAsync(TestLeadIds.LeadIdFor(email), CancellationToken.None))!.Lead;
         Assert.Equal(LifecycleStage.Sql, lead.Stage);
         var messages = await harness.MessagesAsync();
         Assert.Equal(2, messages.Count);
@@ -176,7 +176,7 @@ public sealed class DoubleOptInTests(AzuriteFixture azurite)
         // Arrange
         await using var harness = new NurtureHarness(azurite, realLeads: true);
         const string email = "gone@example.com";
-        await harness.Services.GetRequiredService<NurtureStore>().SuppressAsync(LeadKeys.LeadIdFor(email), harness.Time.GetUtcNow(), "one-click", CancellationToken.None);
+        await harness.Services.GetRequiredService<NurtureStore>().SuppressAsync(TestLeadIds.LeadIdFor(email), harness.Time.GetUtcNow(), "one-click", CancellationToken.None);
 
         // Act
         await SubmitAsync(harness, "newsletter", Newsletter(email));
@@ -199,7 +199,7 @@ public sealed class DoubleOptInTests(AzuriteFixture azurite)
         var forged = token[..^2] + (token.EndsWith("AA", StringComparison.Ordinal) ? "BB" : "AA");
         var unsubscribeToken = harness.Services.GetRequiredService<TrackingTokenSigner>().Sign(new TrackingClaims
         {
-            Kind = TrackingKind.Unsubscribe, LeadId = LeadKeys.LeadIdFor("late@example.com"), MessageId = "m", SentAtUnixSeconds = harness.Time.GetUtcNow().ToUnixTimeSeconds(),
+            Kind = TrackingKind.Unsubscribe, LeadId = TestLeadIds.LeadIdFor("late@example.com"), MessageId = "m", SentAtUnixSeconds = harness.Time.GetUtcNow().ToUnixTimeSeconds(),
         });
 
         // Act

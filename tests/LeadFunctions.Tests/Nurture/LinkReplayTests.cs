@@ -6,10 +6,9 @@ using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.SalesAlerts;
 using LeadFunctions.Tests.Support;
 using LeadFunctions.Tracking;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Primitives;
+using static LeadFunctions.Tests.Nurture.TrackingLinks;
 
 namespace LeadFunctions.Tests.Nurture;
 
@@ -20,15 +19,13 @@ namespace LeadFunctions.Tests.Nurture;
 [Collection(AzuriteCollection.Name)]
 public sealed class LinkReplayTests(AzuriteFixture azurite)
 {
-    private const string Browser = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15";
-
     [Fact]
     public async Task Opening_the_same_e_mail_again_and_again_scores_once()
     {
         // Arrange
         await using var harness = new NurtureHarness(azurite, realLeads: true);
         var leadId = await ALeadAsync(harness, "reopener@example.com", FormIntent.NewsletterSignup);
-        var token = Sign(harness, Open(harness, leadId));
+        var token = Sign(harness, Claims(harness, leadId, TrackingKind.Open));
         harness.Time.Advance(TimeSpan.FromMinutes(10));
         var pixel = ActivatorUtilities.CreateInstance<TrackOpen>(harness.Services);
 
@@ -49,9 +46,9 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
     {
         // Arrange
         await using var harness = new NurtureHarness(azurite);
-        var leadId = LeadKeys.LeadIdFor("clicker@example.com");
-        var guide = Sign(harness, Open(harness, leadId) with { Kind = TrackingKind.Click, Url = "https://www.example.com/guide" });
-        var pricing = Sign(harness, Open(harness, leadId) with { Kind = TrackingKind.Click, Url = "https://www.example.com/pricing" });
+        var leadId = TestLeadIds.LeadIdFor("clicker@example.com");
+        var guide = Sign(harness, Claims(harness, leadId, TrackingKind.Click, "https://www.example.com/guide"));
+        var pricing = Sign(harness, Claims(harness, leadId, TrackingKind.Click, "https://www.example.com/pricing"));
         harness.Time.Advance(TimeSpan.FromMinutes(10));
         var click = ActivatorUtilities.CreateInstance<TrackClick>(harness.Services);
 
@@ -72,7 +69,7 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
         // Arrange
         await using var harness = new NurtureHarness(azurite, realLeads: true);
         var leadId = await ALeadAsync(harness, "scanned@example.com", FormIntent.NewsletterSignup);
-        var token = Sign(harness, Open(harness, leadId));
+        var token = Sign(harness, Claims(harness, leadId, TrackingKind.Open));
         var pixel = ActivatorUtilities.CreateInstance<TrackOpen>(harness.Services);
 
         // Act: the mail gateway's scanner fetches it at once, the reader opens it later.
@@ -94,9 +91,9 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
     {
         // Arrange
         await using var harness = new NurtureHarness(azurite);
-        var leadId = LeadKeys.LeadIdFor("late@example.com");
-        var open = Sign(harness, Open(harness, leadId));
-        var click = Sign(harness, Open(harness, leadId) with { Kind = TrackingKind.Click, Url = "https://www.example.com/guide" });
+        var leadId = TestLeadIds.LeadIdFor("late@example.com");
+        var open = Sign(harness, Claims(harness, leadId, TrackingKind.Open));
+        var click = Sign(harness, Claims(harness, leadId, TrackingKind.Click, "https://www.example.com/guide"));
         harness.Time.Advance(TimeSpan.FromDays(30));
 
         // Act
@@ -114,8 +111,8 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
     {
         // Arrange
         await using var harness = new NurtureHarness(azurite);
-        var leadId = LeadKeys.LeadIdFor("leaver@example.com");
-        var token = Sign(harness, Open(harness, leadId) with { Kind = TrackingKind.Unsubscribe });
+        var leadId = TestLeadIds.LeadIdFor("leaver@example.com");
+        var token = Sign(harness, Claims(harness, leadId, TrackingKind.Unsubscribe));
         var unsubscribe = ActivatorUtilities.CreateInstance<Unsubscribe>(harness.Services);
 
         // Act
@@ -281,18 +278,6 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
         Assert.Equal(LifecycleMachine.IgnoredSalesDecisionRule, ignored.RuleId);
     }
 
-    private static TrackingClaims Open(NurtureHarness harness, string leadId) => new()
-    {
-        Kind = TrackingKind.Open,
-        LeadId = leadId,
-        MessageId = leadId + "-nurture-trio-first",
-        Programme = "trio",
-        Step = "first",
-        SentAtUnixSeconds = harness.Time.GetUtcNow().ToUnixTimeSeconds(),
-    };
-
-    private static string Sign(NurtureHarness harness, TrackingClaims claims) => harness.Services.GetRequiredService<TrackingTokenSigner>().Sign(claims);
-
     private static async Task<string> ALeadAsync(NurtureHarness harness, string email, FormIntent intent, string eventId = "form-1")
     {
         await harness.Services.GetRequiredService<LeadEventProcessor>().ProcessAsync(new LeadEvent
@@ -306,7 +291,7 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
             Profile = new Dictionary<string, string> { ["firstName"] = "Rita", ["lastName"] = "Replay" },
             Consents = [new ConsentRecord(ConsentPurposes.MarketingEmail, "v1", true, harness.Time.GetUtcNow(), "form")],
         }, CancellationToken.None);
-        return LeadKeys.LeadIdFor(email);
+        return TestLeadIds.LeadIdFor(email);
     }
 
     private static async Task<LeadDetails> LeadAsync(NurtureHarness harness, string leadId) =>
@@ -318,20 +303,5 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
         var processor = harness.Services.GetRequiredService<LeadEventProcessor>();
         foreach (var e in await harness.QueuedEventsAsync())
             await processor.ProcessAsync(e, CancellationToken.None);
-    }
-
-    private static HttpRequest Request(string method, string token, string userAgent = Browser, Dictionary<string, StringValues>? form = null)
-    {
-        var context = new DefaultHttpContext();
-        context.Request.Method = method;
-        context.Request.Path = "/api/x";
-        context.Request.QueryString = QueryString.Create("t", token);
-        context.Request.Headers.UserAgent = userAgent;
-        if (form is not null)
-        {
-            context.Request.ContentType = "application/x-www-form-urlencoded";
-            context.Request.Form = new FormCollection(form);
-        }
-        return context.Request;
     }
 }

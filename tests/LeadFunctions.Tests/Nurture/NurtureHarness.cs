@@ -3,9 +3,11 @@ using Azure.Storage.Queues;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Messaging;
+using LeadFunctions.Domain.SalesAlerts;
 using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
+using LeadFunctions.Infrastructure.Privacy;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Tests.Support;
 using Microsoft.Extensions.Configuration;
@@ -39,6 +41,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
     /// <summary>A fresh random key, as a real deployment has: the harness runs as Production, where weak keys are refused.</summary>
     public static readonly string SigningKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     public const string EscalationAddress = "boss@sales.example.com";
+    public const string ReplyToAddress = "hello@contoso.example";
 
     private readonly IHost _host;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "lf-nurture-" + Guid.NewGuid().ToString("N"));
@@ -66,21 +69,25 @@ internal sealed class NurtureHarness : IAsyncDisposable
             ["Nurture:FromAddress"] = "news@contoso.example",
             ["Nurture:ClaimLeaseSeconds"] = "300",
             ["SalesAlerts:EscalationAddress"] = EscalationAddress,
-            ["SalesAlerts:SlaHours"] = "24",
             ["SalesAlerts:FromAddress"] = "alerts@contoso.example",
             ["Tracking:SigningKey"] = SigningKey,
+            [TestLeadIds.Setting] = TestLeadIds.Key,
             ["Tracking:BaseUrl"] = "https://leads.contoso.example",
             ["Email:Sender"] = "Folder",
             ["Email:Folder:Path"] = OutboxFolder,
             ["Email:FromAddress"] = "noreply@contoso.example",
             ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
+            ["Nurture:ReplyToAddress"] = ReplyToAddress,
         });
         if (settings is not null)
             builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddSingleton<TimeProvider>(Time);
         builder.Services.AddSingleton(new LeadEventsQueue(Queue));
         if (!realLeads)
+        {
             builder.Services.AddSingleton<ILeadDirectory>(Leads);
+            builder.Services.AddSingleton<ILeadEventArchive>(Leads);
+        }
         builder.Services.AddLeadStorage();
         if (realLeads)
             builder.Services.AddLeadScoring();
@@ -90,6 +97,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
             builder.Services.AddSingleton(sp => wrapSender(new FolderEmailSender(OutboxFolder, Time, Microsoft.Extensions.Logging.Abstractions.NullLogger<FolderEmailSender>.Instance)));
         }
         builder.Services.AddNurture();
+        builder.Services.AddPrivacy();
         _host = builder.Build();
         _host.StartAsync().GetAwaiter().GetResult();
     }
@@ -147,9 +155,16 @@ internal sealed class NurtureHarness : IAsyncDisposable
 /// Holds leads in memory for tests that do not run the scoring processor; reads go through the same <see cref="ILeadDirectory"/>
 /// contract the table-backed directory implements.
 /// </summary>
-internal sealed class StubLeadDirectory : ILeadDirectory
+internal sealed class StubLeadDirectory : ILeadDirectory, ILeadEventArchive
 {
     private readonly ConcurrentDictionary<string, LeadDetails> _leads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string, string), LeadEvent> _events = new();
+
+    /// <summary>Keeps an event as applied to the lead, as the applied-event row does.</summary>
+    public void PutEvent(string leadId, LeadEvent leadEvent) => _events[(leadId, leadEvent.EventId)] = leadEvent;
+
+    public Task<LeadEvent?> FindAppliedAsync(string leadId, string eventId, CancellationToken cancellationToken) =>
+        Task.FromResult(_events.GetValueOrDefault((leadId, eventId)));
 
     public void Put(LeadSummary lead, IReadOnlyList<ScoreLedgerEntry>? ledger = null) =>
         _leads[lead.LeadId] = new LeadDetails(lead, ledger ?? _leads.GetValueOrDefault(lead.LeadId)?.Ledger ?? [], []);
@@ -170,7 +185,7 @@ internal static class NurtureLeads
             fields[field] = value;
         return new LeadSummary
         {
-            LeadId = LeadKeys.LeadIdFor(email),
+            LeadId = TestLeadIds.LeadIdFor(email),
             Email = email,
             Stage = LifecycleStage.Lead,
             StageChangedAt = at.AddDays(-1),

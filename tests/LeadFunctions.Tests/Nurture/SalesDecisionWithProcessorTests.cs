@@ -21,7 +21,7 @@ public sealed class SalesDecisionWithProcessorTests(AzuriteFixture azurite)
         var processor = harness.Services.GetRequiredService<LeadEventProcessor>();
         var directory = harness.Services.GetRequiredService<ILeadDirectory>();
         var email = "demo.requester@example.com";
-        var leadId = LeadKeys.LeadIdFor(email);
+        var leadId = TestLeadIds.LeadIdFor(email);
         await processor.ProcessAsync(new LeadEvent
         {
             EventId = "form-1",

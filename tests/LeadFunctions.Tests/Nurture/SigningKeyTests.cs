@@ -97,7 +97,7 @@ public sealed class SigningKeyTests(AzuriteFixture azurite)
     private static TrackingClaims Unsubscribe(NurtureHarness harness) => new()
     {
         Kind = TrackingKind.Unsubscribe,
-        LeadId = LeadKeys.LeadIdFor("rotated@example.com"),
+        LeadId = TestLeadIds.LeadIdFor("rotated@example.com"),
         MessageId = "m-1",
         SentAtUnixSeconds = harness.Time.GetUtcNow().ToUnixTimeSeconds(),
     };

@@ -7,53 +7,23 @@ using LeadFunctions.Tracking;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Primitives;
+using static LeadFunctions.Tests.Nurture.TrackingLinks;
 
 namespace LeadFunctions.Tests.Nurture;
 
 [Collection(AzuriteCollection.Name)]
 public sealed class TrackingEndpointTests(AzuriteFixture azurite)
 {
-    private const string Browser = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15";
-    private static readonly string LeadId = LeadKeys.LeadIdFor("reader@example.com");
+    private static readonly string LeadId = TestLeadIds.LeadIdFor("reader@example.com");
 
-    private static TrackingClaims Claims(NurtureHarness harness, TrackingKind kind, string? url = null) => new()
-    {
-        Kind = kind,
-        LeadId = LeadId,
-        MessageId = LeadId + "-nurture-trio-first",
-        Programme = "trio",
-        Step = "first",
-        SentAtUnixSeconds = harness.Time.GetUtcNow().ToUnixTimeSeconds(),
-        Url = url,
-        Actor = kind is TrackingKind.Accept or TrackingKind.Reject ? "rep1@sales.example.com" : null,
-        SqlAtTicks = kind is TrackingKind.Accept or TrackingKind.Reject ? harness.Time.GetUtcNow().UtcTicks : null,
-    };
+    private static TrackingClaims Claims(NurtureHarness harness, TrackingKind kind, string? url = null) =>
+        TrackingLinks.Claims(harness, LeadId, kind, url);
 
     /// <summary>The lead the sales links are about, an SQL since the time the links name, as the alert found it.</summary>
     private static void AnSqlSinceNow(NurtureHarness harness)
     {
         var now = harness.Time.GetUtcNow();
         harness.Leads.Put(NurtureLeads.New("reader@example.com", now) with { Stage = LifecycleStage.Sql, StageChangedAt = now });
-    }
-
-    private static string Sign(NurtureHarness harness, TrackingClaims claims) => harness.Services.GetRequiredService<TrackingTokenSigner>().Sign(claims);
-
-    private static HttpRequest Request(string method, string? token, string? userAgent = Browser, Dictionary<string, StringValues>? form = null)
-    {
-        var context = new DefaultHttpContext();
-        context.Request.Method = method;
-        context.Request.Path = "/api/x";
-        if (token is not null)
-            context.Request.QueryString = QueryString.Create("t", token);
-        if (userAgent is not null)
-            context.Request.Headers.UserAgent = userAgent;
-        if (form is not null)
-        {
-            context.Request.ContentType = "application/x-www-form-urlencoded";
-            context.Request.Form = new FormCollection(form);
-        }
-        return context.Request;
     }
 
     [Fact]

@@ -99,7 +99,8 @@ public sealed class OutboxDeliveryTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // Act
         var first = await harness.RunAsync();
-        harness.Time.Advance(TimeSpan.FromHours(2));
+        // Well past the transient back-off, before the SLA ladder's first reminder (15 min) falls due.
+        harness.Time.Advance(TimeSpan.FromMinutes(10));
         var later = await harness.RunAsync();
         var listed = await ListAsync(harness);
 

@@ -41,7 +41,7 @@ public sealed class RetentionTests(AzuriteFixture azurite)
         Assert.Equal(before.Lead.EngagementScore, after.Lead.EngagementScore, 6);
         Assert.Equal(after.Lead.EngagementScore, after.Ledger.Sum(l => l.PointsNow), 6);
         Assert.Equal(before.Ledger.Sum(l => l.PointsNow), after.Ledger.Sum(l => l.PointsNow), 6);
-        var view = LeadResponse.From(after).Ledger;
+        var view = LeadResponse.From(after, suppression: null).Ledger;
         Assert.Equal(3, view.Count); // one carried-forward row per rule (page-view, bottom-download) and the recent page view
         var pageViews = Assert.Single(view, l => l.Folded is not null && l.Rule == "page-view");
         Assert.Equal(12, pageViews.Folded!.Rows);
@@ -158,9 +158,8 @@ public sealed class RetentionTests(AzuriteFixture azurite)
 
         // Assert
         Assert.Equal(1, result.LeadsErased);
-        var (leadId, reason) = Assert.Single(eraser.Erased);
+        var leadId = Assert.Single(eraser.Erased);
         Assert.Equal(ScoringHarness.LeadIdOf("old@example.com"), leadId);
-        Assert.StartsWith("retention: no activity since 2025-03-03", reason, StringComparison.Ordinal);
         Assert.Null(await harness.Directory.FindAsync(leadId, CancellationToken.None));
         Assert.NotNull(await harness.Directory.FindAsync(ScoringHarness.LeadIdOf(Email), CancellationToken.None));
     }
@@ -208,13 +207,14 @@ public sealed class RetentionTests(AzuriteFixture azurite)
     /// <summary>Stands in for the erasure service (another part of this issue): deletes the lead's whole partition, and records the call.</summary>
     private sealed class PartitionEraser(LeadsTable table) : ILeadEraser
     {
-        public List<(string LeadId, string Reason)> Erased { get; } = [];
+        public List<string> Erased { get; } = [];
 
-        public async Task EraseAsync(string leadId, string reason, CancellationToken cancellationToken)
+        public async Task<ErasureResult?> EraseAsync(string leadId, CancellationToken cancellationToken)
         {
-            Erased.Add((leadId, reason));
+            Erased.Add(leadId);
             await foreach (var row in table.Client.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {leadId}"), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
                 await table.Client.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+            return new ErasureResult(leadId, DateTimeOffset.UtcNow, 0, 0, 0);
         }
     }
 

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 
@@ -14,8 +12,6 @@ namespace LeadFunctions.Tests.Support;
 public sealed class AzuriteFixture : IAsyncLifetime
 {
     public const string ConnectionStringVariable = "LEADFUNCTIONS_TEST_STORAGE";
-    private const string DevAccount = "devstoreaccount1";
-    private const string DevKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private Process? _process;
 
@@ -30,35 +26,11 @@ public sealed class AzuriteFixture : IAsyncLifetime
             return;
         }
 
-        var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
-        var azurite = Path.Combine(RepoPaths.Root, "node_modules", ".bin", "azurite");
-        if (!File.Exists(azurite))
-            throw new InvalidOperationException($"Azurite is not installed ({azurite}). Run 'npm ci' at the repository root, or use ./test.sh.");
-
-        var start = new ProcessStartInfo(azurite)
-        {
-            ArgumentList =
-            {
-                "--silent", "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck",
-                "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--tableHost", "127.0.0.1", "--tablePort", table.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        _process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        ConnectionString =
-            $"DefaultEndpointsProtocol=http;AccountName={DevAccount};AccountKey={DevKey};" +
-            $"BlobEndpoint=http://127.0.0.1:{blob}/{DevAccount};QueueEndpoint=http://127.0.0.1:{queue}/{DevAccount};TableEndpoint=http://127.0.0.1:{table}/{DevAccount};";
-        await WaitForPortAsync(queue);
-        await WaitForPortAsync(table);
+        var ports = AzuritePorts.Free();
+        _process = AzuriteProcess.Start(ports, "--inMemoryPersistence");
+        ConnectionString = ports.ConnectionString;
+        await AzuriteProcess.WaitForPortAsync(ports.Queue, TimeSpan.FromSeconds(30));
+        await AzuriteProcess.WaitForPortAsync(ports.Table, TimeSpan.FromSeconds(30));
     }
 
     public Task DisposeAsync()
@@ -78,31 +50,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
     public TableServiceClient TableService() => new(ConnectionString);
 
     public QueueClient Queue(string name) => new(ConnectionString, name, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-        }
-    }
 }
 
 [CollectionDefinition(Name)]

@@ -14,18 +14,11 @@ namespace LeadFunctions.Tests.Support;
 /// </summary>
 public sealed class RestartableAzurite : IAsyncDisposable
 {
-    private const string DevAccount = "devstoreaccount1";
-    private const string DevKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "leadfunctions-azurite-" + Guid.NewGuid().ToString("N"));
-    private readonly int _blob = FreePort();
-    private readonly int _queue = FreePort();
-    private readonly int _table = FreePort();
+    private readonly AzuritePorts _ports = AzuritePorts.Free();
     private Process? _process;
 
-    public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={DevAccount};AccountKey={DevKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{_blob}/{DevAccount};QueueEndpoint=http://127.0.0.1:{_queue}/{DevAccount};TableEndpoint=http://127.0.0.1:{_table}/{DevAccount};";
+    public string ConnectionString => _ports.ConnectionString;
 
     public bool IsRunning => _process is { HasExited: false };
 
@@ -41,31 +34,10 @@ public sealed class RestartableAzurite : IAsyncDisposable
         if (IsRunning)
             return;
         Directory.CreateDirectory(_folder);
-        var executable = Path.Combine(RepoPaths.Root, "node_modules", ".bin", "azurite");
-        if (!File.Exists(executable))
-            throw new InvalidOperationException($"Azurite is not installed ({executable}). Run 'npm ci' at the repository root, or use ./test.sh.");
-
-        var start = new ProcessStartInfo(executable)
-        {
-            ArgumentList =
-            {
-                "--silent", "--location", _folder, "--disableTelemetry", "--skipApiVersionCheck",
-                "--blobHost", "127.0.0.1", "--blobPort", Port(_blob),
-                "--queueHost", "127.0.0.1", "--queuePort", Port(_queue),
-                "--tableHost", "127.0.0.1", "--tablePort", Port(_table),
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        _process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        await WaitForPortAsync(_queue);
-        await WaitForPortAsync(_table);
-        await WaitForPortAsync(_blob);
+        _process = AzuriteProcess.Start(_ports, "--location", _folder);
+        await AzuriteProcess.WaitForPortAsync(_ports.Queue, TimeSpan.FromSeconds(60));
+        await AzuriteProcess.WaitForPortAsync(_ports.Table, TimeSpan.FromSeconds(60));
+        await AzuriteProcess.WaitForPortAsync(_ports.Blob, TimeSpan.FromSeconds(60));
     }
 
     /// <summary>
@@ -93,8 +65,8 @@ public sealed class RestartableAzurite : IAsyncDisposable
         }
         _process.Dispose();
         _process = null;
-        await WaitForPortClosedAsync(_queue);
-        await WaitForPortClosedAsync(_table);
+        await WaitForPortClosedAsync(_ports.Queue);
+        await WaitForPortClosedAsync(_ports.Table);
     }
 
     public TableServiceClient TableService() => new(ConnectionString);
@@ -112,33 +84,6 @@ public sealed class RestartableAzurite : IAsyncDisposable
         catch (IOException)
         {
             // A temp folder left behind is harmless.
-        }
-    }
-
-    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
         }
     }
 

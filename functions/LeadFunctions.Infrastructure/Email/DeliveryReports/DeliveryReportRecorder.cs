@@ -26,7 +26,7 @@ public enum DeliveryReportResult
 /// report's <c>messageId</c>. Then a bounce-like status suppresses the lead (which stops its nurture: the timer checks suppression
 /// before every send) and the status is counted once per report event id.
 /// </summary>
-internal sealed partial class DeliveryReportRecorder(NurtureTables tables, NurtureStore nurture, TimeProvider time, ILogger<DeliveryReportRecorder> logger)
+internal sealed partial class DeliveryReportRecorder(NurtureTables tables, NurtureStore nurture, LeadIdentity identity, TimeProvider time, ILogger<DeliveryReportRecorder> logger)
 {
     /// <summary>ACS sends a report or two per recipient (Expanded, then Delivered); anything past this is not a real delivery.</summary>
     public const int MaxReportsPerMessage = 16;
@@ -35,10 +35,10 @@ internal sealed partial class DeliveryReportRecorder(NurtureTables tables, Nurtu
 
     /// <summary>
     /// The one mapping from a reported recipient to our lead id. Lead ids are derived from the normalised address
-    /// (<see cref="LeadKeys.LeadIdFor"/>); when that derivation changes (a keyed HMAC), this follows it without other edits here.
+    /// with the keyed <see cref="LeadIdentity.LeadIdFor"/>, exactly as the processor keys leads.
     /// </summary>
-    public static string? LeadIdFor(string recipient) =>
-        EmailAddress.TryNormalize(recipient, out var normalized) ? LeadKeys.LeadIdFor(normalized) : null;
+    public string? LeadIdFor(string recipient) =>
+        EmailAddress.TryNormalize(recipient, out var normalized) ? identity.LeadIdFor(normalized) : null;
 
     public async Task<DeliveryReportResult> RecordAsync(DeliveryReport report, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using LeadFunctions.Infrastructure.Leads;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -11,6 +12,7 @@ public static class DeliveryReportRegistration
     {
         services.AddOptions<DeliveryReportOptions>().BindConfiguration(DeliveryReportOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DeliveryReportOptions>, DeliveryReportOptionsValidation>();
+        services.AddLeadIds();
         services.TryAddSingleton<DeliveryReportRecorder>();
         services.TryAddSingleton<IDeliveryReportWebhook, DeliveryReportWebhook>();
         return services;

@@ -30,7 +30,7 @@ public sealed class DeliveryReportLoggingTests(AzuriteFixture azurite)
         var sentId = (await state.State.QueryAsync<OutboxEntity>(filter).FirstAsync()).MessageId;
         var recorderLog = new ListLogger<DeliveryReportRecorder>();
         var webhookLog = new ListLogger<DeliveryReportWebhook>();
-        var recorder = new DeliveryReportRecorder(state, harness.Services.GetRequiredService<NurtureStore>(), harness.Time, recorderLog);
+        var recorder = new DeliveryReportRecorder(state, harness.Services.GetRequiredService<NurtureStore>(), TestLeadIds.Identity, harness.Time, recorderLog);
         var webhook = new DeliveryReportWebhook(Options.Create(new DeliveryReportOptions { WebhookSecret = new string('s', 40) }), recorder, webhookLog);
         var stranger = AzuriteFixture.UniqueName("stranger") + "@example.com";
 

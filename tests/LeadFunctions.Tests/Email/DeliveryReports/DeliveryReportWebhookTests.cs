@@ -163,7 +163,7 @@ public sealed class DeliveryReportWebhookTests(AzuriteFixture azurite)
         using var json = await JsonAsync(response);
         Assert.Equal(3, json.RootElement.GetProperty("ignored").GetInt32());
         Assert.False((await state.GetEntityIfExistsAsync<TableEntity>(leadId, "suppression")).HasValue);
-        Assert.False((await state.GetEntityIfExistsAsync<TableEntity>(LeadKeys.LeadIdFor(stranger), "suppression")).HasValue);
+        Assert.False((await state.GetEntityIfExistsAsync<TableEntity>(TestLeadIds.LeadIdFor(stranger), "suppression")).HasValue);
     }
 
     [Theory]
@@ -220,7 +220,7 @@ public sealed class DeliveryReportWebhookTests(AzuriteFixture azurite)
     {
         await state.CreateIfNotExistsAsync();
         var email = AzuriteFixture.UniqueName("reader") + "@example.com";
-        var leadId = LeadKeys.LeadIdFor(email);
+        var leadId = TestLeadIds.LeadIdFor(email);
         var messageId = $"{leadId}-nurture-welcome-first";
         await state.AddEntityAsync(new OutboxEntity
         {

@@ -1,0 +1,130 @@
+using System.Text.Json.Nodes;
+using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain.Leads;
+using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Privacy;
+using LeadFunctions.Tests.Support;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LeadFunctions.Tests.Privacy;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class ExportAndErasureTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task The_export_holds_every_row_any_table_keeps_about_the_lead_grouped_by_kind()
+    {
+        // Arrange: the whole journey, and an independent scan of every table for anything mentioning the person.
+        await using var journey = await PrivacyJourney.RunAsync(azurite);
+        var mentions = journey.Mentions();
+
+        // Act
+        var export = PrivacyJourney.Json(await journey.ExportAsync());
+
+        // Assert: nothing the scan found is missing from the export, and each kind of the journey has its group.
+        var exported = export["rows"]!.AsObject()
+            .SelectMany(group => group.Value!.AsArray().Select(r => (r!["table"]!.GetValue<string>(), r["partitionKey"]!.GetValue<string>(), r["rowKey"]!.GetValue<string>())))
+            .ToHashSet();
+        Assert.All(mentions, m => Assert.Contains(m, exported));
+        foreach (var kind in new[] { "lead", "appliedEvents", "ledger", "history", "visitors", "outbox", "dueItems", "deliveryReports", "sla" })
+            Assert.True(export["rows"]![kind] is JsonArray { Count: > 0 }, $"no {kind} rows in the export");
+        Assert.Equal("Dora", export["profile"]!["firstName"]!.GetValue<string>());
+        Assert.Equal(PrivacyJourney.Email, export["email"]!.GetValue<string>());
+        Assert.Contains(journey.VisitorKey, export["linkedVisitors"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.NotEmpty(export["emailsSent"]!.AsArray());
+        Assert.Equal(journey.Harness.EmlFiles().Length, export["emailFiles"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Erasure_leaves_only_the_tombstone_and_the_suppression_and_a_replayed_message_creates_nothing()
+    {
+        // Arrange
+        await using var journey = await PrivacyJourney.RunAsync(azurite);
+        Assert.NotEmpty(await journey.MessagesAndFilesMentioningAsync());
+
+        // Act
+        var erased = Assert.IsType<OkObjectResult>(await journey.EraseAsync());
+
+        // Assert: in every table, queue and outbox file, nothing of the person but the two keyed rows.
+        var result = Assert.IsType<ErasureResult>(erased.Value);
+        Assert.True(result.RowsDeleted > 20, $"only {result.RowsDeleted} rows deleted");
+        Assert.Equal(1, result.PoisonMessagesDeleted);
+        var expected = ExpectedRemains(journey);
+        Assert.Equal(expected, journey.Mentions().Order().ToList());
+        Assert.Empty(await journey.MessagesAndFilesMentioningAsync());
+        Assert.Empty(journey.Harness.EmlFiles());
+
+        // Act 2: the old form submission, a decision and an open are replayed through the queue.
+        await journey.Harness.Queue.SendMessageAsync(LeadEventJson.Serialize(journey.Form));
+        await journey.Harness.Queue.SendMessageAsync(LeadEventJson.Serialize(new LeadEvent
+        {
+            EventId = "late-open",
+            Type = LeadEventTypes.EmailOpen,
+            OccurredAt = journey.Harness.Time.GetUtcNow(),
+            LeadId = journey.LeadId,
+        }));
+        await journey.DrainAsync();
+        var outcome = await journey.Processor.ProcessAsync(journey.Form, CancellationToken.None);
+
+        // Assert 2: no lead, no visitor link, nothing scheduled; the timer sends nothing.
+        Assert.Equal(LeadEventOutcome.ErasedLead, outcome.Outcome);
+        Assert.Equal(expected, journey.Mentions().Order().ToList());
+        await journey.Harness.RunAsync();
+        Assert.Empty(journey.Harness.EmlFiles());
+    }
+
+    [Fact]
+    public async Task Erasing_again_is_harmless_and_an_unknown_lead_is_not_found()
+    {
+        // Arrange
+        await using var journey = await PrivacyJourney.RunAsync(azurite);
+        await journey.EraseAsync();
+
+        // Act
+        var again = Assert.IsType<OkObjectResult>(await journey.EraseAsync());
+        var export = PrivacyJourney.Json(await journey.ExportAsync());
+        var unknown = await ActivatorUtilities.CreateInstance<LeadFunctions.Privacy.EraseLead>(journey.Harness.Services)
+            .Run(new Microsoft.AspNetCore.Http.DefaultHttpContext().Request, PrivacyJourney.LeadIdOf("nobody@example.com"), CancellationToken.None);
+        var malformed = await ActivatorUtilities.CreateInstance<LeadFunctions.Privacy.EraseLead>(journey.Harness.Services)
+            .Run(new Microsoft.AspNetCore.Http.DefaultHttpContext().Request, "not-a-lead", CancellationToken.None);
+
+        // Assert: the second run deletes nothing more, and the export of an erased lead is its tombstone and suppression only.
+        Assert.Equal(0, Assert.IsType<ErasureResult>(again.Value).RowsDeleted);
+        Assert.Equal(["suppression", "tombstone"], export["rows"]!.AsObject().Select(g => g.Key).Order().ToArray());
+        Assert.Null(export["email"]);
+        Assert.IsType<NotFoundResult>(unknown);
+        Assert.Equal(400, Assert.IsType<BadRequestObjectResult>(malformed).StatusCode);
+        Assert.Equal(expected: ExpectedRemains(journey), actual: journey.Mentions().Order().ToList());
+    }
+
+    [Fact]
+    public async Task A_fresh_form_submission_after_erasure_creates_a_new_lead_but_an_old_one_does_not()
+    {
+        // Arrange
+        await using var journey = await PrivacyJourney.RunAsync(azurite);
+        var erasure = (ErasureResult)Assert.IsType<OkObjectResult>(await journey.EraseAsync()).Value!;
+        journey.Harness.Time.Advance(TimeSpan.FromDays(1));
+        var replayed = journey.Form with { EventId = "form-dora-0", OccurredAt = journey.Harness.Time.GetUtcNow().AddDays(-2) };
+        var fresh = journey.Form with { EventId = "form-dora-2", OccurredAt = journey.Harness.Time.GetUtcNow(), VisitorId = null };
+
+        // Act
+        var old = await journey.Processor.ProcessAsync(replayed, CancellationToken.None);
+        var created = await journey.Processor.ProcessAsync(fresh, CancellationToken.None);
+
+        // Assert
+        Assert.Equal(LeadEventOutcome.ErasedLead, old.Outcome);
+        Assert.Equal(LeadEventOutcome.Applied, created.Outcome);
+        var lead = await journey.Harness.Services.GetRequiredService<ILeadDirectory>().FindAsync(journey.LeadId, CancellationToken.None);
+        Assert.NotNull(lead);
+        Assert.True(lead.Lead.CreatedAt > erasure.ErasedAt);
+        Assert.Single(lead.History);
+    }
+
+    private static List<(string Table, string PartitionKey, string RowKey)> ExpectedRemains(PrivacyJourney journey)
+    {
+        var storage = journey.Harness.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LeadFunctions.Infrastructure.Storage.StorageOptions>>().Value;
+        var nurture = journey.Harness.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LeadFunctions.Infrastructure.Nurture.NurtureOptions>>().Value;
+        return [.. new[] { (storage.LeadsTable, journey.LeadId, "!erased"), (nurture.StateTable, journey.LeadId, "suppression") }.Order()];
+    }
+}
