@@ -57,6 +57,9 @@ public sealed class Chromium : IAsyncDisposable
                 ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
                 Timeout = 60_000,
             });
+            // Bounds on waiting, not on speed: a page on a machine busy with the rest of the suite may take longer than the 30 s default.
+            context.SetDefaultTimeout(60_000);
+            context.SetDefaultNavigationTimeout(90_000);
             return new Chromium(playwright, context, profile);
         }
         catch

@@ -12,6 +12,7 @@ namespace LeadFunctions.Tests.Resilience;
 /// Storage goes away for 90 seconds while the local host's queue listener (host.json's settings, the WebJobs SDK the
 /// Functions host runs on) is working through lead events. Nothing may be lost, applied twice, or poisoned.
 /// </summary>
+[Collection(StorageOutageCollection.Name)]
 public sealed class StorageOutageTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(90);
@@ -93,4 +94,14 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
             return 0;
         }
     }
+}
+
+/// <summary>
+/// The outage test stops and restarts an Azurite and runs a local host with its timers for minutes: alone, after the parallel
+/// tests, it neither slows them (the browser tests) nor is slowed by them into missing its window.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class StorageOutageCollection
+{
+    public const string Name = "Storage outage";
 }
