@@ -1,6 +1,4 @@
-using System.Text.Encodings.Web;
-using System.Text.Unicode;
-using Fluid;
+using LeadFunctions.Tracking;
 using Microsoft.AspNetCore.Mvc;
 
 namespace LeadFunctions.Privacy;
@@ -11,13 +9,7 @@ namespace LeadFunctions.Privacy;
 /// </summary>
 internal static class PrivacyPages
 {
-    private const string Source = """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-        <meta name="robots" content="noindex"><title>{{ title }}</title>
-        <style>body{font-family:system-ui,Arial,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#222}button{padding:.6rem 1.2rem;font-size:1rem;margin:.3rem 0}</style>
-        </head><body><h1>{{ title }}</h1>
-        {%- case page -%}
+    private static readonly LinkPageTemplate Template = new("""
         {%- when "choose" -%}
         <p>You can ask for a copy of everything we hold about you, or ask us to erase it. Either way we first send a link to the address this e-mail came to, so only you can ask.</p>
         <form method="post" action="{{ action }}"><input type="hidden" name="request" value="copy"><button type="submit">Send me a copy of my data</button></form>
@@ -42,13 +34,7 @@ internal static class PrivacyPages
         <p>Please use the buttons on the page.</p>
         {%- when "unavailable" -%}
         <p>We could not do that just now. Please try again in a minute.</p>
-        {%- endcase -%}
-        </body></html>
-        """;
-
-    private static readonly HtmlEncoder Html = HtmlEncoder.Create(UnicodeRanges.All);
-    private static readonly IFluidTemplate Template = new FluidParser().Parse(Source);
-    private static readonly TemplateOptions Options = new();
+        """);
 
     public static ContentResult Choose(string action) => Render("choose", "Your data", 200, action);
     public static ContentResult Sent() => Render("sent", "Check your inbox", 200);
@@ -59,12 +45,6 @@ internal static class PrivacyPages
     public static ContentResult BadRequest() => Render("bad-request", "Your data", 400);
     public static ContentResult Unavailable() => Render("unavailable", "Please try again", 503);
 
-    private static ContentResult Render(string page, string title, int status, string? action = null)
-    {
-        var context = new TemplateContext(Options);
-        context.SetValue("page", page);
-        context.SetValue("title", title);
-        context.SetValue("action", action ?? "");
-        return new ContentResult { StatusCode = status, ContentType = "text/html; charset=utf-8", Content = Template.Render(context, Html) };
-    }
+    private static ContentResult Render(string page, string title, int status, string? action = null) =>
+        Template.Render(page, title, status, action);
 }

@@ -1,6 +1,3 @@
-using System.Text.Encodings.Web;
-using System.Text.Unicode;
-using Fluid;
 using Microsoft.AspNetCore.Mvc;
 
 namespace LeadFunctions.Tracking;
@@ -11,13 +8,7 @@ namespace LeadFunctions.Tracking;
 /// </summary>
 internal static class ConsentPages
 {
-    private const string Source = """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-        <meta name="robots" content="noindex"><title>{{ title }}</title>
-        <style>body{font-family:system-ui,Arial,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#222}button{padding:.6rem 1.2rem;font-size:1rem}</style>
-        </head><body><h1>{{ title }}</h1>
-        {%- case page -%}
+    private static readonly LinkPageTemplate Template = new("""
         {%- when "ask" -%}
         <p>Please confirm that you want to receive our e-mails at the address this link was sent to.</p>
         <form method="post" action="{{ action }}"><input type="hidden" name="confirm" value="yes"><button type="submit">Yes, send me your e-mails</button></form>
@@ -32,13 +23,7 @@ internal static class ConsentPages
         <p>Please use the button on the confirmation page.</p>
         {%- when "unavailable" -%}
         <p>We could not record your confirmation just now. Please try again in a minute.</p>
-        {%- endcase -%}
-        </body></html>
-        """;
-
-    private static readonly HtmlEncoder Html = HtmlEncoder.Create(UnicodeRanges.All);
-    private static readonly IFluidTemplate Template = new FluidParser().Parse(Source);
-    private static readonly TemplateOptions Options = new();
+        """);
 
     public static ContentResult Ask(string action) => Render("ask", "Confirm your subscription", 200, action);
     public static ContentResult Done() => Render("done", "Subscription confirmed", 200);
@@ -47,12 +32,6 @@ internal static class ConsentPages
     public static ContentResult BadRequest() => Render("bad-request", "Confirm your subscription", 400);
     public static ContentResult Unavailable() => Render("unavailable", "Please try again", 503);
 
-    private static ContentResult Render(string page, string title, int status, string? action = null)
-    {
-        var context = new TemplateContext(Options);
-        context.SetValue("page", page);
-        context.SetValue("title", title);
-        context.SetValue("action", action ?? "");
-        return new ContentResult { StatusCode = status, ContentType = "text/html; charset=utf-8", Content = Template.Render(context, Html) };
-    }
+    private static ContentResult Render(string page, string title, int status, string? action = null) =>
+        Template.Render(page, title, status, action);
 }
