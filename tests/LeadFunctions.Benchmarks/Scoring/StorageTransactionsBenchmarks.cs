@@ -109,33 +109,4 @@ public class StorageTransactionsBenchmarks
         Intent = FormIntent.ContentDownload,
         Profile = new Dictionary<string, string> { ["role"] = "CTO" },
     };
-
-    /// <summary>Counts storage requests by kind: point reads and queries (GET), entity-group transactions ($batch), the rest.</summary>
-    private sealed class CountingPolicy : HttpPipelineSynchronousPolicy
-    {
-        private long _reads, _batches, _others;
-
-        public long Reads => Interlocked.Read(ref _reads);
-        public long Batches => Interlocked.Read(ref _batches);
-        public long Others => Interlocked.Read(ref _others);
-        public long Total => Reads + Batches + Others;
-
-        public void Reset()
-        {
-            Interlocked.Exchange(ref _reads, 0);
-            Interlocked.Exchange(ref _batches, 0);
-            Interlocked.Exchange(ref _others, 0);
-        }
-
-        public override void OnSendingRequest(HttpMessage message)
-        {
-            var request = message.Request;
-            if (request.Method == RequestMethod.Get)
-                Interlocked.Increment(ref _reads);
-            else if (request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal))
-                Interlocked.Increment(ref _batches);
-            else
-                Interlocked.Increment(ref _others);
-        }
-    }
 }
