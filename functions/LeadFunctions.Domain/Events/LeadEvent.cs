@@ -104,6 +104,8 @@ public static class LeadEventProperties
     /// applies only while the lead is still in that SQL episode.
     /// </summary>
     public const string SqlEpisode = "sqlAt";
+    /// <summary>The sales rep a lead is assigned to (a normalised address), by routing or by a sales decision.</summary>
+    public const string Owner = "owner";
     /// <summary>The outbox id of the e-mail a signed link came from (the confirmation e-mail of a consent confirmation).</summary>
     public const string MessageId = "messageId";
 }

@@ -25,6 +25,9 @@ public sealed record LeadSummary
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 
+    /// <summary>The sales rep who owns the lead, once routing or a sales decision assigned one.</summary>
+    public string? Owner { get; init; }
+
     /// <summary>
     /// The latest decided word on marketing e-mail decides: a later withdrawal beats an earlier grant. A pending double opt-in
     /// request is not consent, and does not take back consent already confirmed either.

@@ -60,6 +60,12 @@ public sealed class LeadScoreState
 
     public int EventCount { get; set; }
 
+    /// <summary>
+    /// The sales rep who owns the lead (an address from the routing file or the signed-in user who accepted it); null until
+    /// sales routing or a sales decision assigns one. Set only by events, so the history says who assigned it and when.
+    /// </summary>
+    public string? Owner { get; set; }
+
     public bool IsNew => Stage is null;
 
     public double EngagementAt(DateTimeOffset instant, TimeSpan halfLife) =>
@@ -82,6 +88,7 @@ public sealed class LeadScoreState
         Unsubscribed = Unsubscribed,
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,
+        Owner = Owner,
     };
 }
 

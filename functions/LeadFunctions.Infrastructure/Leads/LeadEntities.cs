@@ -77,6 +77,7 @@ internal sealed class LeadEntity : ITableEntity
     public DateTimeOffset RequalifyFloorAt { get; set; }
     public string LinkedVisitorsJson { get; set; } = "[]";
     public int EventCount { get; set; }
+    public string? Owner { get; set; }
 }
 
 /// <summary>Proof an event was applied; adding it in the same transaction is what makes a redelivery a no-op.</summary>

@@ -36,6 +36,7 @@ internal static class LeadMapping
             RequalifyFloorAt = entity.RequalifyFloorAt,
             LinkedVisitors = JsonSerializer.Deserialize<List<string>>(entity.LinkedVisitorsJson, Json) ?? [],
             EventCount = entity.EventCount,
+            Owner = entity.Owner,
         };
         return state;
     }
@@ -65,6 +66,7 @@ internal static class LeadMapping
         RequalifyFloorAt = state.RequalifyFloorAt,
         LinkedVisitorsJson = JsonSerializer.Serialize(state.LinkedVisitors, Json),
         EventCount = state.EventCount,
+        Owner = state.Owner,
     };
 
     public static LedgerEntity ToEntity(string leadId, LedgerAward award, int index, string modelVersion) => new()

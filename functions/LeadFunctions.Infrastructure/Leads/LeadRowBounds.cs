@@ -112,11 +112,11 @@ internal static class LeadRowBounds
         nameof(LeadEntity.CapsJson), nameof(LeadEntity.LinkedVisitorsJson),
     };
 
-    /// <summary>String properties bounded where they come from (a normalised address, enum names, the model version).</summary>
+    /// <summary>String properties bounded where they come from (normalised addresses, enum names, the model version).</summary>
     internal static readonly IReadOnlySet<string> BoundedAtSource = new HashSet<string>(StringComparer.Ordinal)
     {
         nameof(LeadEntity.PartitionKey), nameof(LeadEntity.RowKey), nameof(LeadEntity.Email), nameof(LeadEntity.Stage),
-        nameof(LeadEntity.FitGrade), nameof(LeadEntity.ModelVersion),
+        nameof(LeadEntity.FitGrade), nameof(LeadEntity.ModelVersion), nameof(LeadEntity.Owner),
     };
 
     private static readonly PropertyInfo[] DataProperties = typeof(LeadEntity)
