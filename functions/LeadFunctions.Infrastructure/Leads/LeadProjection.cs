@@ -1,0 +1,50 @@
+using LeadFunctions.Domain.Leads;
+
+namespace LeadFunctions.Infrastructure.Leads;
+
+/// <summary>
+/// Work derived from an applied event that lives outside the lead's partition (list indexes, funnel counters), so it cannot
+/// share the lead's entity-group transaction. The processor records the work in that transaction and runs every projection
+/// after the commit, again on a redelivery, until it is done: a projection must therefore be idempotent, and may see the same
+/// work more than once and works of one lead out of order (it reconciles to <see cref="LeadProjectionWork.After"/> or keys its
+/// writes by <see cref="LeadProjectionWork.EventId"/>).
+/// </summary>
+public interface ILeadProjection
+{
+    Task ProjectAsync(LeadProjectionWork work, CancellationToken cancellationToken);
+}
+
+/// <param name="Before">The lead before the event; null for a new lead.</param>
+/// <param name="After">The lead as committed with the event.</param>
+/// <param name="Transitions">The stage changes the event caused, in order.</param>
+public sealed record LeadProjectionWork(
+    string LeadId,
+    string EventId,
+    DateTimeOffset AppliedAt,
+    LeadSnapshot? Before,
+    LeadSnapshot After,
+    IReadOnlyList<ProjectedTransition> Transitions);
+
+/// <summary>What lists and counters need to know of a lead; no personal data beyond what a list shows.</summary>
+public sealed record LeadSnapshot(
+    LifecycleStage Stage,
+    DateTimeOffset StageChangedAt,
+    string? Owner,
+    double EngagementValue,
+    DateTimeOffset EngagementAnchor,
+    double HalfLifeSeconds,
+    string FitGrade,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <param name="Index">The transition's place among the event's transitions (0, 1, …): with the event id, its exactly-once key.</param>
+/// <param name="FromEnteredAt">When the lead entered <paramref name="From"/>; null for a new lead.</param>
+/// <param name="BySales">The move was a person's sales decision (accept, reject, recycle, advance), not scoring or decay.</param>
+public sealed record ProjectedTransition(
+    int Index,
+    DateTimeOffset At,
+    LifecycleStage? From,
+    DateTimeOffset? FromEnteredAt,
+    LifecycleStage To,
+    string CausedBy,
+    bool BySales);
