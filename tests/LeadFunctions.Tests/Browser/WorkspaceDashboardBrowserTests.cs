@@ -158,6 +158,10 @@ public sealed class WorkspaceDashboardBrowserTests(AzuriteFixture azurite)
             ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
             ["Nurture:DueTable"] = AzuriteFixture.UniqueName("due"),
             ["Nurture:StateTable"] = AzuriteFixture.UniqueName("state"),
+            // The local host's development sign-in (Easy Auth's stand-in): the workspace endpoints authorise from this user.
+            ["LocalHost:DevelopmentUser:Id"] = "00000000-0000-0000-0000-0000000000ad",
+            ["LocalHost:DevelopmentUser:Name"] = "Test Admin",
+            ["LocalHost:DevelopmentUser:Roles"] = "admin",
         });
 
     private sealed record LedgerRow(string Rule, double Points, string EventType, string? Note, DateTimeOffset At);

@@ -38,7 +38,8 @@ public sealed class WorkspaceDashboardIntegratedBrowserTests
         var dashboard = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!);
 
         // Assert: the chart's numbers are the funnel's: two leads in Lead, one in SQL; three entered Lead, one entered SQL.
-        var chart = await dashboard.Page.EvaluateAsync<JsonElement>("() => Chart.getChart('funnel-chart').data.datasets.map(d => d.data)");
+        var chart = await dashboard.Page.EvaluateAsync<JsonElement>("() => { const c = Chart.getChart('funnel-chart'); return c ? c.data.datasets.map(d => d.data) : null; }");
+        Assert.True(chart.ValueKind == JsonValueKind.Array, "No funnel chart: " + await dashboard.Page.InnerTextAsync("#funnel-sla"));
         Assert.Equal([2, 0, 1, 0, 0, 0], chart[0].EnumerateArray().Select(v => v.GetInt32()));
         Assert.Equal([3, 0, 1, 0, 0, 0], chart[1].EnumerateArray().Select(v => v.GetInt32()));
         // The SQL queue lists the SQL by name, unassigned, with the SLA clock running.
@@ -69,7 +70,7 @@ public sealed class WorkspaceDashboardIntegratedBrowserTests
         var dashboard = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!);
         await dashboard.SearchAndOpenAsync(email);
         Assert.Equal("Sally Sales", await dashboard.Page.InnerTextAsync("#user-name"));
-        Assert.Empty(await dashboard.TimelineAsync("stage").ContinueWith(t => t.Result.Where(r => r[1].EndsWith("Customer", StringComparison.Ordinal)).ToList()));
+        Assert.DoesNotContain(await dashboard.TimelineAsync("stage"), r => r[1].EndsWith("Customer", StringComparison.Ordinal));
 
         // Act
         await dashboard.Page.SelectOptionAsync("#advance-to", "customer");

@@ -240,6 +240,10 @@ public sealed partial class WorkspaceHttpTests(AzuriteFixture azurite)
             ["Storage:LeadsTable"] = leadsTable ?? AzuriteFixture.UniqueName("leads"),
             ["Nurture:DueTable"] = AzuriteFixture.UniqueName("due"),
             ["Nurture:StateTable"] = AzuriteFixture.UniqueName("state"),
+            // The local host's development sign-in (Easy Auth's stand-in): the workspace endpoints authorise from this user.
+            ["LocalHost:DevelopmentUser:Id"] = "00000000-0000-0000-0000-0000000000ad",
+            ["LocalHost:DevelopmentUser:Name"] = "Test Admin",
+            ["LocalHost:DevelopmentUser:Roles"] = "admin",
         });
 
     internal static List<string> AssetUrls(string page) => [.. AssetReference().Matches(page).Select(m => m.Groups[1].Value)];

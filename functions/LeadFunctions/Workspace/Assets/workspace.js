@@ -385,6 +385,8 @@
     const updated = await waitForEvent(leadId, eventId);
     if (state.lead && state.lead.leadId !== leadId) return;
     if (updated) {
+      byId('reject-reason').value = '';
+      byId('advance-reason').value = '';
       showLead(updated);
       say('action-message', 'Done: the lead is now ' + updated.stage + '.');
     } else {
