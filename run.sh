@@ -56,6 +56,7 @@ pids+=($!)
 wait_for_port "$PORT"
 echo
 echo "  Landing page:  http://127.0.0.1:$PORT/"
+echo "  Dashboard:     http://127.0.0.1:$PORT/api/workspace"
 echo "  API:           http://127.0.0.1:$PORT/api/..."
 echo "  Outbox folder: $Email__Folder__Path (e-mails are written there as .eml files)"
 echo "  Press Ctrl-C to stop the app and Azurite."

@@ -6,10 +6,12 @@ require_tools() {
   command -v node >/dev/null || { echo "Node.js is required (it runs Azurite)." >&2; exit 1; }
 }
 
-# Azurite comes from package.json; reinstall when the lock file is newer than the installed tree.
+# Azurite and Chart.js (which the app's build vendors into the dashboard) come from package.json; reinstall when either is
+# missing or the lock file is newer than the installed tree. Call it before any dotnet build of the functions app.
 ensure_azurite_installed() {
-  if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    echo "== Installing Azurite (npm ci)"
+  if [ ! -x node_modules/.bin/azurite ] || [ ! -f node_modules/chart.js/dist/chart.umd.min.js ] \
+    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "== Installing Azurite and Chart.js (npm ci)"
     npm ci --no-audit --no-fund
   fi
 }

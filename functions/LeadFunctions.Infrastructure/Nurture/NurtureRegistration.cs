@@ -63,6 +63,7 @@ public static class NurtureRegistration
         services.AddMetrics();
         services.TryAddSingleton<OutboxMetrics>();
         services.TryAddSingleton<IParkedEmails, ParkedEmails>();
+        services.TryAddSingleton<INurtureBacklog, NurtureBacklog>();
         services.TryAddSingleton<LinkBuilder>();
         services.TryAddSingleton<SalesReps>();
         services.TryAddSingleton<NurtureMailComposer>();

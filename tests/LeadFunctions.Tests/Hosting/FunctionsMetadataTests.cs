@@ -33,6 +33,10 @@ public sealed class FunctionsMetadataTests
     [InlineData("ReceiveDeliveryReports", "email/delivery-reports", "OPTIONS,POST", "Anonymous")]
     [InlineData("ListFailedEmails", "ops/email/failed", "GET", "Admin")]
     [InlineData("RetryFailedEmails", "ops/email/failed/retry", "POST", "Admin")]
+    [InlineData("ShowWorkspace", "workspace", "GET", "Function")]
+    [InlineData("ShowWorkspaceAsset", "workspace/assets/{name}", "GET", "Function")]
+    [InlineData("ShowWorkspaceOverview", "workspace/overview", "GET", "Function")]
+    [InlineData("SearchLeads", "workspace/search", "POST", "Function")]
     public void An_http_function_is_generated_with_its_route_methods_and_auth_level(string name, string route, string methods, string authLevel)
     {
         // Act

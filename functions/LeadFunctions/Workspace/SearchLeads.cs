@@ -1,0 +1,83 @@
+using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Scoring;
+using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Nurture;
+using LeadFunctions.Leads;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Options;
+
+namespace LeadFunctions.Workspace;
+
+/// <summary>A lead as a list shows it (the shape of an item of <c>GET /api/leads</c>): no address, only what a row needs.</summary>
+public sealed record WorkspaceLeadItem(
+    string LeadId,
+    string? Name,
+    string? Company,
+    string Stage,
+    DateTimeOffset StageChangedAt,
+    string? Owner,
+    double Score,
+    string FitGrade,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? SlaDueAt)
+{
+    /// <param name="slaDeadline">The SLA ladder's breach deadline after a lead becomes an SQL.</param>
+    public static WorkspaceLeadItem From(LeadSummary lead, TimeSpan halfLife, TimeSpan slaDeadline, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(lead);
+        var name = string.Join(' ', new[] { Field(lead, "firstName"), Field(lead, "lastName") }.Where(n => n is not null));
+        var elapsed = now > lead.ScoredAt ? now - lead.ScoredAt : TimeSpan.Zero;
+        return new WorkspaceLeadItem(
+            lead.LeadId,
+            name.Length == 0 ? null : name,
+            Field(lead, "company"),
+            LeadResponse.StageName(lead.Stage),
+            lead.StageChangedAt,
+            lead.Owner,
+            Math.Round(lead.EngagementScore * Decay.Factor(elapsed, halfLife), 2),
+            lead.FitGrade,
+            lead.UpdatedAt,
+            lead.Stage == LifecycleStage.Sql ? lead.StageChangedAt + slaDeadline : null);
+    }
+
+    private static string? Field(LeadSummary lead, string key) =>
+        lead.Profile.TryGetValue(key, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+}
+
+/// <summary>
+/// <c>POST /api/workspace/search</c> with <c>{"email": "..."}</c>: the dashboard's search box. The address travels in the body,
+/// never in a URL, and the answer is a list item (no address), or a 404.
+/// </summary>
+public sealed class SearchLeads(LeadLookup lookup, ScoringModel model, IOptions<SalesAlertOptions> salesAlerts, TimeProvider time)
+{
+    // WORKSPACE-AUTH: roles sales,marketing,admin
+    [Function(nameof(SearchLeads))]
+    public async Task<IActionResult> Run(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "workspace/search")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var result = await lookup.FindAsync(request.Body, request.ContentLength, cancellationToken);
+        return WorkspaceResult.Of(result.Status switch
+        {
+            LeadLookupStatus.Found => new OkObjectResult(WorkspaceLeadItem.From(
+                result.Details!.Lead, model.HalfLife, salesAlerts.Value.GetLadder().Deadline, time.GetUtcNow())),
+            LeadLookupStatus.NotFound => new NotFoundResult(),
+            LeadLookupStatus.TooLarge => new ObjectResult(Problem("body", StatusCodes.Status413PayloadTooLarge, "The request body is too large.", result.Problem!))
+            {
+                StatusCode = StatusCodes.Status413PayloadTooLarge,
+            },
+            _ => new BadRequestObjectResult(Problem(LeadLookup.EmailField, StatusCodes.Status400BadRequest, "A valid email is required.", result.Problem!)),
+        });
+    }
+
+    private static ValidationProblemDetails Problem(string field, int status, string title, string detail) =>
+        new(new Dictionary<string, string[]> { [field] = [detail] })
+        {
+            Status = status,
+            Title = title,
+            Detail = detail,
+        };
+}

@@ -1,0 +1,42 @@
+using Azure;
+using LeadFunctions.Domain.Scoring;
+using LeadFunctions.Infrastructure.Nurture;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace LeadFunctions.Workspace;
+
+/// <summary>What the dashboard's header and marketing panel show: the scoring model in force and what waits in the outbox.</summary>
+public sealed record WorkspaceOverviewView(string ModelVersion, NurtureBacklogView Nurture);
+
+/// <summary>Nurture e-mails due now, sales alerts and SLA checks due now, parked items; <c>atLeast</c> when a count hit its cap.</summary>
+public sealed record NurtureBacklogView(int Due, int DueSales, int Parked, bool AtLeast);
+
+/// <summary><c>GET /api/workspace/overview</c>: model version and the nurture backlog, counted with a cap (a few storage requests).</summary>
+public sealed class ShowWorkspaceOverview(ScoringModel model, INurtureBacklog backlog)
+{
+    // WORKSPACE-AUTH: roles sales,marketing,admin
+    [Function(nameof(ShowWorkspaceOverview))]
+    public async Task<IActionResult> Run(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "workspace/overview")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            var counts = await backlog.CountAsync(cancellationToken);
+            return WorkspaceResult.Of(new OkObjectResult(new WorkspaceOverviewView(
+                model.Version, new NurtureBacklogView(counts.Due, counts.DueSales, counts.Parked, counts.AtLeast))));
+        }
+        catch (RequestFailedException)
+        {
+            // Storage trouble is the service's, not the caller's: a 503 the page shows, and retries on the next load.
+            return WorkspaceResult.Of(new ObjectResult(new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "The nurture backlog cannot be counted right now.",
+            })
+            { StatusCode = StatusCodes.Status503ServiceUnavailable });
+        }
+    }
+}

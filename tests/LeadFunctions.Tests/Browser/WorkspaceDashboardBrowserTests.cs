@@ -1,0 +1,180 @@
+using System.Text.Json;
+using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Tests.Hosting;
+using LeadFunctions.Tests.Leads;
+using LeadFunctions.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace LeadFunctions.Tests.Browser;
+
+/// <summary>
+/// The sales and marketing dashboard in real headless Chromium against the local host and Azurite: what the browser enforces
+/// (the CSP), what it draws (the funnel chart), and that a lead's values are only ever text.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class WorkspaceDashboardBrowserTests(AzuriteFixture azurite)
+{
+    private const string XssProbe = "<img src=x onerror=alert(1)>";
+
+    [Fact]
+    public async Task The_dashboard_loads_with_its_security_headers_and_the_browser_reports_no_CSP_violation()
+    {
+        // Arrange
+        await using var host = await StartAsync();
+        await using var chromium = await Chromium.LaunchAsync();
+
+        // Act
+        var dashboard = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!);
+
+        // Assert: the headers the browser got with the page ...
+        var response = dashboard.Response!;
+        Assert.Equal(200, response.Status);
+        var headers = await response.AllHeadersAsync();
+        Assert.Equal(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            headers["content-security-policy"]);
+        Assert.Equal("nosniff", headers["x-content-type-options"]);
+        Assert.Equal("no-store", headers["cache-control"]);
+        Assert.Equal("no-referrer", headers["referrer-policy"]);
+        // ... the page ran (its script and the vendored Chart.js loaded from the app) and nothing was blocked.
+        Assert.Empty(await dashboard.CspViolationsAsync());
+        Assert.True(await dashboard.Page.EvaluateAsync<bool>("() => typeof window.Chart === 'function'"), "Chart.js did not load.");
+        Assert.Equal("rgb(255, 255, 255)", await dashboard.Page.EvalOnSelectorAsync<string>("section", "s => getComputedStyle(s).backgroundColor"));
+        Assert.NotEqual("…", await dashboard.Page.InnerTextAsync("#model-version"));
+        Assert.Empty(dashboard.Dialogs);
+        await dashboard.Page.ScreenshotAsync(new PageScreenshotOptions { Path = WorkspaceDashboard.ScreenshotPath("workspace.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task The_funnel_chart_is_drawn_on_its_canvas_from_a_funnel_answer_of_the_agreed_shape()
+    {
+        // Arrange: the funnel API (built alongside) answered with the contract's shape, so the drawing is tested on its own.
+        await using var host = await StartAsync();
+        await using var chromium = await Chromium.LaunchAsync();
+        var funnel = new
+        {
+            from = "2026-11-01", to = "2026-12-01", period = "week",
+            stages = new object[]
+            {
+                new { stage = "Lead", now = 40, entries = 55, conversionToNext = 0.4, medianHoursInStage = 30.0, p90HoursInStage = 90.0 },
+                new { stage = "MQL", now = 12, entries = 22, conversionToNext = 0.5, medianHoursInStage = 50.0, p90HoursInStage = 120.0 },
+                new { stage = "SQL", now = 5, entries = 11, conversionToNext = 0.3, medianHoursInStage = 8.0, p90HoursInStage = 20.0 },
+                new { stage = "Opportunity", now = 3, entries = 4, conversionToNext = 0.25, medianHoursInStage = 200.0, p90HoursInStage = 400.0 },
+                new { stage = "Customer", now = 1, entries = 1, conversionToNext = 0.0, medianHoursInStage = 0.0, p90HoursInStage = 0.0 },
+                new { stage = "Evangelist", now = 0, entries = 0, conversionToNext = 0.0, medianHoursInStage = 0.0, p90HoursInStage = 0.0 },
+            },
+            periods = Array.Empty<object>(),
+            sla = new { sqlsPastSla = 2, medianMinutesToFirstAction = 45.0, p90MinutesToFirstAction = 180.0, firstActions = 9 },
+        };
+
+        // Act
+        var dashboard = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!, page => page.RouteAsync("**/api/funnel?*", route =>
+            route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "application/json", Body = JsonSerializer.Serialize(funnel) })));
+
+        // Assert: Chart.js holds the numbers per static stage name, and the canvas has pixels painted on it.
+        var chart = await dashboard.Page.EvaluateAsync<JsonElement>(
+            "() => { const c = Chart.getChart('funnel-chart'); return c ? { labels: c.data.labels, data: c.data.datasets.map(d => d.data) } : null; }");
+        Assert.Equal(["Lead", "MQL", "SQL", "Opportunity", "Customer", "Evangelist"], chart.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
+        Assert.Equal([40, 12, 5, 3, 1, 0], chart.GetProperty("data")[0].EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal([55, 22, 11, 4, 1, 0], chart.GetProperty("data")[1].EnumerateArray().Select(v => v.GetInt32()));
+        var painted = await dashboard.Page.EvaluateAsync<int>(
+            "() => { const c = document.getElementById('funnel-chart'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }");
+        Assert.True(painted > 1000, $"The funnel canvas has only {painted} painted pixels.");
+        Assert.Equal("SQLs past their SLA: 2; median time to first sales action: 45 min", await dashboard.Page.InnerTextAsync("#funnel-sla"));
+        Assert.Empty(await dashboard.CspViolationsAsync());
+    }
+
+    [Fact]
+    public async Task A_lead_found_by_its_address_opens_with_its_ledger_and_every_point_shows_its_rule_points_and_explanation()
+    {
+        // Arrange
+        await using var host = await StartAsync();
+        var email = AzuriteFixture.UniqueName("dash") + "@example.com";
+        var processor = host.Services.GetRequiredService<LeadEventProcessor>();
+        var at = DateTimeOffset.UtcNow.AddMinutes(-10);
+        await processor.ProcessAsync(Events.Form(email, at, profile: new() { ["firstName"] = "Ada", ["lastName"] = "Lovelace", ["company"] = "Engines Ltd" }), CancellationToken.None);
+        await processor.ProcessAsync(Events.Download(email, at.AddMinutes(1)), CancellationToken.None);
+        var expected = await ExpectedLedgerAsync(host, TestLeadIds.LeadIdFor(email));
+        await using var chromium = await Chromium.LaunchAsync();
+        var dashboard = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!);
+
+        // Act: the address goes in the search request's body, never in its URL.
+        var request = await dashboard.Page.RunAndWaitForRequestAsync(
+            () => dashboard.SearchAndOpenAsync(email),
+            r => r.Url.EndsWith("/api/workspace/search", StringComparison.Ordinal));
+
+        // Assert
+        Assert.Equal("POST", request.Method);
+        Assert.Contains(email, request.PostData ?? "", StringComparison.Ordinal);
+        Assert.DoesNotContain("@", request.Url, StringComparison.Ordinal);
+        Assert.Equal("Ada Lovelace", await dashboard.Page.InnerTextAsync("#lead-name"));
+        Assert.Contains("Engines Ltd", await dashboard.Page.InnerTextAsync("#lead-profile"), StringComparison.Ordinal);
+        var ledger = await dashboard.TimelineAsync("ledger");
+        Assert.NotEmpty(expected);
+        // Every ledger row the API gives, with its rule, points when awarded and the note that explains it.
+        Assert.Equal(
+            expected.Select(e => (e.Rule, e.Points.ToString("F2", System.Globalization.CultureInfo.InvariantCulture), e.EventType + (e.Note is { Length: > 0 } n ? ": " + n : ""))).Order(),
+            ledger.Select(r => (r[1], r[2], r[4])).Order());
+        Assert.Contains(ledger, r => r[4].StartsWith(LeadFunctions.Domain.Events.LeadEventTypes.ContentDownload, StringComparison.Ordinal));
+        Assert.NotEmpty(await dashboard.TimelineAsync("stage"));
+        Assert.Empty(await dashboard.CspViolationsAsync());
+        await dashboard.Page.ScreenshotAsync(new PageScreenshotOptions { Path = WorkspaceDashboard.ScreenshotPath("workspace-lead.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task A_lead_named_with_an_XSS_probe_is_shown_as_text_and_no_element_or_dialog_comes_of_it()
+    {
+        // Arrange
+        await using var host = await StartAsync();
+        var email = AzuriteFixture.UniqueName("xss") + "@example.com";
+        await host.Services.GetRequiredService<LeadEventProcessor>().ProcessAsync(Events.Form(email, DateTimeOffset.UtcNow, profile: new()
+        {
+            ["firstName"] = XssProbe,
+            ["lastName"] = "<script>alert(2)</script>",
+            ["company"] = "\"><svg onload=alert(3)>",
+        }), CancellationToken.None);
+        await using var chromium = await Chromium.LaunchAsync();
+        var dashboard = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!);
+
+        // Act
+        await dashboard.SearchAndOpenAsync(email);
+
+        // Assert: the probe is on screen as the characters it is ...
+        Assert.Equal(XssProbe + " <script>alert(2)</script>", await dashboard.Page.InnerTextAsync("#search-results button.lead-open"));
+        Assert.Equal(XssProbe + " <script>alert(2)</script>", await dashboard.Page.TextContentAsync("#lead-name"));
+        Assert.Equal("\"><svg onload=alert(3)>", await dashboard.Page.TextContentAsync("#search-results tbody td:nth-child(2)"));
+        // ... no element was made from it, nothing ran, and nothing even tried to (the CSP would have reported it).
+        Assert.Equal(0, await dashboard.Page.Locator("img").CountAsync());
+        Assert.Equal(0, await dashboard.Page.Locator("svg").CountAsync());
+        Assert.Equal(2, await dashboard.Page.Locator("script").CountAsync());
+        Assert.Empty(dashboard.Dialogs);
+        Assert.Empty(await dashboard.CspViolationsAsync());
+    }
+
+    private Task<RunningLocalHost> StartAsync() =>
+        RunningLocalHost.StartAsync(azurite, triggers: false, new Dictionary<string, string?>
+        {
+            ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
+            ["Nurture:DueTable"] = AzuriteFixture.UniqueName("due"),
+            ["Nurture:StateTable"] = AzuriteFixture.UniqueName("state"),
+            // The local host's development sign-in (Easy Auth's stand-in): the workspace endpoints authorise from this user.
+            ["LocalHost:DevelopmentUser:Id"] = "00000000-0000-0000-0000-0000000000ad",
+            ["LocalHost:DevelopmentUser:Name"] = "Test Admin",
+            ["LocalHost:DevelopmentUser:Roles"] = "admin",
+        });
+
+    private sealed record LedgerRow(string Rule, double Points, string EventType, string? Note, DateTimeOffset At);
+
+    /// <summary>The lead's ledger as its API gives it (a plain array, or a page of items once the detail is paged), newest first.</summary>
+    private static async Task<List<LedgerRow>> ExpectedLedgerAsync(RunningLocalHost host, string leadId)
+    {
+        using var document = JsonDocument.Parse(await host.Client.GetStringAsync(new Uri($"/api/leads/{leadId}?ledger=20&history=20", UriKind.Relative)));
+        var ledger = document.RootElement.GetProperty("ledger");
+        var items = ledger.ValueKind == JsonValueKind.Array ? ledger : ledger.GetProperty("items");
+        return [.. items.EnumerateArray()
+            .Select(l => new LedgerRow(l.GetProperty("rule").GetString()!, l.GetProperty("points").GetDouble(), l.GetProperty("eventType").GetString()!,
+                l.TryGetProperty("note", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null, l.GetProperty("at").GetDateTimeOffset()))
+            .OrderByDescending(l => l.At)];
+    }
+}
