@@ -48,6 +48,11 @@ export Email__Folder__Path="${Email__Folder__Path:-$ROOT/.outbox}"
 export LocalHost__TimerStatusFolder="${LocalHost__TimerStatusFolder:-$ROOT/.azurite/timer-status}"
 # Links in e-mails (open pixel, clicks, unsubscribe, accept/reject) must point at the port the app really listens on.
 export Tracking__BaseUrl="${Tracking__BaseUrl:-http://127.0.0.1:$PORT}"
+# The local host plays App Service Authentication: every request is signed in as this user (docs/workspace.md#local-development).
+# Narrow the roles to try the workspace as sales or marketing, e.g. LocalHost__DevelopmentUser__Roles=marketing ./run.sh
+export LocalHost__DevelopmentUser__Id="${LocalHost__DevelopmentUser__Id:-00000000-0000-0000-0000-000000000001}"
+export LocalHost__DevelopmentUser__Name="${LocalHost__DevelopmentUser__Name:-Local Developer}"
+export LocalHost__DevelopmentUser__Roles="${LocalHost__DevelopmentUser__Roles-sales,marketing,admin}"
 export PORT
 
 echo "Starting the app on http://127.0.0.1:$PORT/ (outbox: $Email__Folder__Path)"
@@ -58,6 +63,7 @@ echo
 echo "  Landing page:  http://127.0.0.1:$PORT/"
 echo "  Dashboard:     http://127.0.0.1:$PORT/api/workspace"
 echo "  API:           http://127.0.0.1:$PORT/api/..."
+echo "  Signed in as:  $LocalHost__DevelopmentUser__Name (roles: ${LocalHost__DevelopmentUser__Roles:-none}); see http://127.0.0.1:$PORT/api/workspace/me"
 echo "  Outbox folder: $Email__Folder__Path (e-mails are written there as .eml files)"
 echo "  Press Ctrl-C to stop the app and Azurite."
 echo

@@ -107,6 +107,12 @@ param eventsRateLimitThreshold int = 300
 ])
 param rateLimitDurationInMinutes int = 1
 
+@description('Application (client) id of the Entra ID app registration for the sales and marketing workspace (docs/workspace.md). Empty leaves App Service Authentication off: the workspace endpoints then answer 401 "sign-in is not configured".')
+param workspaceClientId string = ''
+
+@description('Token audiences the workspace accepts besides workspaceClientId and api://<workspaceClientId>, e.g. a custom Application ID URI.')
+param workspaceExtraAudiences array = []
+
 @secure()
 @description('HMAC key for tracking and sales-action links. azd reads it back from Key Vault on every run so it stays stable; shorter than 32 characters (or empty) it is extended with a random seed.')
 param trackingSigningKey string = ''
@@ -172,6 +178,7 @@ var tableNames = [
   'Leads'
   'NurtureDue'
   'NurtureState'
+  'AccessLog'
 ]
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
@@ -322,6 +329,21 @@ module functionApp 'modules/functionapp.bicep' = {
   ]
 }
 
+// Sign-in for the workspace (Easy Auth with Entra ID), once an app registration exists; anonymous endpoints stay anonymous.
+module auth 'modules/auth.bicep' = if (!empty(workspaceClientId)) {
+  scope: rg
+  params: {
+    functionAppName: functionAppName
+    clientId: workspaceClientId
+    extraAllowedAudiences: workspaceExtraAudiences
+    forwardProxyConvention: enableFrontDoorWaf ? 'Standard' : 'NoProxy'
+  }
+  // The name is known up front (so What-If can predict the settings); the app must exist first.
+  dependsOn: [
+    functionApp
+  ]
+}
+
 module frontDoorOrigin 'modules/frontdoor-origin.bicep' = if (enableFrontDoorWaf) {
   scope: rg
   params: {
@@ -367,3 +389,4 @@ output LEADFUNCTIONS_SITE_URL string = empty(siteBaseUrl) ? web.outputs.url : si
 output SERVICE_WEB_NAME string = web.outputs.name
 output SERVICE_WEB_ENDPOINT_URL string = web.outputs.url
 output AZURE_FRONT_DOOR_ENABLED bool = enableFrontDoorWaf
+output WORKSPACE_SIGN_IN_ENABLED bool = !empty(workspaceClientId)

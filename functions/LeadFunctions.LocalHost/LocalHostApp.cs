@@ -77,6 +77,16 @@ public static class LocalHostApp
         if (overrides is not null)
             builder.Configuration.AddInMemoryCollection(overrides);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["LocalHost:SettingsFile"] = settingsFile });
+        // Playing App Service Authentication: with a development user signed in, the platform's "auth is on" flag is set too,
+        // so the functions trust the principal header the local host injects (and nothing a client sends: it is stripped).
+        var developmentUser = DevelopmentSignIn.From(builder.Configuration);
+        if (developmentUser is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [Infrastructure.Workspace.WorkspaceOptions.PlatformAuthEnabledSetting] = "True",
+            });
+        }
         // Lowest precedence of all: only where no setting gave the connection a retry of its own.
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
         {
@@ -98,6 +108,7 @@ public static class LocalHostApp
         AddTriggers(builder);
 
         var app = builder.Build();
+        app.UseDevelopmentSignIn(developmentUser);
         var wwwroot = Path.Combine(AppContext.BaseDirectory, "wwwroot");
         if (Directory.Exists(wwwroot))
         {

@@ -13,6 +13,8 @@ if (string.Equals(app.Configuration["Email:Sender"] ?? "Folder", "Folder", Strin
     var outbox = Path.Combine(app.Environment.ContentRootPath, app.Configuration["Email:Folder:Path"] ?? ".outbox");
     Console.WriteLine($"Outbox (e-mails are written here as .eml instead of sent): {Path.GetFullPath(outbox)}");
 }
+if (app.Configuration["LocalHost:DevelopmentUser:Id"] is { Length: > 0 } developmentUser)
+    Console.WriteLine($"Workspace: every request is signed in as development user {developmentUser} (roles: {app.Configuration["LocalHost:DevelopmentUser:Roles"]}).");
 Console.WriteLine("Press Ctrl-C to stop.");
 
 await app.WaitForShutdownAsync();

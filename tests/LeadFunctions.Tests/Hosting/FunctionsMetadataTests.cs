@@ -33,6 +33,8 @@ public sealed class FunctionsMetadataTests
     [InlineData("ReceiveDeliveryReports", "email/delivery-reports", "OPTIONS,POST", "Anonymous")]
     [InlineData("ListFailedEmails", "ops/email/failed", "GET", "Admin")]
     [InlineData("RetryFailedEmails", "ops/email/failed/retry", "POST", "Admin")]
+    // Anonymous at the host; the function decides from the Easy Auth principal (WorkspaceAccess).
+    [InlineData("GetWorkspaceUser", "workspace/me", "GET", "Anonymous")]
     [InlineData("ShowWorkspace", "workspace", "GET", "Function")]
     [InlineData("ShowWorkspaceAsset", "workspace/assets/{name}", "GET", "Function")]
     [InlineData("ShowWorkspaceOverview", "workspace/overview", "GET", "Function")]
