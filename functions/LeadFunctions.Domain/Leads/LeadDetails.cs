@@ -156,7 +156,16 @@ public sealed record LeadDetails(LeadSummary Lead, IReadOnlyList<ScoreLedgerEntr
 /// <summary>Reads leads for everything downstream of the rescoring processor.</summary>
 public interface ILeadDirectory
 {
+    /// <summary>The lead with its whole ledger and history: for the few readers that explain a lead in full (sales alerts, retention tests).</summary>
     Task<LeadDetails?> FindAsync(string leadId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The lead alone, as <see cref="FindAsync"/> reads it (decay applied: an MQL decayed below the bar reads as a Lead), without its
+    /// ledger or history. What every timer item, link and page that only needs the lead reads; the table-backed directory does it
+    /// with one point read.
+    /// </summary>
+    async Task<LeadSummary?> FindSummaryAsync(string leadId, CancellationToken cancellationToken) =>
+        (await FindAsync(leadId, cancellationToken))?.Lead;
 }
 
 /// <summary>

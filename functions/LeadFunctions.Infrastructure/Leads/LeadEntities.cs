@@ -35,11 +35,48 @@ internal static partial class LeadRows
     public static string Pending(DateTimeOffset occurredAt, string eventId) =>
         $"{PendingPrefix}{Math.Max(0, occurredAt.UtcTicks).ToString("D19", System.Globalization.CultureInfo.InvariantCulture)}|{EventKey(eventId)}";
 
-    public static string Ledger(string eventId, int index) =>
+    /// <summary>
+    /// Ledger and history rows written since the lead detail is paged: "~" and the inverted ticks of when the row happened, so
+    /// the newest N of a lead are the first N of one ascending range read. "~" sorts after every character an event key or
+    /// the old layouts can start with, so each layout stays a contiguous range of its own.
+    /// </summary>
+    public const string NewestFirstMark = "~";
+
+    /// <summary>Ledger rows newest first: <c>s|~{inverted ticks}|{event}|{index}</c>, from here up to <see cref="LedgerEnd"/>.</summary>
+    public const string LedgerNewestFirstPrefix = LedgerPrefix + NewestFirstMark;
+
+    /// <summary>Ledger rows of the first layout (<c>s|{event}|{index}</c>, in event-id order): from here up to <see cref="LedgerNewestFirstPrefix"/>.</summary>
+    public const string LegacyLedgerFrom = LedgerPrefix + "#";
+
+    /// <summary>Just past every ledger row ("|" + 1 is "}").</summary>
+    public const string LedgerEnd = "s}";
+
+    /// <summary>Just past retention's carried-forward rows.</summary>
+    public const string LedgerFoldEnd = "s|!fold}";
+
+    /// <summary>History rows newest first: <c>h|~{inverted ticks}|{event}|{index}</c>, up to <see cref="HistoryEnd"/>.</summary>
+    public const string HistoryNewestFirstPrefix = HistoryPrefix + NewestFirstMark;
+
+    /// <summary>History rows of the first layout (<c>h|{ticks}|…</c>, oldest first): from <see cref="HistoryPrefix"/> up to <see cref="HistoryNewestFirstPrefix"/>.</summary>
+    public const string HistoryEnd = "h}";
+
+    /// <summary>The same event's rows keep their index order; a later time gives a smaller key, so an ascending read is newest first.</summary>
+    public static string Ledger(DateTimeOffset at, string eventId, int index) =>
+        $"{LedgerNewestFirstPrefix}{InvertedTicks(at)}|{EventKey(eventId)}|{index.ToString("D3", System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary>The first layout's ledger key: still read (and folded by retention), no longer written.</summary>
+    public static string LegacyLedger(string eventId, int index) =>
         $"{LedgerPrefix}{EventKey(eventId)}|{index.ToString("D3", System.Globalization.CultureInfo.InvariantCulture)}";
 
     public static string History(DateTimeOffset at, string eventId, int index) =>
+        $"{HistoryNewestFirstPrefix}{InvertedTicks(at)}|{EventKey(eventId)}|{index.ToString("D2", System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary>The first layout's history key (oldest first): still read, no longer written.</summary>
+    public static string LegacyHistory(DateTimeOffset at, string eventId, int index) =>
         $"{HistoryPrefix}{at.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture)}|{EventKey(eventId)}|{index.ToString("D2", System.Globalization.CultureInfo.InvariantCulture)}";
+
+    private static string InvertedTicks(DateTimeOffset at) =>
+        (DateTimeOffset.MaxValue.UtcTicks - Math.Clamp(at.UtcTicks, 0, DateTimeOffset.MaxValue.UtcTicks)).ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The event id itself when it is a safe key; otherwise a stable hash (keys forbid / \ # ? and control characters).</summary>
     public static string EventKey(string eventId) =>
@@ -115,6 +152,10 @@ internal sealed class LedgerEntity : ITableEntity
     public string ModelVersion { get; set; } = "";
     public bool Capped { get; set; }
     public string? Note { get; set; }
+
+    /// <summary>Read from a carried-forward row's own columns (see the retention runner's fold row); never written from here.</summary>
+    [System.Runtime.Serialization.IgnoreDataMember]
+    public Domain.Leads.LedgerFold? Fold { get; set; }
 }
 
 /// <summary>One stage transition.</summary>

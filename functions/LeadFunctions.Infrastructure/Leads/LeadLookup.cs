@@ -12,14 +12,14 @@ public enum LeadLookupStatus
     TooLarge,
 }
 
-public sealed record LeadLookupResult(LeadLookupStatus Status, LeadDetails? Details = null, string? Problem = null);
+public sealed record LeadLookupResult(LeadLookupStatus Status, LeadDetailPage? Details = null, string? Problem = null);
 
 /// <summary>
 /// Finds a lead by e-mail address given in a request body, never in a URL, where request logs and telemetry would keep it.
 /// The address is normalised and turned into the keyed lead id exactly as the processor keys leads, so case and spacing do not
 /// matter; the address itself is not logged or kept.
 /// </summary>
-public sealed class LeadLookup(ILeadDirectory directory, LeadIdentity identity)
+public sealed class LeadLookup(ILeadDetailReader directory, LeadIdentity identity)
 {
     /// <summary>A lookup body is one address; anything much larger is not one.</summary>
     public const int MaxBodyBytes = 4096;
@@ -55,7 +55,8 @@ public sealed class LeadLookup(ILeadDirectory directory, LeadIdentity identity)
         if (!EmailAddress.TryNormalize(email, out var normalized))
             return new(LeadLookupStatus.Invalid, Problem: "email is required: a JSON body {\"email\": \"...\"} with a valid e-mail address.");
 
-        var details = await directory.FindAsync(identity.LeadIdFor(normalized), cancellationToken);
-        return details is null ? new(LeadLookupStatus.NotFound) : new(LeadLookupStatus.Found, details);
+        // The first page of the detail, as GET /api/leads/{id} gives it; its continuations go on from there.
+        var found = await directory.FindPageAsync(identity.LeadIdFor(normalized), new LeadDetailQuery(LeadDetailQuery.DefaultLimit, LeadDetailQuery.DefaultLimit), cancellationToken);
+        return found.Page is { } page ? new(LeadLookupStatus.Found, page) : new(LeadLookupStatus.NotFound);
     }
 }

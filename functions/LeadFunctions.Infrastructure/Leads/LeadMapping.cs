@@ -72,7 +72,7 @@ internal static class LeadMapping
     public static LedgerEntity ToEntity(string leadId, LedgerAward award, int index, string modelVersion) => new()
     {
         PartitionKey = leadId,
-        RowKey = LeadRows.Ledger(award.EventId, index),
+        RowKey = LeadRows.Ledger(award.At, award.EventId, index),
         EventId = award.EventId,
         EventType = award.EventType,
         RuleId = award.RuleId,

@@ -27,6 +27,7 @@ public static class ScoringRegistration
         services.TryAddSingleton<LeadEventProcessor>();
         services.TryAddSingleton<TableLeadDirectory>();
         services.TryAddSingleton<ILeadDirectory>(sp => sp.GetRequiredService<TableLeadDirectory>());
+        services.TryAddSingleton<ILeadDetailReader>(sp => sp.GetRequiredService<TableLeadDirectory>());
         services.TryAddSingleton<Domain.SalesAlerts.ILeadEventArchive, TableLeadEventArchive>();
         services.TryAddSingleton<LeadLookup>();
         services.TryAddSingleton<PoisonQueueReplayer>();

@@ -6,14 +6,90 @@ using LeadFunctions.Domain.Scoring;
 namespace LeadFunctions.Infrastructure.Leads;
 
 /// <summary>
-/// Reads a lead with one point read and one range query in its partition: the lead row, its ledger and its history. Engagement and every ledger row's
-/// <see cref="ScoreLedgerEntry.PointsNow"/> are decayed to the same instant, so the score shown is the ledger's sum.
-/// An MQL whose score has decayed below the bar since it was last scored reads as a Lead, with the decay transition
-/// dated when it happened (the next event records it for good). Rows retention folded read as one carried-forward row per rule
-/// (<see cref="ScoreLedgerEntry.Folded"/> says how many rows, from when to when), whose points now are exactly those rows' sum.
+/// Reads leads from their partition. <see cref="FindAsync"/> reads everything (one point read and one range query over the ledger
+/// and history); <see cref="FindSummaryAsync"/> only the lead row (one point read); <see cref="FindPageAsync"/> the lead row and the
+/// newest rows of the ledger and history, a bounded number of requests whatever their size.
+/// Engagement and every ledger row's <see cref="ScoreLedgerEntry.PointsNow"/> are decayed to the same instant, so the score shown is
+/// the whole ledger's sum. An MQL whose score has decayed below the bar since it was last scored reads as a Lead, with the decay
+/// transition dated when it happened (the next event records it for good). Rows retention folded read as one carried-forward row per
+/// rule (<see cref="ScoreLedgerEntry.Folded"/> says how many rows, from when to when), whose points now are exactly those rows' sum.
+/// <para>
+/// Newest first: rows are written as <c>s|~{inverted ticks}|…</c> and <c>h|~{inverted ticks}|…</c>, so one ascending range read
+/// returns the newest. Rows of the first layout (<c>s|{event}|…</c>, <c>h|{ticks}|…</c>, from before the detail was paged) come after
+/// them, newest first within each page (retention folds the old ledger rows away in time); the carried-forward rows come last.
+/// </para>
 /// </summary>
-public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, TimeProvider time) : ILeadDirectory
+public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, TimeProvider time) : ILeadDirectory, ILeadDetailReader
 {
+    public const string LedgerList = "ledger";
+    public const string HistoryList = "history";
+
+    /// <summary>The ledger's ranges in the order a newest-first walk reads them: this layout, the first layout, the carried-forward rows.</summary>
+    private static readonly (string From, string To)[] LedgerSegments =
+    [
+        (LeadRows.LedgerNewestFirstPrefix, LeadRows.LedgerEnd),
+        (LeadRows.LegacyLedgerFrom, LeadRows.LedgerNewestFirstPrefix),
+        (LeadRows.LedgerFoldPrefix, LeadRows.LedgerFoldEnd),
+    ];
+
+    private static readonly (string From, string To)[] HistorySegments =
+    [
+        (LeadRows.HistoryNewestFirstPrefix, LeadRows.HistoryEnd),
+        (LeadRows.HistoryPrefix, LeadRows.HistoryNewestFirstPrefix),
+    ];
+
+    public async Task<LeadSummary?> FindSummaryAsync(string leadId, CancellationToken cancellationToken)
+    {
+        if (!LeadIdentity.IsLeadId(leadId))
+            return null;
+        var lead = await ReadLeadAsync(leadId, cancellationToken);
+        return lead is null ? null : Decayed(lead, time.GetUtcNow()).Summary;
+    }
+
+    public async Task<LeadDetailResult> FindPageAsync(string leadId, LeadDetailQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (!LeadIdentity.IsLeadId(leadId))
+            return new(LeadDetailStatus.NotFound);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.LedgerLimit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.LedgerLimit, LeadDetailQuery.MaxLimit);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.HistoryLimit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.HistoryLimit, LeadDetailQuery.MaxLimit);
+
+        var ledgerFrom = new LeadPageCursor(0, null);
+        if (query.LedgerContinuation is { } ledgerToken
+            && (ledgerFrom = LeadDetailContinuation.Decode(ledgerToken, leadId, LedgerList, LedgerSegments)!) is null)
+            return new(LeadDetailStatus.InvalidContinuation, Field: "ledgerContinuation");
+        var historyFrom = new LeadPageCursor(0, null);
+        if (query.HistoryContinuation is { } historyToken
+            && (historyFrom = LeadDetailContinuation.Decode(historyToken, leadId, HistoryList, HistorySegments)!) is null)
+            return new(LeadDetailStatus.InvalidContinuation, Field: "historyContinuation");
+
+        var lead = await ReadLeadAsync(leadId, cancellationToken);
+        if (lead is null)
+            return new(LeadDetailStatus.NotFound);
+        var now = time.GetUtcNow();
+        var (summary, pending, halfLife) = Decayed(lead, now);
+
+        // The decay transition is not a stored row yet: it is the newest change, so only the first page shows it.
+        var shown = query.HistoryContinuation is null ? pending.OrderByDescending(c => c.At).Take(query.HistoryLimit).ToList() : [];
+        var ledger = await PageAsync(leadId, LedgerList, LedgerSegments, ledgerFrom, query.LedgerLimit, ToLedger, e => e.At, cancellationToken);
+        var history = await PageAsync(leadId, HistoryList, HistorySegments, historyFrom, query.HistoryLimit - shown.Count, ToHistory, h => h.At, cancellationToken);
+
+        var entries = ledger.Items
+            .Select(row => LeadMapping.ToEntry(row, now, halfLife) with
+            {
+                Folded = row.RowKey.StartsWith(LeadRows.LedgerFoldPrefix, StringComparison.Ordinal) ? row.Fold : null,
+            })
+            .ToList();
+        var changes = shown.Concat(history.Items.Select(LeadMapping.ToChange)).ToList();
+        return new(LeadDetailStatus.Found, new LeadDetailPage(
+            summary,
+            new Page<ScoreLedgerEntry>(entries, ledger.Continuation),
+            new Page<StageChange>(changes, history.Continuation),
+            lead.EventCount));
+    }
+
     public async Task<LeadDetails?> FindAsync(string leadId, CancellationToken cancellationToken)
     {
         if (!LeadIdentity.IsLeadId(leadId))
@@ -41,20 +117,82 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
             return null;
 
         var now = time.GetUtcNow();
-        var halfLife = lead.HalfLifeSeconds > 0 ? TimeSpan.FromSeconds(lead.HalfLifeSeconds) : model.HalfLife;
-        var state = LeadMapping.ToState(lead);
-        var changes = history.OrderBy(h => h.RowKey, StringComparer.Ordinal).Select(LeadMapping.ToChange).ToList();
-
-        var pending = new ScoringOutcome();
-        LifecycleMachine.ApplyDecay(state, model, now, pending);
-        changes.AddRange(pending.Transitions);
+        var (summary, pending, halfLife) = Decayed(lead, now);
+        // Both layouts of history are read here; time orders them (the key's tail keeps one event's changes in their order).
+        var changes = history
+            .OrderBy(h => h.At)
+            .ThenBy(h => HistoryTail(h.RowKey), StringComparer.Ordinal)
+            .Select(LeadMapping.ToChange)
+            .ToList();
+        changes.AddRange(pending);
 
         var entries = ledger
             .Select(l => LeadMapping.ToEntry(l, now, halfLife) with { Folded = folds.GetValueOrDefault(l.RowKey) })
             .OrderBy(e => e.At)
             .ThenBy(e => e.EventId, StringComparer.Ordinal)
             .ToList();
-        return new LeadDetails(state.ToSummary(now, halfLife), entries, changes);
+        return new LeadDetails(summary, entries, changes);
+    }
+
+    /// <summary>The lead as of now: decay applied, and the transition decay makes (not stored until the next event).</summary>
+    private (LeadSummary Summary, IReadOnlyList<StageChange> Pending, TimeSpan HalfLife) Decayed(LeadEntity lead, DateTimeOffset now)
+    {
+        var halfLife = lead.HalfLifeSeconds > 0 ? TimeSpan.FromSeconds(lead.HalfLifeSeconds) : model.HalfLife;
+        var state = LeadMapping.ToState(lead);
+        var pending = new ScoringOutcome();
+        LifecycleMachine.ApplyDecay(state, model, now, pending);
+        return (state.ToSummary(now, halfLife), [.. pending.Transitions], halfLife);
+    }
+
+    /// <summary>A history key after its time: <c>{event}|{index}</c> in either layout.</summary>
+    private static string HistoryTail(string rowKey)
+    {
+        var start = rowKey.StartsWith(LeadRows.HistoryNewestFirstPrefix, StringComparison.Ordinal)
+            ? LeadRows.HistoryNewestFirstPrefix.Length
+            : LeadRows.HistoryPrefix.Length;
+        var bar = rowKey.IndexOf('|', start);
+        return bar < 0 ? rowKey : rowKey[(bar + 1)..];
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> rows newest first, from <paramref name="from"/> on, walking the ranges in order: one query per
+    /// range touched (at most one more row than needed is asked for, to know whether anything is left), so a page costs at most as
+    /// many requests as there are ranges. Rows of the first layout are not stored newest first; each page of them is put in that order.
+    /// </summary>
+    private async Task<(List<T> Items, string? Continuation)> PageAsync<T>(
+        string leadId, string list, (string From, string To)[] segments, LeadPageCursor from, int limit,
+        Func<TableEntity, T> map, Func<T, DateTimeOffset> at, CancellationToken cancellationToken) where T : ITableEntity
+    {
+        var items = new List<T>(Math.Max(0, limit));
+        var segment = from.Segment;
+        var after = from.After;
+        while (segment < segments.Length)
+        {
+            var need = limit - items.Count;
+            var (low, high) = segments[segment];
+            var filter = after is null
+                ? TableClient.CreateQueryFilter($"PartitionKey eq {leadId} and RowKey ge {low} and RowKey lt {high}")
+                : TableClient.CreateQueryFilter($"PartitionKey eq {leadId} and RowKey gt {after} and RowKey lt {high}");
+            var rows = new List<T>(need + 1);
+            await foreach (var row in table.Client.QueryAsync<TableEntity>(filter, maxPerPage: need + 1, cancellationToken: cancellationToken))
+            {
+                rows.Add(map(row));
+                if (rows.Count > need)
+                    break;
+            }
+            var more = rows.Count > need;
+            var taken = more ? rows.GetRange(0, need) : rows;
+            if (taken.Count > 0)
+                after = taken[^1].RowKey;
+            if (segment > 0)
+                taken = [.. taken.OrderByDescending(at).ThenBy(r => r.RowKey, StringComparer.Ordinal)];
+            items.AddRange(taken);
+            if (more)
+                return (items, LeadDetailContinuation.Encode(leadId, list, new LeadPageCursor(segment, after)));
+            segment++;
+            after = null;
+        }
+        return (items, null);
     }
 
     private async Task<LeadEntity?> ReadLeadAsync(string leadId, CancellationToken cancellationToken)
@@ -65,6 +203,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
 
     private static LedgerEntity ToLedger(TableEntity row) => new()
     {
+        Fold = row.RowKey.StartsWith(LeadRows.LedgerFoldPrefix, StringComparison.Ordinal) ? ToFold(row) : null,
         PartitionKey = row.PartitionKey,
         RowKey = row.RowKey,
         EventId = row.GetString(nameof(LedgerEntity.EventId)) ?? "",

@@ -71,7 +71,8 @@ internal sealed partial class EngagementTracker(
     ILeadEventPublisher publisher,
     IOptions<TrackingOptions> options,
     TimeProvider time,
-    ILogger<EngagementTracker> logger) : IEngagementTracker
+    ILogger<EngagementTracker> logger,
+    TableLeadEmails? emails = null) : IEngagementTracker
 {
     public async Task<bool> RecordOpenAsync(string? token, string method, string? userAgent, CancellationToken cancellationToken)
     {
@@ -190,7 +191,7 @@ internal sealed partial class EngagementTracker(
     /// <summary>The lead is an SQL, and became one at the time the link names: not accepted, sent back or re-qualified since.</summary>
     private async Task<bool> IsStillThatSqlAsync(SalesLink link, CancellationToken cancellationToken)
     {
-        var lead = (await directory.FindAsync(link.LeadId, cancellationToken))?.Lead;
+        var lead = await directory.FindSummaryAsync(link.LeadId, cancellationToken);
         return lead is { Stage: LifecycleStage.Sql }
             && (lead.StageChangedAt - link.SqlAt).Duration() <= NurturePlanner.StoreTolerance;
     }
@@ -198,13 +199,14 @@ internal sealed partial class EngagementTracker(
     private async Task PublishEngagementAsync(string type, TrackingClaims claims, string method, string? userAgent, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var verdict = bots.Judge(method, userAgent, claims.SentAt, now);
+        await CountHitAsync(claims, type == LeadEventTypes.EmailClick, verdict.ProbableBot, cancellationToken);
         if (now >= claims.SentAt + TimeSpan.FromDays(options.Value.EngagementScoringDays))
         {
             // An old e-mail still shows its pixel and follows its links, but replaying them no longer scores.
             LogPastScoringWindow(logger, claims.LeadId, type);
             return;
         }
-        var verdict = bots.Judge(method, userAgent, claims.SentAt, now);
         var extra = new List<(string, string?)> { (LeadEventProperties.Url, claims.Url) };
         if (verdict.ProbableBot)
         {
@@ -233,6 +235,24 @@ internal sealed partial class EngagementTracker(
         }
     }
 
+    /// <summary>
+    /// The hit on the message's record in the lead's e-mail list (what the lead detail shows), every hit and not only the one that
+    /// scores. A storage failure here must not cost the reader the pixel or the redirect, nor the event: it is logged and skipped.
+    /// </summary>
+    private async Task CountHitAsync(TrackingClaims claims, bool click, bool probableBot, CancellationToken cancellationToken)
+    {
+        if (emails is null || claims.MessageId is not { Length: > 0 } messageId)
+            return;
+        try
+        {
+            await emails.CountHitAsync(claims.LeadId, messageId, click, probableBot, cancellationToken);
+        }
+        catch (Azure.RequestFailedException ex)
+        {
+            LogHitNotCounted(logger, claims.LeadId, ex.Status);
+        }
+    }
+
     private static Dictionary<string, string> Properties(TrackingClaims claims, params (string Name, string? Value)[] extra)
     {
         var properties = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -250,6 +270,9 @@ internal sealed partial class EngagementTracker(
 
     private static string Hash(string value) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..32];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not count an e-mail hit for lead {LeadId} (storage answered {Status}); the event still goes")]
+    private static partial void LogHitNotCounted(ILogger logger, string leadId, int status);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not queue {EventType} for lead {LeadId}")]
     private static partial void LogEventNotQueued(ILogger logger, Exception exception, string leadId, string eventType);

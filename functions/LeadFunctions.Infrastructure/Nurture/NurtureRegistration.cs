@@ -72,6 +72,8 @@ public static class NurtureRegistration
         services.TryAddSingleton<IConsentConfirmations, ConsentConfirmations>();
         services.AddRateLimits();
         services.TryAddSingleton<ISuppressionList, TableSuppressionList>();
+        services.TryAddSingleton<TableLeadEmails>();
+        services.TryAddSingleton<ILeadEmails>(sp => sp.GetRequiredService<TableLeadEmails>());
         services.AddSingleton<IStageChangeObserver, NurtureStageObserver>();
         return services;
     }

@@ -198,10 +198,11 @@ internal sealed partial class NurtureRunner(
         if (existing is { Status: OutboxStatus.Sent })
             return await AdvanceAsync(item, programme, step, existing.SentAt ?? time.GetUtcNow(), cancellationToken);
 
-        var details = await directory.FindAsync(item.LeadId, cancellationToken);
+        // The lead alone (one point read): a nurture step needs its stage, consent and profile, not its ledger.
+        var found = await directory.FindSummaryAsync(item.LeadId, cancellationToken);
         var suppressed = await store.IsSuppressedAsync(item.LeadId, cancellationToken);
         var sends = await store.MarketingSendsAsync(item.LeadId, cancellationToken);
-        var decision = _planner.CheckNurture(details?.Lead, item.TransitionAt, suppressed, sends, Options.MaxMarketingEmailsPerWeek, Grace,
+        var decision = _planner.CheckNurture(found, item.TransitionAt, suppressed, sends, Options.MaxMarketingEmailsPerWeek, Grace,
             ConfirmationValidFor, item.DueAt);
         switch (decision.Verdict)
         {
@@ -211,7 +212,7 @@ internal sealed partial class NurtureRunner(
                 return await PostponeAsync(item, decision, cancellationToken);
         }
 
-        var lead = details!.Lead;
+        var lead = found!;
         var now = time.GetUtcNow();
         var messageId = $"{lead.LeadId}-{DueKinds.Nurture}-{programme.Id}-{step.Id}";
         var claim = await store.ClaimAsync(
@@ -229,7 +230,7 @@ internal sealed partial class NurtureRunner(
         var message = composer.Nurture(lead, programme, step, messageId, record.FirstAttemptAt, ComposedAt(record, now));
         await SendAsync(record, message, cancellationToken);
         var sentAt = time.GetUtcNow();
-        await store.MarkSentAsync(record, sentAt, cancellationToken);
+        await store.MarkSentAsync(record, sentAt, new SentEmailInfo(programme.Id, step.Id, message.Subject), cancellationToken);
         LogNurtureSent(logger, lead.LeadId, programme.Id, programme.Version, step.Id, record.Attempts);
         await AdvanceAsync(item, programme, step, sentAt, cancellationToken);
         return Outcome.Sent;
@@ -257,9 +258,9 @@ internal sealed partial class NurtureRunner(
     /// </summary>
     private async Task<Outcome> ConfirmAsync(DueItemEntity item, CancellationToken cancellationToken)
     {
-        var details = await directory.FindAsync(item.LeadId, cancellationToken);
+        var found = await directory.FindSummaryAsync(item.LeadId, cancellationToken);
         var suppressed = await store.IsSuppressedAsync(item.LeadId, cancellationToken);
-        var decision = _planner.CheckConfirmation(details?.Lead, item.TransitionAt, suppressed, ConfirmationValidFor, Grace);
+        var decision = _planner.CheckConfirmation(found, item.TransitionAt, suppressed, ConfirmationValidFor, Grace);
         switch (decision.Verdict)
         {
             case FollowUpVerdict.Drop:
@@ -268,7 +269,7 @@ internal sealed partial class NurtureRunner(
                 return Outcome.Waiting;
         }
 
-        var lead = details!.Lead;
+        var lead = found!;
         var now = time.GetUtcNow();
         var (number, latest) = await store.LatestConfirmationAsync(lead.LeadId, cancellationToken);
         if (latest is { Status: OutboxStatus.Sent } && latest.SentAt > now - ConfirmationWindow)
@@ -293,7 +294,7 @@ internal sealed partial class NurtureRunner(
         var record = ((ClaimResult.Won)claim).Record;
         var message = composer.ConsentConfirmation(lead, messageId, record.FirstAttemptAt, ComposedAt(record, now));
         await SendAsync(record, message, cancellationToken);
-        await store.MarkSentAsync(record, time.GetUtcNow(), cancellationToken);
+        await store.MarkSentAsync(record, time.GetUtcNow(), new SentEmailInfo(null, null, message.Subject), cancellationToken);
         LogConfirmationSent(logger, lead.LeadId, number, record.Attempts);
         await store.CompleteAsync(item, cancellationToken);
         return Outcome.Sent;

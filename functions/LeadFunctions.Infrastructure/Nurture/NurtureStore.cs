@@ -332,23 +332,58 @@ internal sealed class NurtureStore(NurtureTables tables)
     }
 
     /// <summary>Records the send. If the lease was lost meanwhile, the record is re-read and marked anyway: the message did go.</summary>
-    public async Task MarkSentAsync(OutboxEntity record, DateTimeOffset sentAt, CancellationToken cancellationToken)
+    public Task MarkSentAsync(OutboxEntity record, DateTimeOffset sentAt, CancellationToken cancellationToken) =>
+        MarkSentAsync(record, sentAt, email: null, cancellationToken);
+
+    /// <summary>
+    /// Records the send, and for an e-mail to the lead (<paramref name="email"/>) its record in the lead's e-mail list, in the same
+    /// entity-group transaction: the list shows exactly the messages the outbox says went. Marked once: a record already sent is
+    /// left as it is, so a second mark never adds a second list entry.
+    /// </summary>
+    public async Task MarkSentAsync(OutboxEntity record, DateTimeOffset sentAt, SentEmailInfo? email, CancellationToken cancellationToken)
     {
         record.Status = OutboxStatus.Sent;
         record.SentAt = sentAt;
         try
         {
-            await tables.State.UpdateEntityAsync(record, record.ETag, TableUpdateMode.Replace, cancellationToken);
+            await WriteSentAsync(record, sentAt, email, cancellationToken);
         }
-        catch (RequestFailedException ex) when (ex.Status == 412)
+        catch (Exception ex) when (ex is RequestFailedException { Status: 412 } or TableTransactionFailedException { Status: 412 })
         {
             var current = await FindOutboxAsync(record.PartitionKey, record.RowKey, cancellationToken);
             if (current is null || current.Status == OutboxStatus.Sent)
                 return;
             current.Status = OutboxStatus.Sent;
             current.SentAt = sentAt;
-            await tables.State.UpdateEntityAsync(current, current.ETag, TableUpdateMode.Replace, cancellationToken);
+            await WriteSentAsync(current, sentAt, email, cancellationToken);
         }
+    }
+
+    private async Task WriteSentAsync(OutboxEntity record, DateTimeOffset sentAt, SentEmailInfo? email, CancellationToken cancellationToken)
+    {
+        if (email is null)
+        {
+            await tables.State.UpdateEntityAsync(record, record.ETag, TableUpdateMode.Replace, cancellationToken);
+            return;
+        }
+        var row = LeadEmailEntity.RowFor(sentAt, record.MessageId);
+        await tables.State.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.UpdateReplace, record, record.ETag),
+            new(TableTransactionActionType.UpsertReplace, new LeadEmailEntity
+            {
+                PartitionKey = record.PartitionKey,
+                RowKey = row,
+                MessageId = record.MessageId,
+                Kind = record.Kind,
+                Programme = email.Programme,
+                Step = email.Step,
+                Subject = LeadEmailEntity.Bound(email.Subject),
+                SentAt = sentAt,
+                OutboxRow = record.RowKey,
+            }),
+            new(TableTransactionActionType.UpsertReplace, new LeadEmailIndexEntity { PartitionKey = record.PartitionKey, RowKey = LeadEmailIndexEntity.RowFor(record.MessageId), EmailRow = row }),
+        ], cancellationToken);
     }
 
     /// <summary>

@@ -132,7 +132,7 @@ internal sealed partial class DataRequests(
     public async Task<DataRequestStatus> RequestAsync(DataRequestLink link, DataRequestAction action, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(link);
-        var lead = (await directory.FindAsync(link.LeadId, cancellationToken))?.Lead;
+        var lead = await directory.FindSummaryAsync(link.LeadId, cancellationToken);
         if (lead is null)
             return DataRequestStatus.Invalid;
 
@@ -186,7 +186,7 @@ internal sealed partial class DataRequests(
         }
         else
         {
-            var lead = (await directory.FindAsync(link.LeadId, cancellationToken))?.Lead;
+            var lead = await directory.FindSummaryAsync(link.LeadId, cancellationToken);
             var export = await exporter.ExportAsync(link.LeadId, cancellationToken);
             if (lead is null || export is null)
                 return DataRequestStatus.Invalid;

@@ -34,6 +34,7 @@ internal static class RowKinds
     public const string Due = "dueItems";
     public const string Parked = "parkedWork";
     public const string Access = "accessLog";
+    public const string Emails = "emails";
 
     public static string ForLeadPartition(string rowKey) => rowKey switch
     {
@@ -47,6 +48,7 @@ internal static class RowKinds
         _ when rowKey.StartsWith(DeliveryCountsEntity.Prefix, StringComparison.Ordinal) => Delivery,
         _ when rowKey.StartsWith(SlaEntity.Prefix, StringComparison.Ordinal) => Sla,
         _ when rowKey.StartsWith(Workspace.AccessLogEntity.RowPrefix, StringComparison.Ordinal) => Access,
+        _ when rowKey.StartsWith(LeadEmailEntity.Prefix, StringComparison.Ordinal) || rowKey.StartsWith(LeadEmailIndexEntity.Prefix, StringComparison.Ordinal) => Emails,
         // A row kind added later still appears, under its own prefix: nothing is left out for want of a name.
         _ => "other:" + Prefix(rowKey),
     };

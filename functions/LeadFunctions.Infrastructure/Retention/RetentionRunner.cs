@@ -57,7 +57,10 @@ internal sealed partial class RetentionRunner(
     private const string AppliedFrom = LeadRows.AppliedPrefix;
     private const string AppliedTo = "e}";
 
-    /// <summary>'#' is the lowest first character of an event key, so this skips the carried-forward rows ("s|!fold|…").</summary>
+    /// <summary>
+    /// '#' is the lowest first character of an event key, so this skips the carried-forward rows ("s|!fold|…") and takes both
+    /// layouts of ledger rows: the first (<c>s|{event}|…</c>) and the newest-first one (<c>s|~{inverted ticks}|…</c>).
+    /// </summary>
     private const string LedgerEventsFrom = LeadRows.LedgerPrefix + "#";
     private const string LedgerTo = "s}";
     private const string FoldTo = "s|!fold}";

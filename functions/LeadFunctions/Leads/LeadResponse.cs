@@ -49,9 +49,21 @@ public sealed record LeadResponse(
             lead.Consents,
             lead.CreatedAt,
             lead.UpdatedAt,
-            [.. details.Ledger.Select(l => new LedgerView(l.EventId, l.EventType, l.RuleId, l.Points, l.PointsNow, l.At, l.ModelVersion, l.Note,
-                l.Folded is { } f ? new FoldedView(f.Rows, f.From, f.Until, f.PointsAwarded) : null))],
-            [.. details.History.Select(h => new StageChangeView(h.At, h.From is { } f ? StageName(f) : null, StageName(h.To), h.Reason, h.CausedBy, h.ModelVersion, h.EventId))]);
+            [.. details.Ledger.Select(ToView)],
+            [.. details.History.Select(ToView)]);
+    }
+
+    public static LedgerView ToView(ScoreLedgerEntry l)
+    {
+        ArgumentNullException.ThrowIfNull(l);
+        return new LedgerView(l.EventId, l.EventType, l.RuleId, l.Points, l.PointsNow, l.At, l.ModelVersion, l.Note,
+            l.Folded is { } f ? new FoldedView(f.Rows, f.From, f.Until, f.PointsAwarded) : null);
+    }
+
+    public static StageChangeView ToView(StageChange h)
+    {
+        ArgumentNullException.ThrowIfNull(h);
+        return new StageChangeView(h.At, h.From is { } f ? StageName(f) : null, StageName(h.To), h.Reason, h.CausedBy, h.ModelVersion, h.EventId);
     }
 
     public static string StageName(LifecycleStage stage) => stage switch

@@ -7,10 +7,10 @@ using Microsoft.Azure.Functions.Worker;
 namespace LeadFunctions.Leads;
 
 /// <summary>
-/// <c>POST /api/leads/lookup</c> with <c>{"email": "..."}</c> (function key): the explanation of <c>GET /api/leads/{id}</c>, found by
-/// address. The address travels in the body, so it stays out of URLs, request logs and telemetry.
+/// <c>POST /api/leads/lookup</c> with <c>{"email": "..."}</c> (function key): the first page of <c>GET /api/leads/{id}</c>, found by
+/// address; its continuations go on with <c>GET /api/leads/{id}</c>. The address travels in the body, so it stays out of URLs, request logs and telemetry.
 /// </summary>
-public sealed class LookupLead(LeadLookup lookup, ISuppressionList suppressions)
+public sealed class LookupLead(LeadLookup lookup, ISuppressionList suppressions, ILeadEmails emails)
 {
     [Function(nameof(LookupLead))]
     public async Task<IActionResult> Run(
@@ -23,7 +23,8 @@ public sealed class LookupLead(LeadLookup lookup, ISuppressionList suppressions)
         var suppression = result.Details is { } found ? await suppressions.FindAsync(found.Lead.LeadId, cancellationToken) : null;
         return result.Status switch
         {
-            LeadLookupStatus.Found => new OkObjectResult(LeadResponse.From(result.Details!, suppression)),
+            LeadLookupStatus.Found => new OkObjectResult(LeadDetailResponse.From(result.Details!, suppression,
+                await emails.LatestAsync(result.Details!.Lead.LeadId, LeadDetailResponse.MaxEmails, cancellationToken))),
             LeadLookupStatus.NotFound => new NotFoundResult(),
             LeadLookupStatus.TooLarge => new ObjectResult(Problem("body", StatusCodes.Status413PayloadTooLarge, "The request body is too large.", result.Problem!))
             {

@@ -9,6 +9,7 @@ using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Retention;
 using LeadFunctions.Infrastructure.Storage;
+using LeadFunctions.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -117,7 +118,7 @@ public class RetentionCostBenchmarks
                 var eventId = $"ev{i.ToString(CultureInfo.InvariantCulture)}-{e.ToString(CultureInfo.InvariantCulture)}";
                 var at = e < EventsPerLead ? old.AddDays(e) : now;
                 actions.Add(new(TableTransactionActionType.Add, new AppliedEventEntity { PartitionKey = leadId, RowKey = LeadRows.Applied(eventId), EventId = eventId, EventType = "page-view", OccurredAt = at, AppliedAt = at, ModelVersion = "bench" }));
-                actions.Add(new(TableTransactionActionType.Add, new LedgerEntity { PartitionKey = leadId, RowKey = LeadRows.Ledger(eventId, 0), EventId = eventId, EventType = "page-view", RuleId = e % 2 == 0 ? "page-view" : "pricing", Score = "engagement", Points = 5, At = at, ModelVersion = "bench" }));
+                actions.Add(new(TableTransactionActionType.Add, new LedgerEntity { PartitionKey = leadId, RowKey = LeadRows.Ledger(at, eventId, 0), EventId = eventId, EventType = "page-view", RuleId = e % 2 == 0 ? "page-view" : "pricing", Score = "engagement", Points = 5, At = at, ModelVersion = "bench" }));
             }
             await table.SubmitTransactionAsync(actions, ct);
         });

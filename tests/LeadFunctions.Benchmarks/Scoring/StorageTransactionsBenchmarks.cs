@@ -5,6 +5,7 @@ using BenchmarkDotNet.Attributes;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Storage;
+using LeadFunctions.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

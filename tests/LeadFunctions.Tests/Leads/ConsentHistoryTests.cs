@@ -139,10 +139,10 @@ public sealed class ConsentHistoryTests(AzuriteFixture azurite)
         Assert.IsNotType<BadRequestObjectResult>(result);
     }
 
-    private static async Task<LeadResponse> ViewAsync(NurtureHarness harness)
+    private static async Task<LeadDetailResponse> ViewAsync(NurtureHarness harness)
     {
         var result = await ActivatorUtilities.CreateInstance<GetLead>(harness.Services).Run(new DefaultHttpContext().Request, LeadId, CancellationToken.None);
-        return Assert.IsType<LeadResponse>(Assert.IsType<OkObjectResult>(result).Value);
+        return Assert.IsType<LeadDetailResponse>(Assert.IsType<OkObjectResult>(result).Value);
     }
 }
 
@@ -150,4 +150,10 @@ public sealed class ConsentHistoryTests(AzuriteFixture azurite)
 internal sealed class NoSuppressions : ISuppressionList
 {
     public Task<Suppression?> FindAsync(string leadId, CancellationToken cancellationToken) => Task.FromResult<Suppression?>(null);
+}
+
+/// <summary>No e-mails were sent to anyone: for tests of the lead view that run without the nurture tables.</summary>
+internal sealed class NoEmails : ILeadEmails
+{
+    public Task<IReadOnlyList<SentEmail>> LatestAsync(string leadId, int max, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<SentEmail>>([]);
 }

@@ -129,18 +129,21 @@ public sealed class RescoreLeadTests(AzuriteFixture azurite)
         await harness.Processor.ProcessAsync(Events.PageView(harness.Time.GetUtcNow(), "https://example.com/pricing", Email), CancellationToken.None);
         harness.Time.Advance(TimeSpan.FromDays(17));
 
-        var result = await new GetLead(harness.Directory, new NoSuppressions()).Run(new DefaultHttpContext().Request, ScoringHarness.LeadIdOf(Email), CancellationToken.None);
+        var result = await new GetLead(harness.Directory, new NoSuppressions(), new NoEmails()).Run(new DefaultHttpContext().Request, ScoringHarness.LeadIdOf(Email), CancellationToken.None);
 
-        var body = Assert.IsType<LeadResponse>(Assert.IsType<OkObjectResult>(result).Value);
-        Assert.Equal(body.Ledger.Sum(l => l.PointsNow), body.Engagement.Score, 9);
-        Assert.Equal(15 + 30 + 3 + 10 + 3, body.Ledger.Sum(l => l.Points)); // the second pricing view is capped
+        var body = Assert.IsType<LeadDetailResponse>(Assert.IsType<OkObjectResult>(result).Value);
+        Assert.Null(body.Ledger.Continuation); // the whole ledger fits the first page, so its sum is the score
+        Assert.Equal(body.Ledger.Items.Sum(l => l.PointsNow), body.Engagement.Score, 9);
+        Assert.Equal(15 + 30 + 3 + 10 + 3, body.Ledger.Items.Sum(l => l.Points)); // the second pricing view is capped
         Assert.True(body.Engagement.Score < 30);
-        Assert.Contains(body.Ledger, l => l.Rule == "pricing" && l.Points == 0 && l.Note!.Contains("capped", StringComparison.Ordinal));
+        Assert.Contains(body.Ledger.Items, l => l.Rule == "pricing" && l.Points == 0 && l.Note!.Contains("capped", StringComparison.Ordinal));
         Assert.Equal(("B", 50, "it-1"), (body.Fit.Grade, body.Fit.Score, body.ModelVersion));
         Assert.Equal("Ada", body.Profile["firstName"]);
         // MQL at 60 after the download, then decayed below 50: the history says when and why.
-        Assert.Equal(["Lead", "MQL", "Lead"], body.History.Select(h => h.To));
-        Assert.Equal("decay", body.History[^1].CausedBy);
+        // Newest first: the decay back to Lead, the MQL, the first Lead.
+        Assert.Equal(["Lead", "MQL", "Lead"], body.History.Items.Select(h => h.To));
+        Assert.Equal("decay", body.History.Items[0].CausedBy);
+        Assert.Equal(body.History.Items.Select(h => h.At).OrderDescending(), body.History.Items.Select(h => h.At));
         Assert.Equal("Lead", body.Stage);
     }
 
@@ -150,14 +153,14 @@ public sealed class RescoreLeadTests(AzuriteFixture azurite)
         // Arrange
         var harness = new ScoringHarness(azurite);
         await harness.Processor.ProcessAsync(Events.Download(Email, harness.Time.GetUtcNow()), CancellationToken.None);
-        var function = new LookupLead(new LeadLookup(harness.Directory, TestLeadIds.Identity), new NoSuppressions());
+        var function = new LookupLead(new LeadLookup(harness.Directory, TestLeadIds.Identity), new NoSuppressions(), new NoEmails());
 
         // Act
         var found = await function.Run(JsonRequest("""{"email":" Ada@EXAMPLE.com "}"""), CancellationToken.None);
         var missing = await function.Run(JsonRequest("""{"email":"nobody@example.com"}"""), CancellationToken.None);
 
         // Assert
-        Assert.Equal(ScoringHarness.LeadIdOf(Email), Assert.IsType<LeadResponse>(Assert.IsType<OkObjectResult>(found).Value).LeadId);
+        Assert.Equal(ScoringHarness.LeadIdOf(Email), Assert.IsType<LeadDetailResponse>(Assert.IsType<OkObjectResult>(found).Value).LeadId);
         Assert.IsType<NotFoundResult>(missing);
     }
 
@@ -172,7 +175,7 @@ public sealed class RescoreLeadTests(AzuriteFixture azurite)
     {
         // Arrange
         var harness = new ScoringHarness(azurite);
-        var function = new LookupLead(new LeadLookup(harness.Directory, TestLeadIds.Identity), new NoSuppressions());
+        var function = new LookupLead(new LeadLookup(harness.Directory, TestLeadIds.Identity), new NoSuppressions(), new NoEmails());
 
         // Act
         var result = await function.Run(JsonRequest(body), CancellationToken.None);
@@ -187,7 +190,7 @@ public sealed class RescoreLeadTests(AzuriteFixture azurite)
     public async Task Lookup_with_a_body_larger_than_one_address_needs_is_a_413()
     {
         var harness = new ScoringHarness(azurite);
-        var function = new LookupLead(new LeadLookup(harness.Directory, TestLeadIds.Identity), new NoSuppressions());
+        var function = new LookupLead(new LeadLookup(harness.Directory, TestLeadIds.Identity), new NoSuppressions(), new NoEmails());
 
         var result = await function.Run(JsonRequest("{\"email\":\"" + new string('a', 10_000) + "@example.com\"}"), CancellationToken.None);
 

@@ -1,5 +1,6 @@
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Testing;
 using LeadFunctions.Tests.Capture;
 using LeadFunctions.Tests.Support;
 
@@ -151,29 +152,6 @@ public sealed class VisitorStitchingTests(AzuriteFixture azurite)
         Assert.Equal((1, 1, 0), returning);
         Assert.Equal(1 + 1 + 1 + 20 + 1, harness.AppliedEventRows(Victim));
         Assert.Equal((1 + 1 + 2 + 2, 1 + 2 + 1, 1 + 1), stitch);
-    }
-
-    /// <summary>Counts storage requests by kind: reads and queries (GET), entity-group transactions ($batch), the rest.</summary>
-    private sealed class CountingPolicy : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
-    {
-        private int _reads, _batches, _others;
-
-        public async Task<(int Reads, int Batches, int Others)> CountAsync(Func<Task> act)
-        {
-            (_reads, _batches, _others) = (0, 0, 0);
-            await act();
-            return (_reads, _batches, _others);
-        }
-
-        public override void OnSendingRequest(Azure.Core.HttpMessage message)
-        {
-            if (message.Request.Method == Azure.Core.RequestMethod.Get)
-                Interlocked.Increment(ref _reads);
-            else if (message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal))
-                Interlocked.Increment(ref _batches);
-            else
-                Interlocked.Increment(ref _others);
-        }
     }
 
     private ScoringHarness NewHarness()

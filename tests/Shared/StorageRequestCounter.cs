@@ -1,9 +1,13 @@
 using Azure.Core;
 using Azure.Core.Pipeline;
 
-namespace LeadFunctions.Benchmarks;
+namespace LeadFunctions.Testing;
 
-/// <summary>Counts storage requests by kind: point reads and queries (GET), entity-group transactions ($batch), the rest.</summary>
+/// <summary>
+/// Counts storage requests by kind: point reads and queries (GET), entity-group transactions ($batch), the rest. Added to a
+/// client's pipeline per call, so every request the SDK sends (each page of a query, each retry) is one count. Shared by the
+/// benchmarks and the tests (linked into both projects), so both measure the same way.
+/// </summary>
 internal sealed class CountingPolicy : HttpPipelineSynchronousPolicy
 {
     private long _reads, _batches, _others;
@@ -18,6 +22,15 @@ internal sealed class CountingPolicy : HttpPipelineSynchronousPolicy
         Interlocked.Exchange(ref _reads, 0);
         Interlocked.Exchange(ref _batches, 0);
         Interlocked.Exchange(ref _others, 0);
+    }
+
+    /// <summary>The requests <paramref name="act"/> sends, by kind.</summary>
+    public async Task<(int Reads, int Batches, int Others)> CountAsync(Func<Task> act)
+    {
+        ArgumentNullException.ThrowIfNull(act);
+        Reset();
+        await act();
+        return ((int)Reads, (int)Batches, (int)Others);
     }
 
     public override void OnSendingRequest(HttpMessage message)

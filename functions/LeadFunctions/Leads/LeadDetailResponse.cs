@@ -1,0 +1,75 @@
+using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain.Leads;
+using LeadFunctions.Infrastructure.Nurture;
+
+namespace LeadFunctions.Leads;
+
+/// <summary>
+/// A lead as <c>GET /api/leads/{id}</c> returns it: the lead's own fields (as <see cref="LeadResponse"/>, plus <c>owner</c> and
+/// <c>eventCount</c>), the newest page of its ledger and of its stage history, each with the continuation for the next page, and the
+/// latest e-mails sent to it with their human opens and clicks.
+/// <para>
+/// <c>engagement.score</c> comes from the lead row, decayed to <c>engagement.asOf</c>. It equals the sum of <c>pointsNow</c> over the
+/// whole ledger (carried-forward rows included); a page of the ledger is only part of that sum, so don't add up one page and
+/// compare. The total number of ledger rows is not given: counting them would cost reading them all. <c>eventCount</c> is the
+/// number of events applied to the lead, which the lead row keeps.
+/// </para>
+/// <c>unsubscribed</c> and <c>marketingEmailConsent</c> honour the suppression record, as in <see cref="LeadResponse"/>.
+/// </summary>
+public sealed record LeadDetailResponse(
+    string LeadId,
+    string Email,
+    string Stage,
+    DateTimeOffset StageChangedAt,
+    string? Owner,
+    IReadOnlyDictionary<string, string> Profile,
+    EngagementView Engagement,
+    FitView Fit,
+    string ModelVersion,
+    bool Unsubscribed,
+    bool MarketingEmailConsent,
+    SuppressionView? Suppression,
+    IReadOnlyList<ConsentRecord> Consents,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    int EventCount,
+    PageView<LedgerView> Ledger,
+    PageView<StageChangeView> History,
+    IReadOnlyList<SentEmailView> Emails)
+{
+    /// <summary>How many of the latest e-mails to the lead the detail lists.</summary>
+    public const int MaxEmails = 20;
+
+    public static LeadDetailResponse From(LeadDetailPage page, Suppression? suppression, IReadOnlyList<SentEmail> emails)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(emails);
+        var lead = page.Lead;
+        return new LeadDetailResponse(
+            lead.LeadId,
+            lead.Email,
+            LeadResponse.StageName(lead.Stage),
+            lead.StageChangedAt,
+            lead.Owner,
+            lead.Profile,
+            new EngagementView(lead.EngagementScore, lead.ScoredAt),
+            new FitView(lead.FitScore, lead.FitGrade, lead.FitFactors),
+            lead.ModelVersion,
+            lead.Unsubscribed || suppression is not null,
+            lead.HasMarketingEmailConsent && suppression is null,
+            suppression is null ? null : new SuppressionView(suppression.SuppressedAt, suppression.Source),
+            lead.Consents,
+            lead.CreatedAt,
+            lead.UpdatedAt,
+            page.EventCount,
+            new PageView<LedgerView>([.. page.Ledger.Items.Select(LeadResponse.ToView)], page.Ledger.Continuation),
+            new PageView<StageChangeView>([.. page.History.Items.Select(LeadResponse.ToView)], page.History.Continuation),
+            [.. emails.Select(e => new SentEmailView(e.MessageId, e.Kind, e.Programme, e.Step, e.Subject, e.SentAt, e.Status, e.HumanOpens, e.HumanClicks))]);
+    }
+}
+
+/// <summary>A page of a newest-first list; pass <see cref="Continuation"/> back for the next page (null: this was the last).</summary>
+public sealed record PageView<T>(IReadOnlyList<T> Items, string? Continuation);
+
+/// <summary>An e-mail sent to the lead: a nurture step (<see cref="Programme"/>, <see cref="Step"/>) or a consent confirmation.</summary>
+public sealed record SentEmailView(string MessageId, string Kind, string? Programme, string? Step, string Subject, DateTimeOffset SentAt, string Status, int HumanOpens, int HumanClicks);
