@@ -33,6 +33,7 @@ internal static class RowKinds
     public const string Sla = "sla";
     public const string Due = "dueItems";
     public const string Parked = "parkedWork";
+    public const string Webhooks = "webhookDeliveries";
 
     public static string ForLeadPartition(string rowKey) => rowKey switch
     {
@@ -45,6 +46,7 @@ internal static class RowKinds
         _ when rowKey.StartsWith(OutboxEntity.Prefix, StringComparison.Ordinal) => Outbox,
         _ when rowKey.StartsWith(DeliveryCountsEntity.Prefix, StringComparison.Ordinal) => Delivery,
         _ when rowKey.StartsWith(SlaEntity.Prefix, StringComparison.Ordinal) => Sla,
+        _ when rowKey.StartsWith(Infrastructure.Webhooks.WebhookRecordEntity.Prefix, StringComparison.Ordinal) => Webhooks,
         // A row kind added later still appears, under its own prefix: nothing is left out for want of a name.
         _ => "other:" + Prefix(rowKey),
     };
