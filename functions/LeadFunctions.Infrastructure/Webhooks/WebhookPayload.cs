@@ -53,8 +53,9 @@ internal static class WebhookPayload
             change.From is { } from ? StageName(from) : null,
             StageName(change.To),
             change.At,
-            change.Reason,
-            lead.Owner,
+            // Bounded as the history row bounds them, so a body without the profile always fits its property.
+            LeadRowBounds.BoundNote(change.Reason)!,
+            LeadRowBounds.BoundNote(lead.Owner),
             new Score(Math.Round(lead.EngagementScore, 2), lead.FitScore, lead.FitGrade, change.ModelVersion),
             slaDueAt,
             profile,

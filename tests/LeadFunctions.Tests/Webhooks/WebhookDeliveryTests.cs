@@ -291,3 +291,22 @@ public sealed class WebhookDeliveryTests(AzuriteFixture azurite)
         Assert.Contains("status", problem.Errors.Keys);
     }
 }
+
+/// <summary>A body is kept in one table property: whatever the lead holds, it fits, and the lead's commit never fails for it.</summary>
+public sealed class WebhookPayloadBoundsTests
+{
+    [Fact]
+    public void A_huge_profile_and_reason_still_give_a_body_that_fits_one_property_and_says_the_profile_was_left_out()
+    {
+        var profile = Enumerable.Range(0, 64).ToDictionary(i => $"field{i}", _ => new string('x', 4000));
+        var lead = new LeadSummary { LeadId = "l1-test", Email = "big@example.com", Stage = LifecycleStage.Sql, StageChangedAt = DateTimeOffset.UnixEpoch, Profile = profile, Owner = new string('o', 10_000) };
+        var change = new StageChange(DateTimeOffset.UnixEpoch, LifecycleStage.Mql, LifecycleStage.Sql, new string('r', 50_000), "test", "m1", "e1");
+
+        var body = WebhookPayload.Build(WebhookEventTypes.SqlAlert, "evt_1", lead, change, null, includeProfile: true);
+
+        Assert.True(body.Length <= WebhookPayload.MaxBodyChars, $"{body.Length} characters");
+        using var json = JsonDocument.Parse(body);
+        Assert.False(json.RootElement.GetProperty("data").TryGetProperty("profile", out _));
+        Assert.True(json.RootElement.GetProperty("data").TryGetProperty("profileOmitted", out _));
+    }
+}
