@@ -137,6 +137,14 @@ param deliveryReportsWebhookSecret string = ''
 @description('Random material for the webhook secret when none is set. Never set it: the default is fresh on every deployment.')
 param deliveryReportsWebhookSecretSeed string = '${newGuid()}${newGuid()}'
 
+@secure()
+@description('Signing secret of outgoing webhooks (Webhooks__Secrets__Default; receivers verify X-LeadFunctions-Signature with it). Set WEBHOOK_SIGNING_SECRET (azd env set WEBHOOK_SIGNING_SECRET "$(openssl rand -hex 32)") to keep it stable across runs, or read it from Key Vault; empty uses webhookSigningSecretSeed.')
+param webhookSigningSecret string = ''
+
+@secure()
+@description('Random material for the outgoing webhook secret when none is set. Never set it: the default is fresh on every deployment (three GUIDs, 384 random bits).')
+param webhookSigningSecretSeed string = '${newGuid()}${newGuid()}${newGuid()}'
+
 @description('Create the Event Grid subscription that sends ACS delivery reports to the app. Event Grid validates the webhook when the subscription is created, so turn it on only after the first deploy (DELIVERY_REPORTS_SUBSCRIPTION=true, then azd provision).')
 param deliveryReportsSubscription bool = false
 
@@ -168,6 +176,8 @@ var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
 var signingKeySecretName = 'tracking-signing-key'
 // Hex without dashes: URL-safe, as the app requires of the webhook secret.
 var deliveryReportsSecret = length(deliveryReportsWebhookSecret) >= 32 ? deliveryReportsWebhookSecret : replace(deliveryReportsWebhookSecretSeed, '-', '')
+// Hex without dashes, as for the delivery-report secret; 64+ hex digits, as the app requires of a signing secret.
+var webhookSecret = length(webhookSigningSecret) >= 32 ? webhookSigningSecret : replace(webhookSigningSecretSeed, '-', '')
 // Every queue the app touches: the trigger's queue and the poison queue the host moves failures to.
 var queueNames = [
   'lead-events'
@@ -179,6 +189,7 @@ var tableNames = [
   'NurtureDue'
   'NurtureState'
   'AccessLog'
+  'WebhookDeliveries'
 ]
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
@@ -239,6 +250,7 @@ module keyVault 'modules/keyvault.bicep' = {
     name: keyVaultName
     signingKeySecretName: signingKeySecretName
     deliveryReportsSecretValue: deliveryReportsSecret
+    webhookSigningSecretValue: webhookSecret
     signingKeyValue: length(trackingSigningKey) >= 32 ? trackingSigningKey : '${trackingSigningKey}${trackingSigningKeySeed}'
     leadIdKeyValue: length(leadIdKey) >= 32 ? leadIdKey : '${leadIdKey}${leadIdKeySeed}'
     readerPrincipalId: principalId
@@ -312,6 +324,7 @@ module functionApp 'modules/functionapp.bicep' = {
     trackingSigningKeyReference: keyVault.outputs.signingKeyReference
     leadIdKeyReference: keyVault.outputs.leadIdKeyReference
     deliveryReportsWebhookReference: keyVault.outputs.deliveryReportsSecretReference
+    webhookSigningKeyReference: keyVault.outputs.webhookSigningSecretReference
     nurtureSchedule: nurtureSchedule
     maxMarketingEmailsPerWeek: maxMarketingEmailsPerWeek
     salesEscalationAddress: salesEscalationAddress

@@ -52,6 +52,9 @@ param leadIdKeyReference string
 @description('Key Vault reference to the shared secret of the ACS delivery-report webhook (DeliveryReports__WebhookSecret).')
 param deliveryReportsWebhookReference string
 
+@description('Key Vault reference to the signing secret of outgoing webhooks (Webhooks__Secrets__Default).')
+param webhookSigningKeyReference string
+
 @description('NCRONTAB schedule (six fields, UTC) of the nurture and sales-alert timer.')
 param nurtureSchedule string
 
@@ -313,6 +316,24 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     SalesAlerts__FromName: 'LeadFunctions alerts'
     SalesAlerts__AlertTemplate: 'sales-alert'
     SalesAlerts__EscalationTemplate: 'sla-escalation'
+
+    // Outgoing webhooks (docs/webhooks.md): subscriptions ship in config/webhooks.json; the timer posts what is due every minute.
+    WebhookSchedule: '0 */1 * * * *'
+    Webhooks__SubscriptionsFile: 'config/webhooks.json'
+    Webhooks__DeliveriesTable: 'WebhookDeliveries'
+    Webhooks__MaxAttempts: '8'
+    Webhooks__RetryDelaySeconds: '30'
+    Webhooks__MaxRetryDelaySeconds: '3600'
+    Webhooks__TimeoutSeconds: '10'
+    Webhooks__MaxDeliveriesPerRun: '500'
+    Webhooks__MaxDeliveriesPerSubscription: '100'
+    Webhooks__MaxConcurrency: '4'
+    // Below the 5-minute default function timeout, with room for the slowest attempt in flight.
+    Webhooks__RunBudgetSeconds: '240'
+    Webhooks__CommitGraceSeconds: '600'
+    Webhooks__ClaimLeaseSeconds: '300'
+    // The secret a subscription names with "secretSetting": "Webhooks__Secrets__Default"; add Webhooks__Secrets__<name> for more.
+    Webhooks__Secrets__Default: webhookSigningKeyReference
 
     // Tracking links point back at this app; the HMAC key stays in Key Vault.
     Tracking__BaseUrl: empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl

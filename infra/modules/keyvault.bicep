@@ -33,6 +33,13 @@ param deliveryReportsSecretName string = 'delivery-reports-webhook-secret'
 @description('Value of the delivery-report webhook secret (URL-safe, 32+ characters). Stored before the app starts, so its Key Vault reference always resolves.')
 param deliveryReportsSecretValue string
 
+@description('Name of the secret holding the signing secret of outgoing webhooks.')
+param webhookSigningSecretName string = 'webhook-signing-secret'
+
+@secure()
+@description('Value of the outgoing webhook signing secret (64+ hex digits or 43+ base64 characters). Stored before the app starts, so its Key Vault reference always resolves.')
+param webhookSigningSecretValue string
+
 @description('Object id of the person or pipeline running azd, allowed to read the key so azd can keep it across runs; empty for none.')
 param readerPrincipalId string
 
@@ -86,6 +93,15 @@ resource deliveryReportsSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = 
   }
 }
 
+resource webhookSigningSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: webhookSigningSecretName
+  properties: {
+    value: webhookSigningSecretValue
+    contentType: 'Signing secret of outgoing webhooks'
+  }
+}
+
 resource deployerCanReadKey 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(readerPrincipalId)) {
   name: guid(vault.id, readerPrincipalId, keyVaultSecretsUser)
   scope: vault
@@ -103,3 +119,5 @@ output signingKeyReference string = '@Microsoft.KeyVault(SecretUri=${signingKey.
 output leadIdKeyReference string = '@Microsoft.KeyVault(SecretUri=${leadIdKey.properties.secretUri})'
 // Versionless, like the signing key.
 output deliveryReportsSecretReference string = '@Microsoft.KeyVault(SecretUri=${deliveryReportsSecret.properties.secretUri})'
+// Versionless, like the signing key.
+output webhookSigningSecretReference string = '@Microsoft.KeyVault(SecretUri=${webhookSigningSecret.properties.secretUri})'

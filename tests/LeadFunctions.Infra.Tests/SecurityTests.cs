@@ -123,10 +123,22 @@ public sealed partial class SecurityTests
         Assert.Contains("@Microsoft.KeyVault(SecretUri=", resolved, StringComparison.Ordinal);
         Assert.Contains("secretUri", resolved, StringComparison.Ordinal);
         Assert.Equal("securestring", secret.Scope.Template["parameters"]!["signingKeyValue"]!["type"]!.GetValue<string>());
-        // The delivery-report webhook secret (and the lead id key) are passed as secure parameters too and read by reference.
-        Assert.Equal(3, secrets.Count);
+        // The delivery-report webhook secret, the outgoing webhook signing secret and the lead id key are passed as secure
+        // parameters too and read by reference.
+        Assert.Equal(4, secrets.Count);
         Assert.Equal("securestring", secret.Scope.Template["parameters"]!["deliveryReportsSecretValue"]!["type"]!.GetValue<string>());
         Assert.Contains("@Microsoft.KeyVault(SecretUri=", ResolveThroughModules(Template.AppSettings["DeliveryReports__WebhookSecret"]!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Key_vault_holds_the_outgoing_webhook_signing_secret_the_app_reads_by_reference_never_as_a_literal()
+    {
+        var resolved = ResolveThroughModules(Template.AppSettings["Webhooks__Secrets__Default"]!);
+        var secrets = Template.OfType("Microsoft.KeyVault/vaults/secrets").ToList();
+
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", resolved, StringComparison.Ordinal);
+        Assert.Contains("webhookSigningSecret", resolved, StringComparison.Ordinal);
+        Assert.Contains(secrets, s => s.Scope.Template["parameters"]?["webhookSigningSecretValue"]?["type"]?.GetValue<string>() == "securestring");
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using LeadFunctions.Infrastructure.Retention;
 using LeadFunctions.Infrastructure.Privacy;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Infrastructure.Workspace;
+using LeadFunctions.Infrastructure.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -32,6 +33,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddRetention();
         builder.Services.AddPrivacy();
         builder.Services.AddWorkspace();
+        builder.Services.AddWebhooks();
         return builder;
     }
 }

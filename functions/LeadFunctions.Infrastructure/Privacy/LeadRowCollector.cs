@@ -35,6 +35,7 @@ internal static class RowKinds
     public const string Parked = "parkedWork";
     public const string Access = "accessLog";
     public const string Emails = "emails";
+    public const string Webhooks = "webhookDeliveries";
 
     public static string ForLeadPartition(string rowKey) => rowKey switch
     {
@@ -49,6 +50,7 @@ internal static class RowKinds
         _ when rowKey.StartsWith(SlaEntity.Prefix, StringComparison.Ordinal) => Sla,
         _ when rowKey.StartsWith(Workspace.AccessLogEntity.RowPrefix, StringComparison.Ordinal) => Access,
         _ when rowKey.StartsWith(LeadEmailEntity.Prefix, StringComparison.Ordinal) || rowKey.StartsWith(LeadEmailIndexEntity.Prefix, StringComparison.Ordinal) => Emails,
+        _ when rowKey.StartsWith(Infrastructure.Webhooks.WebhookRecordEntity.Prefix, StringComparison.Ordinal) => Webhooks,
         // A row kind added later still appears, under its own prefix: nothing is left out for want of a name.
         _ => "other:" + Prefix(rowKey),
     };

@@ -39,6 +39,8 @@ public sealed class FunctionsMetadataTests
     [InlineData("ShowWorkspaceAsset", "workspace/assets/{name}", "GET", "Function")]
     [InlineData("ShowWorkspaceOverview", "workspace/overview", "GET", "Function")]
     [InlineData("SearchLeads", "workspace/search", "POST", "Function")]
+    [InlineData("ListWebhookDeliveries", "ops/webhooks/deliveries", "GET", "Admin")]
+    [InlineData("RetryWebhookDeliveries", "ops/webhooks/deliveries/retry", "POST", "Admin")]
     public void An_http_function_is_generated_with_its_route_methods_and_auth_level(string name, string route, string methods, string authLevel)
     {
         // Act
@@ -77,6 +79,15 @@ public sealed class FunctionsMetadataTests
 
         Assert.Equal("timerTrigger", trigger.Type);
         Assert.Equal("%RetentionSchedule%", trigger.Schedule);
+    }
+
+    [Fact]
+    public void The_webhook_timer_is_generated_with_the_schedule_taken_from_the_WebhookSchedule_setting()
+    {
+        var trigger = Assert.Contains("DeliverWebhooks", Metadata).Trigger;
+
+        Assert.Equal("timerTrigger", trigger.Type);
+        Assert.Equal("%WebhookSchedule%", trigger.Schedule);
     }
 
     [Fact]

@@ -44,6 +44,7 @@ public sealed class RunningLocalHost : IAsyncDisposable
             // Once a year: the nurture timer must not fire in the middle of a test.
             ["NurtureSchedule"] = "0 0 0 1 1 *",
             ["RetentionSchedule"] = "0 0 0 1 1 *",
+            ["WebhookSchedule"] = "0 0 0 1 1 *",
             // The key tests derive lead ids with (TestLeadIds), in place of the sample key.
             [TestLeadIds.Setting] = TestLeadIds.Key,
         };
