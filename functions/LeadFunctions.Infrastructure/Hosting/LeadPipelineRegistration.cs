@@ -1,6 +1,7 @@
 using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Email.DeliveryReports;
+using LeadFunctions.Infrastructure.Funnel;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Retention;
@@ -30,6 +31,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddDeliveryReports();
         builder.Services.AddRetention();
         builder.Services.AddPrivacy();
+        builder.Services.AddFunnel();
         return builder;
     }
 }
