@@ -172,6 +172,7 @@ var tableNames = [
   'Leads'
   'NurtureDue'
   'NurtureState'
+  'FunnelCounters'
 ]
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {

@@ -283,6 +283,10 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Nurture__DueTable: 'NurtureDue'
     Nurture__StateTable: 'NurtureState'
     Nurture__ClaimLeaseSeconds: '300'
+    // Funnel counters (docs/funnel.md): shards spread the writes; markers are the exactly-once proof, deleted after MarkerDays.
+    Funnel__CountersTable: 'FunnelCounters'
+    Funnel__Shards: '4'
+    Funnel__MarkerDays: '90'
     Nurture__MaxItemsPerRun: '500'
     Nurture__MaxSendAttempts: '8'
     Nurture__RetryDelaySeconds: '60'

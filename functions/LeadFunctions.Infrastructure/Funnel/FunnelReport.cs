@@ -54,22 +54,29 @@ public sealed class FunnelReport(FunnelCountersTable table, IOptions<FunnelOptio
     /// <summary>Checks the query parameters; without <c>to</c> the range ends after today (UTC), without <c>from</c> it covers 30 days.</summary>
     public FunnelQuery Parse(string? from, string? to, string? period, out FunnelQueryError? error)
     {
-        error = null;
+        error = Check(from, to, period, out var query);
+        return query;
+    }
+
+    private FunnelQueryError? Check(string? from, string? to, string? period, out FunnelQuery query)
+    {
         var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        var end = today.AddDays(1);
+        query = new FunnelQuery(today.AddDays(1 - DefaultDays), today.AddDays(1), FunnelPeriod.Day);
+        var end = query.To;
         if (!string.IsNullOrEmpty(to) && !DateOnly.TryParseExact(to, DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out end))
-            error = new("to", "to must be a date as yyyy-MM-dd (the first day after the range, UTC).");
-        var start = end.AddDays(-DefaultDays);
-        if (error is null && !string.IsNullOrEmpty(from) && !DateOnly.TryParseExact(from, DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out start))
-            error = new("from", "from must be a date as yyyy-MM-dd (the first day of the range, UTC).");
+            return new("to", "to must be a date as yyyy-MM-dd (the first day after the range, UTC).");
+        var start = end.DayNumber >= DefaultDays ? end.AddDays(-DefaultDays) : DateOnly.MinValue;
+        if (!string.IsNullOrEmpty(from) && !DateOnly.TryParseExact(from, DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out start))
+            return new("from", "from must be a date as yyyy-MM-dd (the first day of the range, UTC).");
         var grouping = FunnelPeriod.Day;
-        if (error is null && !string.IsNullOrEmpty(period) && !TryParsePeriod(period, out grouping))
-            error = new("period", "period must be day, week or month.");
-        if (error is null && start >= end)
-            error = new("to", "to must be later than from.");
-        if (error is null && end.DayNumber - start.DayNumber > MaxDays)
-            error = new("to", $"The range may cover at most {MaxDays} days.");
-        return new FunnelQuery(start, end, grouping);
+        if (!string.IsNullOrEmpty(period) && !TryParsePeriod(period, out grouping))
+            return new("period", "period must be day, week or month.");
+        if (start >= end)
+            return new("to", "to must be later than from.");
+        if (end.DayNumber - start.DayNumber > MaxDays)
+            return new("to", $"The range may cover at most {MaxDays} days.");
+        query = new FunnelQuery(start, end, grouping);
+        return null;
     }
 
     public async Task<FunnelReportResult> BuildAsync(FunnelQuery query, CancellationToken cancellationToken)

@@ -15,7 +15,7 @@ namespace LeadFunctions.Infrastructure.Funnel;
 /// <item><c>d|{yyyyMMdd}|h{stage}</c>: time spent in the stage by the leads that left it that day, a histogram (<c>b{bucket}</c>).</item>
 /// <item><c>d|{yyyyMMdd}|fa</c>: time from entering SQL to the first sales action, for the first actions taken that day.</item>
 /// <item><c>sla|{yyyyMMddHHmm}</c>: SQLs that entered in that minute and nobody in sales has acted on (<c>Count</c>); deleted at 0.</item>
-/// <item><c>f|{lead}|{ticks}</c>: an SQL episode sales acted on, or that closed (keyed by the time the lead's stage last changed).</item>
+/// <item><c>f|{hash of lead id}|{ticks}</c>: an SQL episode sales acted on, or that closed (keyed by the time the lead's stage last changed).</item>
 /// <item><c>m|{yyyyMMdd}|{event}|{index}</c>: the transition was counted (the exactly-once marker), by the day its event was applied.</item>
 /// </list>
 /// </summary>
@@ -50,8 +50,10 @@ internal static class FunnelRows
 
     public static string Sla(DateTimeOffset enteredAt) => SlaPrefix + MinuteKey(enteredAt);
 
+    /// <summary>By a one-way hash of the lead id, so the counters table names no lead (an erased lead leaves nothing to find).</summary>
     public static string Episode(string leadId, DateTimeOffset stageChangedAt) =>
-        EpisodePrefix + LeadRows.EventKey(leadId) + "|" + stageChangedAt.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
+        EpisodePrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("funnel-episode|" + leadId)))[..32] + "|"
+        + stageChangedAt.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
 
     public static string Marker(DateTimeOffset appliedAt, string eventId, int index) =>
         MarkerPrefix + DayKey(appliedAt) + "|" + LeadRows.EventKey(eventId) + "|" + index.ToString("D2", CultureInfo.InvariantCulture);
