@@ -2,6 +2,7 @@ using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Email.DeliveryReports;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Lists;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Retention;
 using LeadFunctions.Infrastructure.Privacy;
@@ -24,6 +25,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddLeadStorage();
         builder.Services.AddLeadIds();
         builder.Services.AddLeadScoring();
+        builder.Services.AddLeadLists();
         builder.Services.AddLeadCapture();
         builder.Services.AddEmailDelivery();
         builder.Services.AddNurture();
