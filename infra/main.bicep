@@ -170,6 +170,7 @@ var queueNames = [
 // Every table the app registers (RequiredTable); Infra.Tests compares this list with the code.
 var tableNames = [
   'Leads'
+  'LeadIndex'
   'NurtureDue'
   'NurtureState'
   'FunnelCounters'

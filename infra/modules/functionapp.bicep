@@ -209,6 +209,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     LeadStorage__Retry__Delay: '00:00:02'
     LeadStorage__Retry__MaxDelay: '00:00:30'
     Storage__LeadsTable: 'Leads'
+    // The lead index behind GET /api/leads, kept by the processor.
+    Lists__IndexTable: 'LeadIndex'
     // Tables and queues are provisioned by storage.bicep; the identity has data roles, not management ones.
     Storage__CreateIfMissing: 'false'
 

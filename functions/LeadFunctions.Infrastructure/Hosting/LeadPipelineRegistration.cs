@@ -3,6 +3,7 @@ using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Email.DeliveryReports;
 using LeadFunctions.Infrastructure.Funnel;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Lists;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Retention;
 using LeadFunctions.Infrastructure.Privacy;
@@ -25,6 +26,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddLeadStorage();
         builder.Services.AddLeadIds();
         builder.Services.AddLeadScoring();
+        builder.Services.AddLeadLists();
         builder.Services.AddLeadCapture();
         builder.Services.AddEmailDelivery();
         builder.Services.AddNurture();

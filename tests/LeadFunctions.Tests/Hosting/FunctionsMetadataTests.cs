@@ -25,6 +25,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("ConfirmConsent", "consent/confirm", "GET,POST", "Anonymous")]
     [InlineData("GetLead", "leads/{id}", "GET", "Function")]
     [InlineData("GetFunnel", "funnel", "GET", "Function")]
+    [InlineData("ListLeads", "leads", "GET", "Function")]
     [InlineData("LookupLead", "leads/lookup", "POST", "Function")]
     [InlineData("ExportLead", "leads/{id}/export", "GET", "Function")]
     [InlineData("EraseLead", "leads/{id}", "DELETE", "Function")]
