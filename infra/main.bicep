@@ -186,10 +186,12 @@ var queueNames = [
 // Every table the app registers (RequiredTable); Infra.Tests compares this list with the code.
 var tableNames = [
   'Leads'
+  'LeadIndex'
   'NurtureDue'
   'NurtureState'
   'AccessLog'
   'WebhookDeliveries'
+  'FunnelCounters'
 ]
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {

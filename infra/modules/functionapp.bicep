@@ -214,6 +214,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Storage__LeadsTable: 'Leads'
     // Who read or changed which lead (object ids only), keyed by lead so erasure takes it (docs/workspace.md#access-log).
     Workspace__AccessLogTable: 'AccessLog'
+    // The lead index behind GET /api/leads, kept by the processor.
+    Lists__IndexTable: 'LeadIndex'
     // Tables and queues are provisioned by storage.bicep; the identity has data roles, not management ones.
     Storage__CreateIfMissing: 'false'
 
@@ -288,6 +290,10 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Nurture__DueTable: 'NurtureDue'
     Nurture__StateTable: 'NurtureState'
     Nurture__ClaimLeaseSeconds: '300'
+    // Funnel counters (docs/funnel.md): shards spread the writes; markers are the exactly-once proof, deleted after MarkerDays.
+    Funnel__CountersTable: 'FunnelCounters'
+    Funnel__Shards: '4'
+    Funnel__MarkerDays: '90'
     Nurture__MaxItemsPerRun: '500'
     Nurture__MaxSendAttempts: '8'
     Nurture__RetryDelaySeconds: '60'

@@ -1,7 +1,9 @@
 using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Email.DeliveryReports;
+using LeadFunctions.Infrastructure.Funnel;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Lists;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Retention;
 using LeadFunctions.Infrastructure.Privacy;
@@ -26,6 +28,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddLeadStorage();
         builder.Services.AddLeadIds();
         builder.Services.AddLeadScoring();
+        builder.Services.AddLeadLists();
         builder.Services.AddLeadCapture();
         builder.Services.AddEmailDelivery();
         builder.Services.AddNurture();
@@ -34,6 +37,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddPrivacy();
         builder.Services.AddWorkspace();
         builder.Services.AddWebhooks();
+        builder.Services.AddFunnel();
         return builder;
     }
 }

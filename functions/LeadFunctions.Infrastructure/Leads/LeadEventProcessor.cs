@@ -16,6 +16,11 @@ namespace LeadFunctions.Infrastructure.Leads;
 /// row (409) and is a no-op; a concurrent update fails on the ETag (412) and is re-read and re-applied, so none is lost.
 /// The happy path costs one point read and one transaction.
 /// </para>
+/// <para>
+/// Work outside the partition (indexes, counters: <see cref="ILeadProjection"/>) is recorded as a pending-work row in that
+/// same transaction when the event changed something a projection sees, run after the commit, and then deleted. A
+/// redelivery runs whatever work is still pending, so a crash between the commit and the projections loses nothing.
+/// </para>
 /// Exceptions other than those two conflicts propagate, so the queue retries and finally poisons the message.
 /// </summary>
 public sealed partial class LeadEventProcessor(
@@ -25,12 +30,14 @@ public sealed partial class LeadEventProcessor(
     LeadIdentity identity,
     TimeProvider time,
     IOptions<ScoringOptions> options,
-    ILogger<LeadEventProcessor> logger)
+    ILogger<LeadEventProcessor> logger,
+    IEnumerable<ILeadProjection>? projections = null)
 {
     /// <summary>An entity-group transaction holds at most 100 actions.</summary>
     private const int MaxTransactionActions = 100;
 
     private readonly IStageChangeObserver[] _observers = [.. observers];
+    private readonly ILeadProjection[] _projections = [.. projections ?? []];
 
     /// <summary>
     /// Events for one lead take turns within this instance (striped by lead id), so a burst for one lead does not
@@ -365,6 +372,7 @@ public sealed partial class LeadEventProcessor(
         var visitorWasLinked = true;
         var appliedAny = false;
         var firstRead = true;
+        var redelivered = false;
         var chunk = Math.Min(remaining.Count, 10);
 
         for (var attempt = 0; remaining.Count > 0; attempt++)
@@ -378,6 +386,7 @@ public sealed partial class LeadEventProcessor(
                     return new ApplyResult(!appliedAny, visitorWasLinked, transitions) { Erased = !appliedAny };
             }
             var state = entity is null ? new LeadScoreState { LeadId = leadId } : LeadMapping.ToState(entity);
+            var before = _projections.Length > 0 && entity is not null ? LeadProjectionWorkRows.Snapshot(state, engine.Model.HalfLife) : null;
             if (link is not null && firstRead)
                 visitorWasLinked = state.LinkedVisitors.Contains(link.VisitorKey);
             firstRead = false;
@@ -386,6 +395,7 @@ public sealed partial class LeadEventProcessor(
             var take = Math.Min(chunk, remaining.Count);
             var actions = new List<TableTransactionAction>(8);
             var changes = new List<StageChange>();
+            var changeTypes = new List<string>();
             var consentChanges = new List<ConsentChange>();
             var outcome = new ScoringOutcome();
             foreach (var e in remaining.Take(take))
@@ -398,13 +408,15 @@ public sealed partial class LeadEventProcessor(
                 {
                     actions.Add(new(TableTransactionActionType.Add, LeadMapping.ToEntity(leadId, outcome.Transitions[i], e.EventId, i)));
                     changes.Add(outcome.Transitions[i]);
+                    changeTypes.Add(e.Type);
                 }
                 consentChanges.AddRange(outcome.ConsentChanges);
             }
             if (link is not null && (link.Claimed || state.LinkedVisitors.Contains(link.VisitorKey)))
                 state.TouchLinkedVisitor(link.VisitorKey);
 
-            if (actions.Count + 1 > MaxTransactionActions)
+            // Room for the lead row, and the pending-work row when projections are registered.
+            if (actions.Count + (_projections.Length > 0 ? 2 : 1) > MaxTransactionActions)
             {
                 if (take == 1)
                     throw new InvalidOperationException($"Event {remaining[0].EventId} produces {actions.Count} rows, more than one transaction holds.");
@@ -417,6 +429,19 @@ public sealed partial class LeadEventProcessor(
             actions.Add(entity is null
                 ? new(TableTransactionActionType.Add, leadRow)
                 : new(TableTransactionActionType.UpdateReplace, leadRow, entity.ETag));
+
+            var work = _projections.Length > 0 ? ProjectionWork(leadId, remaining[take - 1], now, before, state, changes, changeTypes) : null;
+            if (work is not null)
+            {
+                if (work.Row.WorkJson.Length >= LeadRowBounds.MaxStringLength)
+                {
+                    if (take == 1)
+                        throw new InvalidOperationException($"Event {remaining[0].EventId} produces projection work larger than a property holds.");
+                    chunk = Math.Max(1, take / 2);
+                    continue;
+                }
+                actions.Add(new(TableTransactionActionType.Add, work.Row));
+            }
 
             if ((changes.Count > 0 || consentChanges.Count > 0) && _observers.Length > 0)
             {
@@ -434,6 +459,7 @@ public sealed partial class LeadEventProcessor(
                 }
             }
 
+            PendingWork? committed = null;
             try
             {
                 await table.Client.SubmitTransactionAsync(actions, cancellationToken);
@@ -441,6 +467,7 @@ public sealed partial class LeadEventProcessor(
                 transitions += changes.Count;
                 appliedAny = true;
                 attempt = -1;
+                committed = work;
             }
             catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
             {
@@ -457,7 +484,10 @@ public sealed partial class LeadEventProcessor(
                         }
                     }
                     if (dropped > 0)
+                    {
+                        redelivered = true;
                         continue;
+                    }
                     // Otherwise the lead row was created by a concurrent event since we read it; anything else is unexpected.
                     if (entity is not null || !await LeadRowExistsAsync(leadId, cancellationToken))
                         throw;
@@ -466,10 +496,69 @@ public sealed partial class LeadEventProcessor(
                 ThrowIfTooManyAttempts(attempt, leadId, ex);
                 await BackOffAsync(attempt, cancellationToken);
             }
+            // Outside the try: a projection's own storage conflict must not read as this lead's.
+            if (committed is not null)
+                await RunWorkAsync(committed.Work, committed.Row.RowKey, cancellationToken);
         }
 
+        // A redelivery: the first delivery may have died between its commit and its projections.
+        if (redelivered && _projections.Length > 0)
+            await RunPendingWorkAsync(leadId, cancellationToken);
         return new ApplyResult(!appliedAny, visitorWasLinked, transitions);
     }
+
+    /// <summary>The work of one transaction, or null when nothing a projection sees changed.</summary>
+    private PendingWork? ProjectionWork(string leadId, LeadEvent last, DateTimeOffset now, LeadSnapshot? before, LeadScoreState state,
+        List<StageChange> changes, List<string> changeTypes)
+    {
+        var after = LeadProjectionWorkRows.Snapshot(state, engine.Model.HalfLife);
+        if (changes.Count == 0 && !LeadProjectionWorkRows.Matters(before, after))
+            return null;
+        // Keyed by the transaction's last event: each event commits once, so it is the last of at most one transaction.
+        var work = new LeadProjectionWork(leadId, last.EventId, now, before, after,
+            LeadProjectionWorkRows.Transitions(before, [.. changes.Zip(changeTypes)]));
+        return new PendingWork(work, new ProjectionWorkEntity
+        {
+            PartitionKey = leadId,
+            RowKey = LeadProjectionWorkRows.RowKey(last.EventId),
+            WorkJson = LeadProjectionWorkRows.Serialize(work),
+            EventCount = after.EventCount,
+        });
+    }
+
+    /// <summary>Runs every projection, then deletes the work row; a projection that throws leaves the row for the queue's retry.</summary>
+    private async Task RunWorkAsync(LeadProjectionWork work, string rowKey, CancellationToken cancellationToken)
+    {
+        foreach (var projection in _projections)
+            await projection.ProjectAsync(work, cancellationToken);
+        try
+        {
+            await table.Client.DeleteEntityAsync(work.LeadId, rowKey, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // Another delivery finished it first.
+        }
+    }
+
+    /// <summary>The lead's pending work (one bounded range read), oldest first, run and deleted.</summary>
+    private async Task RunPendingWorkAsync(string leadId, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {leadId} and RowKey ge {LeadProjectionWorkRows.Prefix} and RowKey lt {LeadProjectionWorkRows.End}");
+        var rows = new List<ProjectionWorkEntity>();
+        await foreach (var page in table.Client.QueryAsync<ProjectionWorkEntity>(filter, maxPerPage: LeadProjectionWorkRows.MaxReadPerDelivery, cancellationToken: cancellationToken).AsPages())
+        {
+            rows.AddRange(page.Values);
+            break;
+        }
+        foreach (var row in rows.OrderBy(r => r.EventCount))
+        {
+            LogPendingWork(logger, leadId, row.RowKey);
+            await RunWorkAsync(LeadProjectionWorkRows.Deserialize(row.WorkJson), row.RowKey, cancellationToken);
+        }
+    }
+
+    private sealed record PendingWork(LeadProjectionWork Work, ProjectionWorkEntity Row);
 
     private AppliedEventEntity AppliedRow(string leadId, LeadEvent e, DateTimeOffset now)
     {
@@ -540,6 +629,9 @@ public sealed partial class LeadEventProcessor(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Lead {LeadId} changed concurrently (attempt {Attempt}); re-reading")]
     private static partial void LogConcurrentUpdate(ILogger logger, string leadId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Running projection work {RowKey} of lead {LeadId} left pending by an earlier delivery")]
+    private static partial void LogPendingWork(ILogger logger, string leadId, string rowKey);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} for erased lead {LeadId} dropped: a replay of erased history")]
     private static partial void LogErasedLead(ILogger logger, string eventId, string leadId);

@@ -26,6 +26,9 @@ public sealed record LeadProjectionWork(
     IReadOnlyList<ProjectedTransition> Transitions);
 
 /// <summary>What lists and counters need to know of a lead; no personal data beyond what a list shows.</summary>
+/// <param name="Name">First and last name from the profile (what a list item shows); null when the profile has neither.</param>
+/// <param name="Company">The profile's company; null when not given.</param>
+/// <param name="EventCount">Events applied to the lead so far: grows with every commit, so of two works the later one has the larger count.</param>
 public sealed record LeadSnapshot(
     LifecycleStage Stage,
     DateTimeOffset StageChangedAt,
@@ -35,7 +38,10 @@ public sealed record LeadSnapshot(
     double HalfLifeSeconds,
     string FitGrade,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    string? Name = null,
+    string? Company = null,
+    int EventCount = 0);
 
 /// <param name="Index">The transition's place among the event's transitions (0, 1, …): with the event id, its exactly-once key.</param>
 /// <param name="FromEnteredAt">When the lead entered <paramref name="From"/>; null for a new lead.</param>

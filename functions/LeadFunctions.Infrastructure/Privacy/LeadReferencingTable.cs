@@ -5,4 +5,5 @@ namespace LeadFunctions.Infrastructure.Privacy;
 /// priority partitions). Export and erasure query it for that property; every <see cref="Storage.RequiredTable"/> is read by
 /// the lead's partition and its visitors' partitions anyway.
 /// </summary>
-public sealed record LeadReferencingTable(Func<IServiceProvider, string> Name);
+/// <param name="Kind">What export calls its rows; null: due items.</param>
+public sealed record LeadReferencingTable(Func<IServiceProvider, string> Name, string? Kind = null);

@@ -36,6 +36,10 @@ internal static class RowKinds
     public const string Access = "accessLog";
     public const string Emails = "emails";
     public const string Webhooks = "webhookDeliveries";
+    /// <summary>Projection work the processor has not finished (it carries the name and company a list shows).</summary>
+    public const string ProjectionWork = "projectionWork";
+    /// <summary>Rows of the lead index (lists): name, company, stage, owner and score of the lead.</summary>
+    public const string LeadIndex = "leadIndex";
 
     public static string ForLeadPartition(string rowKey) => rowKey switch
     {
@@ -51,6 +55,7 @@ internal static class RowKinds
         _ when rowKey.StartsWith(Workspace.AccessLogEntity.RowPrefix, StringComparison.Ordinal) => Access,
         _ when rowKey.StartsWith(LeadEmailEntity.Prefix, StringComparison.Ordinal) || rowKey.StartsWith(LeadEmailIndexEntity.Prefix, StringComparison.Ordinal) => Emails,
         _ when rowKey.StartsWith(Infrastructure.Webhooks.WebhookRecordEntity.Prefix, StringComparison.Ordinal) => Webhooks,
+        _ when rowKey.StartsWith(Leads.LeadProjectionWorkRows.Prefix, StringComparison.Ordinal) => ProjectionWork,
         // A row kind added later still appears, under its own prefix: nothing is left out for want of a name.
         _ => "other:" + Prefix(rowKey),
     };
@@ -75,7 +80,7 @@ internal sealed class LeadRowCollector(
     IServiceProvider services)
 {
     private readonly Lazy<string[]> _tables = new(() => [.. required.Select(t => t.Name(services)).Distinct(StringComparer.Ordinal)]);
-    private readonly Lazy<string[]> _referencing = new(() => [.. referencing.Select(t => t.Name(services)).Distinct(StringComparer.Ordinal)]);
+    private readonly Lazy<(string Name, string Kind)[]> _referencing = new(() => [.. referencing.Select(t => (t.Name(services), t.Kind ?? RowKinds.Due)).DistinctBy(t => t.Item1, StringComparer.Ordinal)]);
 
     public IReadOnlyList<string> Tables => _tables.Value;
 
@@ -97,10 +102,10 @@ internal sealed class LeadRowCollector(
             foreach (var visitor in visitors.Where(v => v.Length > 0 && v != leadId))
                 await AddAsync(rows, seen, name, table, TableClient.CreateQueryFilter($"PartitionKey eq {visitor}"), _ => RowKinds.Visitors, cancellationToken);
         }
-        foreach (var name in _referencing.Value)
+        foreach (var (name, referencingKind) in _referencing.Value)
         {
             await AddAsync(rows, seen, name, Table(name), TableClient.CreateQueryFilter($"LeadId eq {leadId}"),
-                _ => RowKinds.Due, cancellationToken, parkedAware: true);
+                _ => referencingKind, cancellationToken, parkedAware: true);
         }
         return new LeadData(leadId, lead?.Email, visitors, rows) { Lead = lead };
     }

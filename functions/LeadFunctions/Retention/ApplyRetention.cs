@@ -1,3 +1,4 @@
+using LeadFunctions.Infrastructure.Funnel;
 using LeadFunctions.Infrastructure.Retention;
 using Microsoft.Azure.Functions.Worker;
 
@@ -6,10 +7,14 @@ namespace LeadFunctions.Retention;
 /// <summary>
 /// The timer (<c>%RetentionSchedule%</c>) that erases inactive leads and compacts old detail, as the <c>Retention</c> settings say
 /// (all off by default). Overlapping, late or crashed runs are safe: the scan resumes from a state row written with its ETag.
+/// It also deletes the funnel's old exactly-once markers (<c>Funnel:MarkerDays</c>), which hold no personal data and are always bounded.
 /// </summary>
-public sealed class ApplyRetention(IRetentionRunner runner)
+public sealed class ApplyRetention(IRetentionRunner runner, FunnelMaintenance funnel)
 {
     [Function(nameof(ApplyRetention))]
-    public Task Run([TimerTrigger("%RetentionSchedule%", RunOnStartup = false)] TimerInfo timer, CancellationToken cancellationToken) =>
-        runner.RunOnceAsync(cancellationToken);
+    public async Task Run([TimerTrigger("%RetentionSchedule%", RunOnStartup = false)] TimerInfo timer, CancellationToken cancellationToken)
+    {
+        await runner.RunOnceAsync(cancellationToken);
+        await funnel.PruneAsync(cancellationToken);
+    }
 }

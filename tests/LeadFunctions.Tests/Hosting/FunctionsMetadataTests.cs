@@ -24,6 +24,8 @@ public sealed class FunctionsMetadataTests
     [InlineData("RejectLead", "sales/reject", "GET,POST", "Anonymous")]
     [InlineData("ConfirmConsent", "consent/confirm", "GET,POST", "Anonymous")]
     [InlineData("GetLead", "leads/{id}", "GET", "Function")]
+    [InlineData("GetFunnel", "funnel", "GET", "Function")]
+    [InlineData("ListLeads", "leads", "GET", "Function")]
     [InlineData("LookupLead", "leads/lookup", "POST", "Function")]
     [InlineData("ExportLead", "leads/{id}/export", "GET", "Function")]
     [InlineData("EraseLead", "leads/{id}", "DELETE", "Function")]

@@ -6,6 +6,7 @@ using LeadFunctions.Domain.Messaging;
 using LeadFunctions.Domain.SalesAlerts;
 using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Lists;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Privacy;
 using LeadFunctions.Infrastructure.Storage;
@@ -77,6 +78,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
             ["Email:Folder:Path"] = OutboxFolder,
             ["Email:FromAddress"] = "noreply@contoso.example",
             ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
+            ["Lists:IndexTable"] = AzuriteFixture.UniqueName("index"),
             ["Nurture:ReplyToAddress"] = ReplyToAddress,
         });
         if (settings is not null)
@@ -90,7 +92,10 @@ internal sealed class NurtureHarness : IAsyncDisposable
         }
         builder.Services.AddLeadStorage();
         if (realLeads)
+        {
             builder.Services.AddLeadScoring();
+            builder.Services.AddLeadLists(); // the lead index: its rows name the person, so export and erasure must cover them
+        }
         builder.Services.AddEmailDelivery();
         if (wrapSender is not null)
         {

@@ -1,0 +1,39 @@
+using LeadFunctions.Infrastructure.Lists;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace LeadFunctions.Leads;
+
+/// <summary>
+/// <c>GET /api/leads?stage=&amp;owner=&amp;minScore=&amp;grade=&amp;updatedSince=&amp;sort=newest|score&amp;limit=&amp;continuation=</c>:
+/// a page of leads from the lead index (stage defaults to SQL, sort to newest, limit to 25, at most 100).
+/// </summary>
+public sealed class ListLeads(LeadListService lists)
+{
+    [Function(nameof(ListLeads))]
+    public async Task<IActionResult> Run(
+        // WORKSPACE-AUTH: roles sales,marketing,admin
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "leads")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var query = request.Query;
+        string? Value(string name) => query.TryGetValue(name, out var v) ? v.ToString() : null;
+
+        var result = await lists.ListAsync(new LeadListRequest(
+            Value("stage"), Value("owner"), Value("minScore"), Value("grade"), Value("updatedSince"), Value("sort"), Value("limit"), Value("continuation")),
+            cancellationToken);
+        if (result.Page is not { } page)
+            return Admin.ListFailedEmails.Problem(result.InvalidField!, result.Problem!);
+        return new OkObjectResult(new LeadListResponse(
+            [.. page.Items.Select(i => new LeadListItemView(i.LeadId, i.Name, i.Company, LeadResponse.StageName(i.Stage), i.StageChangedAt, i.Owner, i.Score, i.FitGrade, i.UpdatedAt, i.SlaDueAt))],
+            page.Continuation));
+    }
+}
+
+public sealed record LeadListResponse(IReadOnlyList<LeadListItemView> Items, string? Continuation);
+
+public sealed record LeadListItemView(
+    string LeadId, string? Name, string? Company, string Stage, DateTimeOffset StageChangedAt, string? Owner, double Score, string FitGrade,
+    DateTimeOffset UpdatedAt, DateTimeOffset? SlaDueAt);

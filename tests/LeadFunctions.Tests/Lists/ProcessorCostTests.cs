@@ -1,0 +1,43 @@
+using LeadFunctions.Domain.Events;
+using LeadFunctions.Tests.Leads;
+using LeadFunctions.Tests.Support;
+using Xunit.Abstractions;
+
+namespace LeadFunctions.Tests.Lists;
+
+/// <summary>Storage requests per processed event, counted by an Azure.Core pipeline policy on the table client.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class ProcessorCostTests(AzuriteFixture azurite, ITestOutputHelper output)
+{
+    private const int EventsMeasured = 20;
+
+    [Fact]
+    public async Task An_event_for_an_existing_lead_costs_one_read_and_one_transaction_without_projections()
+    {
+        var factory = new ProcessorFactory(azurite);
+        var (processor, counter, time) = (factory.New(), factory.Counter, factory.Time);
+        await processor.ProcessAsync(Events.Form("cost@example.com", time.GetUtcNow(), FormIntent.ContentDownload), CancellationToken.None);
+        counter.Reset();
+
+        for (var i = 0; i < EventsMeasured; i++)
+            await processor.ProcessAsync(Events.PageView(time.GetUtcNow(), $"https://example.com/blog/{i}", "cost@example.com"), CancellationToken.None);
+
+        output.WriteLine($"no projection: {(double)counter.Total / EventsMeasured:0.00} requests per event ({counter.Reads} reads, {counter.Batches} transactions, {counter.Others} other)");
+        Assert.Equal(2 * EventsMeasured, counter.Total);
+    }
+
+    [Fact]
+    public async Task With_a_projection_an_event_that_changes_the_score_adds_only_the_work_row_delete()
+    {
+        var factory = new ProcessorFactory(azurite, new RecordingProjection());
+        var (processor, counter, time) = (factory.New(), factory.Counter, factory.Time);
+        await processor.ProcessAsync(Events.Form("cost@example.com", time.GetUtcNow(), FormIntent.ContentDownload), CancellationToken.None);
+        counter.Reset();
+
+        for (var i = 0; i < EventsMeasured; i++)
+            await processor.ProcessAsync(Events.PageView(time.GetUtcNow(), $"https://example.com/blog/{i}", "cost@example.com"), CancellationToken.None);
+
+        output.WriteLine($"projection hook (projection itself free): {(double)counter.Total / EventsMeasured:0.00} requests per event ({counter.Reads} reads, {counter.Batches} transactions, {counter.Others} other)");
+        Assert.Equal(3 * EventsMeasured, counter.Total);
+    }
+}
