@@ -1,3 +1,5 @@
+using LeadFunctions.Workspace;
+using LeadFunctions.Infrastructure.Workspace;
 using System.Globalization;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Nurture;
@@ -13,7 +15,7 @@ namespace LeadFunctions.Leads;
 /// lead's ledger, a read costs a bounded number of storage requests: the lead row, at most three range reads per list, the
 /// suppression record and one range read of e-mails.
 /// </summary>
-public sealed class GetLead(ILeadDetailReader reader, ISuppressionList suppressions, ILeadEmails emails)
+public sealed class GetLead(ILeadDetailReader reader, ISuppressionList suppressions, ILeadEmails emails, WorkspaceAccess access, IAccessLog accessLog)
 {
     public const string LedgerParameter = "ledger";
     public const string HistoryParameter = "history";
@@ -22,29 +24,33 @@ public sealed class GetLead(ILeadDetailReader reader, ISuppressionList suppressi
 
     [Function(nameof(GetLead))]
     public async Task<IActionResult> Run(
-        // WORKSPACE-AUTH: roles sales,marketing,admin
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "leads/{id}")] HttpRequest request,
+        // Anonymous at the host: the workspace principal decides (docs/workspace.md).
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "leads/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var check = access.Authorize(request);
+        if (check.Refused)
+            return WorkspaceResult.Of(check.Refusal);
         if (!TryLimit(request, LedgerParameter, out var ledger, out var problem) || !TryLimit(request, HistoryParameter, out var history, out problem)
             || !TryContinuation(request, LedgerContinuationParameter, out var ledgerFrom, out problem)
             || !TryContinuation(request, HistoryContinuationParameter, out var historyFrom, out problem))
-            return problem!;
+            return WorkspaceResult.Of(problem!);
 
         var result = await reader.FindPageAsync(id, new LeadDetailQuery(ledger, history, ledgerFrom, historyFrom), cancellationToken);
         switch (result.Status)
         {
             case LeadDetailStatus.NotFound:
-                return new NotFoundResult();
+                return WorkspaceResult.NotFound();
             case LeadDetailStatus.InvalidContinuation:
-                return Problem(result.Field!, $"{result.Field} is not a continuation this lead's detail handed out; start again without it.");
+                return WorkspaceResult.Of(Problem(result.Field!, $"{result.Field} is not a continuation this lead's detail handed out; start again without it."));
         }
         var page = result.Page!;
+        await accessLog.RecordAsync(check.User, AccessActions.Read, nameof(GetLead), page.Lead.LeadId, cancellationToken);
         var suppression = await suppressions.FindAsync(page.Lead.LeadId, cancellationToken);
         var sent = await emails.LatestAsync(page.Lead.LeadId, LeadDetailResponse.MaxEmails, cancellationToken);
-        return new OkObjectResult(LeadDetailResponse.From(page, suppression, sent));
+        return WorkspaceResult.Of(new OkObjectResult(LeadDetailResponse.From(page, suppression, sent)));
     }
 
     private static bool TryLimit(HttpRequest request, string name, out int limit, out IActionResult? problem)

@@ -1,3 +1,5 @@
+using LeadFunctions.Workspace;
+using LeadFunctions.Infrastructure.Workspace;
 using LeadFunctions.Infrastructure.Lists;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -9,15 +11,18 @@ namespace LeadFunctions.Leads;
 /// <c>GET /api/leads?stage=&amp;owner=&amp;minScore=&amp;grade=&amp;updatedSince=&amp;sort=newest|score&amp;limit=&amp;continuation=</c>:
 /// a page of leads from the lead index (stage defaults to SQL, sort to newest, limit to 25, at most 100).
 /// </summary>
-public sealed class ListLeads(LeadListService lists)
+public sealed class ListLeads(LeadListService lists, WorkspaceAccess access, IAccessLog accessLog)
 {
     [Function(nameof(ListLeads))]
     public async Task<IActionResult> Run(
-        // WORKSPACE-AUTH: roles sales,marketing,admin
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "leads")] HttpRequest request,
+        // Anonymous at the host: the workspace principal decides (docs/workspace.md).
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "leads")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var check = access.Authorize(request);
+        if (check.Refused)
+            return WorkspaceResult.Of(check.Refusal);
         var query = request.Query;
         string? Value(string name) => query.TryGetValue(name, out var v) ? v.ToString() : null;
 
@@ -25,10 +30,11 @@ public sealed class ListLeads(LeadListService lists)
             Value("stage"), Value("owner"), Value("minScore"), Value("grade"), Value("updatedSince"), Value("sort"), Value("limit"), Value("continuation")),
             cancellationToken);
         if (result.Page is not { } page)
-            return Admin.ListFailedEmails.Problem(result.InvalidField!, result.Problem!);
-        return new OkObjectResult(new LeadListResponse(
+            return WorkspaceResult.Of(Admin.ListFailedEmails.Problem(result.InvalidField!, result.Problem!));
+        await accessLog.RecordListAsync(check.User, nameof(ListLeads), page.Items.Count, cancellationToken);
+        return WorkspaceResult.Of(new OkObjectResult(new LeadListResponse(
             [.. page.Items.Select(i => new LeadListItemView(i.LeadId, i.Name, i.Company, LeadResponse.StageName(i.Stage), i.StageChangedAt, i.Owner, i.Score, i.FitGrade, i.UpdatedAt, i.SlaDueAt))],
-            page.Continuation));
+            page.Continuation)));
     }
 }
 

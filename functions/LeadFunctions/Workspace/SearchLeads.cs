@@ -1,3 +1,4 @@
+using LeadFunctions.Infrastructure.Workspace;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
 using LeadFunctions.Infrastructure.Leads;
@@ -50,16 +51,21 @@ public sealed record WorkspaceLeadItem(
 /// <c>POST /api/workspace/search</c> with <c>{"email": "..."}</c>: the dashboard's search box. The address travels in the body,
 /// never in a URL, and the answer is a list item (no address), or a 404.
 /// </summary>
-public sealed class SearchLeads(LeadLookup lookup, ScoringModel model, IOptions<SalesAlertOptions> salesAlerts, TimeProvider time)
+public sealed class SearchLeads(LeadLookup lookup, ScoringModel model, IOptions<SalesAlertOptions> salesAlerts, TimeProvider time, WorkspaceAccess access, IAccessLog accessLog)
 {
-    // WORKSPACE-AUTH: roles sales,marketing,admin
+    // Anonymous at the host: the workspace principal decides (docs/workspace.md).
     [Function(nameof(SearchLeads))]
     public async Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "workspace/search")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "workspace/search")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var check = access.Authorize(request);
+        if (check.Refused)
+            return WorkspaceResult.Of(check.Refusal);
         var result = await lookup.FindAsync(request.Body, request.ContentLength, cancellationToken);
+        if (result.Status is LeadLookupStatus.Found or LeadLookupStatus.NotFound)
+            await accessLog.RecordAsync(check.User, AccessActions.Search, nameof(SearchLeads), result.Details?.Lead.LeadId, cancellationToken);
         return WorkspaceResult.Of(result.Status switch
         {
             LeadLookupStatus.Found => new OkObjectResult(WorkspaceLeadItem.From(

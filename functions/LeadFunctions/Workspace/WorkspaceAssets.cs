@@ -79,10 +79,10 @@ internal sealed class WorkspaceAssets
 /// <summary><c>GET /api/workspace/assets/{name}</c>: the dashboard's script, style and the vendored Chart.js, by hashed name only.</summary>
 public sealed class ShowWorkspaceAsset
 {
-    // WORKSPACE-AUTH: roles sales,marketing,admin
+    // Anonymous and unchecked: the script, style and chart library hold no data, and the sign-in page must load them too.
     [Function(nameof(ShowWorkspaceAsset))]
     public IActionResult Run(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "workspace/assets/{name}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspace/assets/{name}")] HttpRequest request,
         string name)
     {
         var asset = WorkspaceAssets.Embedded.Find(name);

@@ -1,3 +1,4 @@
+using LeadFunctions.Infrastructure.Workspace;
 using Azure;
 using LeadFunctions.Domain.Scoring;
 using LeadFunctions.Infrastructure.Nurture;
@@ -14,14 +15,17 @@ public sealed record WorkspaceOverviewView(string ModelVersion, NurtureBacklogVi
 public sealed record NurtureBacklogView(int Due, int DueSales, int Parked, bool AtLeast);
 
 /// <summary><c>GET /api/workspace/overview</c>: model version and the nurture backlog, counted with a cap (a few storage requests).</summary>
-public sealed class ShowWorkspaceOverview(ScoringModel model, INurtureBacklog backlog)
+public sealed class ShowWorkspaceOverview(ScoringModel model, INurtureBacklog backlog, WorkspaceAccess access)
 {
-    // WORKSPACE-AUTH: roles sales,marketing,admin
+    // Anonymous at the host: the workspace principal decides (docs/workspace.md).
     [Function(nameof(ShowWorkspaceOverview))]
     public async Task<IActionResult> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "workspace/overview")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "workspace/overview")] HttpRequest request,
         CancellationToken cancellationToken)
     {
+        var check = access.Authorize(request);
+        if (check.Refused)
+            return WorkspaceResult.Of(check.Refusal);
         try
         {
             var counts = await backlog.CountAsync(cancellationToken);

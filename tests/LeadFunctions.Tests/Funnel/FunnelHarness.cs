@@ -26,7 +26,7 @@ internal sealed class FunnelHarness
         Time = new FakeTimeProvider(now ?? new DateTimeOffset(2026, 11, 8, 12, 0, 0, TimeSpan.Zero));
         Report = new FunnelReport(Table, Options, Microsoft.Extensions.Options.Options.Create(new SalesAlertOptions()), Time);
         Maintenance = new FunnelMaintenance(Table, Options, Time, NullLogger<FunnelMaintenance>.Instance);
-        Function = new LeadFunctions.Funnel.GetFunnel(Report);
+        Function = new LeadFunctions.Funnel.GetFunnel(Report, SignedIn.Access);
     }
 
     public FunnelCountersTable Table { get; }
@@ -55,7 +55,7 @@ internal sealed class FunnelHarness
         context.Request.Method = "GET";
         context.Request.Path = "/api/funnel";
         context.Request.QueryString = new QueryString(queryString);
-        return await Function.Run(context.Request, CancellationToken.None);
+        return SignedIn.Unwrap(await Function.Run(SignedIn.As(context.Request, "marketing"), CancellationToken.None));
     }
 
     public List<TableEntity> Rows() => [.. Table.Client.Query<TableEntity>()];

@@ -33,11 +33,11 @@ public sealed class LeadDetailPagingTests(AzuriteFixture azurite)
         // Arrange: 3,001 ledger rows and 30 stage changes; the directory's client counts its requests.
         var (harness, counter, directory) = Counted();
         var leadId = await BusyLeadAsync(harness, BusyLedgerRows, historyRows: 30);
-        var function = new GetLead(directory, new NoSuppressions(), new NoEmails());
+        var function = new GetLead(directory, new NoSuppressions(), new NoEmails(), SignedIn.Access, SignedIn.NoAccessLog);
 
         // Act
         IActionResult? result = null;
-        var requests = await counter.CountAsync(async () => result = await function.Run(Query(), leadId, CancellationToken.None));
+        var requests = await counter.CountAsync(async () => result = SignedIn.Unwrap(await function.Run(Query(), leadId, CancellationToken.None)));
         var full = await counter.CountAsync(() => directory.FindAsync(leadId, CancellationToken.None));
 
         // Assert: the lead row and one range read per list, whatever the ledger holds; a default page is 20 + 20 rows.
@@ -89,7 +89,7 @@ public sealed class LeadDetailPagingTests(AzuriteFixture azurite)
                 query["ledgerContinuation"] = ledgerNext;
             if (historyNext is not null)
                 query["historyContinuation"] = historyNext;
-            var cost = await counter.CountAsync(async () => result = await new GetLead(directory, new NoSuppressions(), new NoEmails()).Run(Query(query), leadId, CancellationToken.None));
+            var cost = await counter.CountAsync(async () => result = await new GetLead(directory, new NoSuppressions(), new NoEmails(), SignedIn.Access, SignedIn.NoAccessLog).Run(Query(query), leadId, CancellationToken.None));
             worst = Math.Max(worst, cost.Reads + cost.Batches + cost.Others);
             var page = Assert.IsType<LeadDetailResponse>(Assert.IsType<OkObjectResult>(result).Value);
             Assert.True(page.Ledger.Items.Count <= 100 && page.History.Items.Count <= 3);
@@ -129,8 +129,8 @@ public sealed class LeadDetailPagingTests(AzuriteFixture azurite)
         var (harness, _, directory) = Counted();
         var leadId = await BusyLeadAsync(harness, 30, historyRows: 30);
         var other = await BusyLeadAsync(harness, 30, historyRows: 30, email: "other.reader@example.com");
-        var function = new GetLead(directory, new NoSuppressions(), new NoEmails());
-        var first = Assert.IsType<LeadDetailResponse>(Assert.IsType<OkObjectResult>(await function.Run(Query(new() { ["ledger"] = "5", ["history"] = "5" }), leadId, CancellationToken.None)).Value);
+        var function = new GetLead(directory, new NoSuppressions(), new NoEmails(), SignedIn.Access, SignedIn.NoAccessLog);
+        var first = Assert.IsType<LeadDetailResponse>(Assert.IsType<OkObjectResult>(SignedIn.Unwrap(await function.Run(Query(new() { ["ledger"] = "5", ["history"] = "5" }), leadId, CancellationToken.None))).Value);
         var token = first.Ledger.Continuation!;
         var edited = token[..^2] + (token[^2] == 'A' ? "B" : "A") + token[^1];
         var payload = token[..token.IndexOf('.', StringComparison.Ordinal)];
@@ -138,7 +138,7 @@ public sealed class LeadDetailPagingTests(AzuriteFixture azurite)
 
         // Act
         async Task<IActionResult> GetAsync(string id, string name, string value) =>
-            await function.Run(Query(new() { [name] = value }), id, CancellationToken.None);
+            SignedIn.Unwrap(await function.Run(Query(new() { [name] = value }), id, CancellationToken.None));
 
         // Assert: refused, named; the genuine token goes on where the first page stopped.
         Assert.Equal("ledgerContinuation", ProblemField(await GetAsync(leadId, "ledgerContinuation", edited)));
@@ -146,7 +146,7 @@ public sealed class LeadDetailPagingTests(AzuriteFixture azurite)
         Assert.Equal("ledgerContinuation", ProblemField(await GetAsync(other, "ledgerContinuation", token)));
         Assert.Equal("historyContinuation", ProblemField(await GetAsync(leadId, "historyContinuation", token)));
         Assert.Equal("ledgerContinuation", ProblemField(await GetAsync(leadId, "ledgerContinuation", "not-a-token")));
-        var next = Assert.IsType<LeadDetailResponse>(Assert.IsType<OkObjectResult>(await function.Run(Query(new() { ["ledger"] = "5", ["ledgerContinuation"] = token }), leadId, CancellationToken.None)).Value);
+        var next = Assert.IsType<LeadDetailResponse>(Assert.IsType<OkObjectResult>(SignedIn.Unwrap(await function.Run(Query(new() { ["ledger"] = "5", ["ledgerContinuation"] = token }), leadId, CancellationToken.None))).Value);
         Assert.True(next.Ledger.Items[0].At < first.Ledger.Items[^1].At);
     }
 
@@ -163,7 +163,7 @@ public sealed class LeadDetailPagingTests(AzuriteFixture azurite)
         var leadId = await BusyLeadAsync(harness, 3, historyRows: 1);
 
         // Act
-        var result = await new GetLead(directory, new NoSuppressions(), new NoEmails()).Run(Query(new() { [name] = value }), leadId, CancellationToken.None);
+        var result = await new GetLead(directory, new NoSuppressions(), new NoEmails(), SignedIn.Access, SignedIn.NoAccessLog).Run(Query(new() { [name] = value }), leadId, CancellationToken.None);
 
         // Assert
         Assert.Equal(name, ProblemField(result));
@@ -208,9 +208,9 @@ public sealed class LeadDetailPagingTests(AzuriteFixture azurite)
         var services = journey.Harness.Services;
 
         // Act
-        var result = await ActivatorUtilities.CreateInstance<GetLead>(services).Run(Query(), journey.LeadId, CancellationToken.None);
+        var result = SignedIn.Unwrap(await ActivatorUtilities.CreateInstance<GetLead>(services, SignedIn.Access, SignedIn.NoAccessLog).Run(Query(), journey.LeadId, CancellationToken.None));
         await journey.EraseAsync();
-        var afterErasure = await ActivatorUtilities.CreateInstance<GetLead>(services).Run(Query(), journey.LeadId, CancellationToken.None);
+        var afterErasure = SignedIn.Unwrap(await ActivatorUtilities.CreateInstance<GetLead>(services, SignedIn.Access, SignedIn.NoAccessLog).Run(Query(), journey.LeadId, CancellationToken.None));
 
         // Assert: only e-mails to the lead are listed (the alert went to a rep), with what the reader did.
         var body = Assert.IsType<LeadDetailResponse>(Assert.IsType<OkObjectResult>(result).Value);
@@ -298,7 +298,7 @@ public sealed class LeadDetailPagingTests(AzuriteFixture azurite)
         context.Request.Method = "GET";
         if (values is not null)
             context.Request.QueryString = QueryString.Create(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)));
-        return context.Request;
+        return SignedIn.As(context.Request, "sales");
     }
 
     private static string ProblemField(IActionResult result)

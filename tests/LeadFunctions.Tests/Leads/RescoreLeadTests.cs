@@ -129,7 +129,7 @@ public sealed class RescoreLeadTests(AzuriteFixture azurite)
         await harness.Processor.ProcessAsync(Events.PageView(harness.Time.GetUtcNow(), "https://example.com/pricing", Email), CancellationToken.None);
         harness.Time.Advance(TimeSpan.FromDays(17));
 
-        var result = await new GetLead(harness.Directory, new NoSuppressions(), new NoEmails()).Run(new DefaultHttpContext().Request, ScoringHarness.LeadIdOf(Email), CancellationToken.None);
+        var result = SignedIn.Unwrap(await new GetLead(harness.Directory, new NoSuppressions(), new NoEmails(), SignedIn.Access, SignedIn.NoAccessLog).Run(SignedIn.As(new DefaultHttpContext().Request), ScoringHarness.LeadIdOf(Email), CancellationToken.None));
 
         var body = Assert.IsType<LeadDetailResponse>(Assert.IsType<OkObjectResult>(result).Value);
         Assert.Null(body.Ledger.Continuation); // the whole ledger fits the first page, so its sum is the score

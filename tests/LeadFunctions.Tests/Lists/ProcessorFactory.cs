@@ -1,6 +1,6 @@
 using Azure.Core;
 using Azure.Data.Tables;
-using LeadFunctions.Benchmarks;
+using LeadFunctions.Testing;
 using LeadFunctions.Domain.Scoring;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Tests.Leads;
