@@ -142,6 +142,9 @@ internal sealed class NurtureHarness : IAsyncDisposable
         return events;
     }
 
+    /// <summary>The queued events of one type: an alert also queues the routing assignment of its rep.</summary>
+    public async Task<List<LeadEvent>> QueuedEventsAsync(string type) => [.. (await QueuedEventsAsync()).Where(e => e.Type == type)];
+
     public async ValueTask DisposeAsync()
     {
         await _host.StopAsync();
