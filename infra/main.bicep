@@ -131,6 +131,14 @@ param deliveryReportsWebhookSecret string = ''
 @description('Random material for the webhook secret when none is set. Never set it: the default is fresh on every deployment.')
 param deliveryReportsWebhookSecretSeed string = '${newGuid()}${newGuid()}'
 
+@secure()
+@description('HMAC secret the CRM signs its webhook requests with (32+ characters; docs/crm.md). Set CRM_WEBHOOK_SECRET (azd env set CRM_WEBHOOK_SECRET "$(openssl rand -hex 32)") and give the CRM the same value; empty stores a random one (read it from Key Vault), fresh on every deployment.')
+param crmWebhookSecret string = ''
+
+@secure()
+@description('Random material for the CRM webhook secret when none is set. Never set it: the default is fresh on every deployment.')
+param crmWebhookSecretSeed string = '${newGuid()}${newGuid()}'
+
 @description('Create the Event Grid subscription that sends ACS delivery reports to the app. Event Grid validates the webhook when the subscription is created, so turn it on only after the first deploy (DELIVERY_REPORTS_SUBSCRIPTION=true, then azd provision).')
 param deliveryReportsSubscription bool = false
 
@@ -232,6 +240,7 @@ module keyVault 'modules/keyvault.bicep' = {
     name: keyVaultName
     signingKeySecretName: signingKeySecretName
     deliveryReportsSecretValue: deliveryReportsSecret
+    crmWebhookSecretValue: length(crmWebhookSecret) >= 32 ? crmWebhookSecret : replace(crmWebhookSecretSeed, '-', '')
     signingKeyValue: length(trackingSigningKey) >= 32 ? trackingSigningKey : '${trackingSigningKey}${trackingSigningKeySeed}'
     leadIdKeyValue: length(leadIdKey) >= 32 ? leadIdKey : '${leadIdKey}${leadIdKeySeed}'
     readerPrincipalId: principalId
@@ -305,6 +314,7 @@ module functionApp 'modules/functionapp.bicep' = {
     trackingSigningKeyReference: keyVault.outputs.signingKeyReference
     leadIdKeyReference: keyVault.outputs.leadIdKeyReference
     deliveryReportsWebhookReference: keyVault.outputs.deliveryReportsSecretReference
+    crmWebhookReference: keyVault.outputs.crmWebhookSecretReference
     nurtureSchedule: nurtureSchedule
     maxMarketingEmailsPerWeek: maxMarketingEmailsPerWeek
     salesEscalationAddress: salesEscalationAddress

@@ -33,6 +33,13 @@ param deliveryReportsSecretName string = 'delivery-reports-webhook-secret'
 @description('Value of the delivery-report webhook secret (URL-safe, 32+ characters). Stored before the app starts, so its Key Vault reference always resolves.')
 param deliveryReportsSecretValue string
 
+@description('Name of the secret holding the HMAC secret the CRM signs its webhook requests with.')
+param crmWebhookSecretName string = 'crm-webhook-secret'
+
+@secure()
+@description('Value of the CRM webhook secret (32+ characters). Stored before the app starts, so its Key Vault reference always resolves.')
+param crmWebhookSecretValue string
+
 @description('Object id of the person or pipeline running azd, allowed to read the key so azd can keep it across runs; empty for none.')
 param readerPrincipalId string
 
@@ -86,6 +93,15 @@ resource deliveryReportsSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = 
   }
 }
 
+resource crmWebhookSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: crmWebhookSecretName
+  properties: {
+    value: crmWebhookSecretValue
+    contentType: 'HMAC secret of the inbound CRM webhook'
+  }
+}
+
 resource deployerCanReadKey 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(readerPrincipalId)) {
   name: guid(vault.id, readerPrincipalId, keyVaultSecretsUser)
   scope: vault
@@ -103,3 +119,5 @@ output signingKeyReference string = '@Microsoft.KeyVault(SecretUri=${signingKey.
 output leadIdKeyReference string = '@Microsoft.KeyVault(SecretUri=${leadIdKey.properties.secretUri})'
 // Versionless, like the signing key.
 output deliveryReportsSecretReference string = '@Microsoft.KeyVault(SecretUri=${deliveryReportsSecret.properties.secretUri})'
+// Versionless, like the signing key: a rotated secret is picked up when the app restarts.
+output crmWebhookSecretReference string = '@Microsoft.KeyVault(SecretUri=${crmWebhookSecret.properties.secretUri})'

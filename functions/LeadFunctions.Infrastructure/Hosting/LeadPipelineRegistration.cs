@@ -5,6 +5,7 @@ using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Retention;
 using LeadFunctions.Infrastructure.Privacy;
+using LeadFunctions.Infrastructure.Stages;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -30,6 +31,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddDeliveryReports();
         builder.Services.AddRetention();
         builder.Services.AddPrivacy();
+        builder.Services.AddStageChanges();
         return builder;
     }
 }

@@ -33,6 +33,8 @@ public sealed class FunctionsMetadataTests
     [InlineData("ReceiveDeliveryReports", "email/delivery-reports", "OPTIONS,POST", "Anonymous")]
     [InlineData("ListFailedEmails", "ops/email/failed", "GET", "Admin")]
     [InlineData("RetryFailedEmails", "ops/email/failed/retry", "POST", "Admin")]
+    [InlineData("ChangeLeadStage", "leads/{id}/stage", "POST", "Function")]
+    [InlineData("ReceiveCrmEvents", "crm/events", "POST", "Anonymous")]
     public void An_http_function_is_generated_with_its_route_methods_and_auth_level(string name, string route, string methods, string authLevel)
     {
         // Act

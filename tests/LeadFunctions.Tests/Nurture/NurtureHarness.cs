@@ -8,6 +8,7 @@ using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Privacy;
+using LeadFunctions.Infrastructure.Stages;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Tests.Support;
 using Microsoft.Extensions.Configuration;
@@ -98,6 +99,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
         }
         builder.Services.AddNurture();
         builder.Services.AddPrivacy();
+        builder.Services.AddStageChanges();
         _host = builder.Build();
         _host.StartAsync().GetAwaiter().GetResult();
     }
