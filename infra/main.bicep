@@ -145,6 +145,14 @@ param webhookSigningSecret string = ''
 @description('Random material for the outgoing webhook secret when none is set. Never set it: the default is fresh on every deployment (three GUIDs, 384 random bits).')
 param webhookSigningSecretSeed string = '${newGuid()}${newGuid()}${newGuid()}'
 
+@secure()
+@description('HMAC secret the CRM signs its webhook requests with (32+ characters; docs/crm.md). Set CRM_WEBHOOK_SECRET (azd env set CRM_WEBHOOK_SECRET "$(openssl rand -hex 32)") and give the CRM the same value; empty stores a random one (read it from Key Vault), fresh on every deployment.')
+param crmWebhookSecret string = ''
+
+@secure()
+@description('Random material for the CRM webhook secret when none is set. Never set it: the default is fresh on every deployment.')
+param crmWebhookSecretSeed string = '${newGuid()}${newGuid()}'
+
 @description('Create the Event Grid subscription that sends ACS delivery reports to the app. Event Grid validates the webhook when the subscription is created, so turn it on only after the first deploy (DELIVERY_REPORTS_SUBSCRIPTION=true, then azd provision).')
 param deliveryReportsSubscription bool = false
 
@@ -253,6 +261,7 @@ module keyVault 'modules/keyvault.bicep' = {
     signingKeySecretName: signingKeySecretName
     deliveryReportsSecretValue: deliveryReportsSecret
     webhookSigningSecretValue: webhookSecret
+    crmWebhookSecretValue: length(crmWebhookSecret) >= 32 ? crmWebhookSecret : replace(crmWebhookSecretSeed, '-', '')
     signingKeyValue: length(trackingSigningKey) >= 32 ? trackingSigningKey : '${trackingSigningKey}${trackingSigningKeySeed}'
     leadIdKeyValue: length(leadIdKey) >= 32 ? leadIdKey : '${leadIdKey}${leadIdKeySeed}'
     readerPrincipalId: principalId
@@ -327,6 +336,7 @@ module functionApp 'modules/functionapp.bicep' = {
     leadIdKeyReference: keyVault.outputs.leadIdKeyReference
     deliveryReportsWebhookReference: keyVault.outputs.deliveryReportsSecretReference
     webhookSigningKeyReference: keyVault.outputs.webhookSigningSecretReference
+    crmWebhookReference: keyVault.outputs.crmWebhookSecretReference
     nurtureSchedule: nurtureSchedule
     maxMarketingEmailsPerWeek: maxMarketingEmailsPerWeek
     salesEscalationAddress: salesEscalationAddress

@@ -54,6 +54,8 @@ param deliveryReportsWebhookReference string
 
 @description('Key Vault reference to the signing secret of outgoing webhooks (Webhooks__Secrets__Default).')
 param webhookSigningKeyReference string
+@description('Key Vault reference to the HMAC secret of the inbound CRM webhook (Crm__WebhookSecret).')
+param crmWebhookReference string
 
 @description('NCRONTAB schedule (six fields, UTC) of the nurture and sales-alert timer.')
 param nurtureSchedule string
@@ -258,6 +260,10 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     RateLimit__Events__WindowSeconds: '60'
     RateLimit__Links__PermitLimit: '120'
     RateLimit__Links__WindowSeconds: '60'
+    RateLimit__StageChanges__PermitLimit: '60'
+    RateLimit__StageChanges__WindowSeconds: '60'
+    RateLimit__Webhooks__PermitLimit: '600'
+    RateLimit__Webhooks__WindowSeconds: '60'
     RateLimit__Email__PermitLimit: '10'
     RateLimit__Email__WindowSeconds: '3600'
 
@@ -349,6 +355,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     LeadIds__KeyId: 'k1'
     // The delivery-report webhook compares ?secret= with this in constant time.
     DeliveryReports__WebhookSecret: deliveryReportsWebhookReference
+    // The CRM webhook verifies X-LeadFunctions-Signature with this; Crm__PreviousWebhookSecret is added only while rotating.
+    Crm__WebhookSecret: crmWebhookReference
     // The id written into every token; a rotation gives the new key a new id and moves the old pair to PreviousSigningKeys.
     Tracking__SigningKeyId: 'k1'
     Tracking__MinimumHumanDelaySeconds: '10'

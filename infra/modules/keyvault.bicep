@@ -39,6 +39,12 @@ param webhookSigningSecretName string = 'webhook-signing-secret'
 @secure()
 @description('Value of the outgoing webhook signing secret (64+ hex digits or 43+ base64 characters). Stored before the app starts, so its Key Vault reference always resolves.')
 param webhookSigningSecretValue string
+@description('Name of the secret holding the HMAC secret the CRM signs its webhook requests with.')
+param crmWebhookSecretName string = 'crm-webhook-secret'
+
+@secure()
+@description('Value of the CRM webhook secret (32+ characters). Stored before the app starts, so its Key Vault reference always resolves.')
+param crmWebhookSecretValue string
 
 @description('Object id of the person or pipeline running azd, allowed to read the key so azd can keep it across runs; empty for none.')
 param readerPrincipalId string
@@ -102,6 +108,15 @@ resource webhookSigningSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   }
 }
 
+resource crmWebhookSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: crmWebhookSecretName
+  properties: {
+    value: crmWebhookSecretValue
+    contentType: 'HMAC secret of the inbound CRM webhook'
+  }
+}
+
 resource deployerCanReadKey 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(readerPrincipalId)) {
   name: guid(vault.id, readerPrincipalId, keyVaultSecretsUser)
   scope: vault
@@ -121,3 +136,5 @@ output leadIdKeyReference string = '@Microsoft.KeyVault(SecretUri=${leadIdKey.pr
 output deliveryReportsSecretReference string = '@Microsoft.KeyVault(SecretUri=${deliveryReportsSecret.properties.secretUri})'
 // Versionless, like the signing key.
 output webhookSigningSecretReference string = '@Microsoft.KeyVault(SecretUri=${webhookSigningSecret.properties.secretUri})'
+// Versionless, like the signing key: a rotated secret is picked up when the app restarts.
+output crmWebhookSecretReference string = '@Microsoft.KeyVault(SecretUri=${crmWebhookSecret.properties.secretUri})'

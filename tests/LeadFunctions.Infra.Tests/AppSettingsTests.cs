@@ -22,6 +22,7 @@ public sealed class AppSettingsTests
         ["Email__Folder__"] = "the folder sender is for local runs; Azure sends through ACS (Email__Sender=Acs)",
         ["Email__Smtp__"] = "the SMTP sender is an alternative to ACS for self-hosting; Azure uses the ACS REST sender",
         ["Email__Acs__ConnectionString"] = "keyless: the app signs in to ACS with its managed identity (Email__Acs__ClientId)",
+        ["Crm__PreviousWebhookSecret"] = "set only while the CRM webhook secret is rotated (docs/crm.md), then removed",
         ["Content__CatalogueFile"] = "the default, config/content.json, is the catalogue the app ships and deploys; set it only to point at another file",
     };
 

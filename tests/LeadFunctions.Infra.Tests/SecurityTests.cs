@@ -123,11 +123,15 @@ public sealed partial class SecurityTests
         Assert.Contains("@Microsoft.KeyVault(SecretUri=", resolved, StringComparison.Ordinal);
         Assert.Contains("secretUri", resolved, StringComparison.Ordinal);
         Assert.Equal("securestring", secret.Scope.Template["parameters"]!["signingKeyValue"]!["type"]!.GetValue<string>());
-        // The delivery-report webhook secret, the outgoing webhook signing secret and the lead id key are passed as secure
-        // parameters too and read by reference.
-        Assert.Equal(4, secrets.Count);
+        // The delivery-report and CRM webhook secrets, the outgoing webhook signing secret and the lead id key are passed as
+        // secure parameters too and read by reference.
+        Assert.Equal(5, secrets.Count);
         Assert.Equal("securestring", secret.Scope.Template["parameters"]!["deliveryReportsSecretValue"]!["type"]!.GetValue<string>());
         Assert.Contains("@Microsoft.KeyVault(SecretUri=", ResolveThroughModules(Template.AppSettings["DeliveryReports__WebhookSecret"]!), StringComparison.Ordinal);
+        Assert.Equal("securestring", secret.Scope.Template["parameters"]!["crmWebhookSecretValue"]!["type"]!.GetValue<string>());
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", ResolveThroughModules(Template.AppSettings["Crm__WebhookSecret"]!), StringComparison.Ordinal);
+        Assert.Equal("securestring", secret.Scope.Template["parameters"]!["webhookSigningSecretValue"]!["type"]!.GetValue<string>());
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", ResolveThroughModules(Template.AppSettings["Webhooks__Secrets__Default"]!), StringComparison.Ordinal);
     }
 
     [Fact]

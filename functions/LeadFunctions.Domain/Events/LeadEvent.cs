@@ -61,11 +61,13 @@ public static class LeadEventTypes
     public const string SalesDecision = "sales-decision";
     /// <summary>The lead clicked the link in a double opt-in e-mail and confirmed its pending marketing-e-mail consent.</summary>
     public const string ConsentConfirmation = "consent-confirmation";
+    /// <summary>Sales routing gave an SQL to a rep (<see cref="LeadEventProperties.Owner"/>): how the lead row's owner is set by routing.</summary>
+    public const string SalesAssignment = "sales-assignment";
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         FormSubmission, PageView, ContentDownload, AddToCart, WebinarRegistration,
-        EmailOpen, EmailClick, Unsubscribe, SalesDecision, ConsentConfirmation,
+        EmailOpen, EmailClick, Unsubscribe, SalesDecision, ConsentConfirmation, SalesAssignment,
     };
 
     /// <summary>The kinds a landing page's tracking snippet may post to <c>/api/events</c>.</summary>
@@ -92,7 +94,7 @@ public static class LeadEventProperties
     /// <summary><c>true</c> when an open or click looks like a security scanner or prefetch: recorded, not scored.</summary>
     public const string ProbableBot = "probableBot";
     public const string BotReason = "botReason";
-    /// <summary>Sales decision: <c>accept</c>, <c>reject</c> or <c>advance</c>.</summary>
+    /// <summary>Sales decision: <c>accept</c>, <c>reject</c>, <c>recycle</c> or <c>advance</c> (see <c>StageMoves</c>).</summary>
     public const string Decision = "decision";
     /// <summary>Stage a rejection returns the lead to (<c>mql</c> or <c>lead</c>) or an advance moves it to.</summary>
     public const string ToStage = "toStage";
@@ -106,6 +108,15 @@ public static class LeadEventProperties
     public const string SqlEpisode = "sqlAt";
     /// <summary>The sales rep a lead is assigned to (a normalised address), by routing or by a sales decision.</summary>
     public const string Owner = "owner";
+    /// <summary>Which routing pool (or re-route) assigned the owner of a <see cref="LeadEventTypes.SalesAssignment"/>.</summary>
+    public const string RoutedBy = "routedBy";
+    /// <summary>
+    /// <c>crm</c> on a sales decision the signed CRM webhook sent: judged by the CRM's rules (the system of record for deals may
+    /// skip stages forward). Absent for a person's decision.
+    /// </summary>
+    public const string Source = "source";
+    /// <summary>The CRM event a decision came from (<c>opportunity-created</c>, <c>deal-won</c>, <c>deal-lost</c>, <c>referral</c>).</summary>
+    public const string CrmEvent = "crmEvent";
     /// <summary>The outbox id of the e-mail a signed link came from (the confirmation e-mail of a consent confirmation).</summary>
     public const string MessageId = "messageId";
 }

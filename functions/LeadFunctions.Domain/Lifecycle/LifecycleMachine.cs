@@ -105,66 +105,111 @@ public static class LifecycleMachine
         }
     }
 
-    /// <summary>Accept, reject (back to MQL or Lead) or advance (SQL, Opportunity, Customer, Evangelist), as sales decided.</summary>
+    /// <summary>
+    /// Accept, reject, recycle (back to MQL or Lead) or advance (Opportunity, Customer, Evangelist), as sales or the CRM decided.
+    /// A well-formed decision that is no longer legal when it is applied (the lead moved since it was asked for) changes nothing
+    /// and is kept in the ledger as ignored, with the reason: see <see cref="StageMoves"/>.
+    /// </summary>
     public static void ApplySalesDecision(LeadScoreState state, LeadEvent e, ScoringModel model, DateTimeOffset now, ScoringOutcome outcome)
     {
-        var decision = e.Property(LeadEventProperties.Decision)?.Trim().ToLowerInvariant();
+        var text = e.Property(LeadEventProperties.Decision);
+        var decision = StageActions.Parse(text)
+            ?? throw new MalformedLeadEventException($"sales-decision needs decision accept, reject, recycle or advance, not '{text?.Trim().ToLowerInvariant()}'.");
         var actor = e.Property(LeadEventProperties.Actor) is { Length: > 0 } a ? a.Trim() : SalesCause;
         var given = e.Property(LeadEventProperties.Reason) is { Length: > 0 } r ? r.Trim() : null;
-        var toStage = e.Property(LeadEventProperties.ToStage);
-        var current = state.Stage ?? LifecycleStage.Lead;
+        var toText = e.Property(LeadEventProperties.ToStage);
+        LifecycleStage? toStage = null;
+        if (!string.IsNullOrWhiteSpace(toText))
+        {
+            toStage = StageMoves.ParseStage(toText)
+                ?? throw new MalformedLeadEventException($"sales-decision toStage must be a stage (lead, mql, sql, opportunity, customer or evangelist), not '{toText}'.");
+        }
+        else if (decision is StageActions.Reject or StageActions.Recycle)
+        {
+            toStage = LifecycleStage.Lead; // what the first alert links sent: a rejection without a stage returns to Lead
+        }
+        var authority = string.Equals(e.Property(LeadEventProperties.Source), CrmSource, StringComparison.Ordinal) ? MoveAuthority.Crm : MoveAuthority.Person;
 
-        if (decision is "accept" or "reject" && StaleDecision(state, e) is { } ignored)
+        if (decision is StageActions.Accept or StageActions.Reject && StaleDecision(state, e) is { } stale)
         {
             // Defence in depth behind the links' own check: a decision about an SQL episode the lead has left changes nothing,
             // but is kept in the ledger so the history shows it arrived and why it was ignored.
-            outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, IgnoredSalesDecisionRule, 0, now, false, ignored));
+            outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, IgnoredSalesDecisionRule, 0, now, false, stale));
+            return;
+        }
+        if (StageMoves.Check(state.Stage, decision, toStage, authority) is { } illegal)
+        {
+            // The endpoint checked this move, but the lead may have moved before the event got here.
+            outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, IgnoredSalesDecisionRule, 0, now, false, "sales decision ignored: " + illegal));
             return;
         }
 
+        var by = authority == MoveAuthority.Crm ? "by the CRM" : "by sales";
         switch (decision)
         {
-            case "accept":
-                // Recorded even when the lead is already an SQL: acceptance stops the SLA clock.
-                Move(state, current.IsOwnedBySales() ? current : LifecycleStage.Sql, now,
-                    "accepted by sales" + Suffix(given), actor, e.EventId, model, outcome, recordUnchanged: true);
+            case StageActions.Accept:
+                // Recorded although the stage stays SQL: acceptance stops the SLA clock, and the one who accepted owns the lead.
+                Move(state, LifecycleStage.Sql, now, "accepted " + by + Suffix(given), actor, e.EventId, model, outcome, recordUnchanged: true);
+                if (LeadOwner.Normalize(e.Property(LeadEventProperties.Actor)) is { } owner)
+                    state.Owner = owner;
                 break;
-            case "reject":
-                var back = ParseStage(toStage) ?? LifecycleStage.Lead;
-                if (back is not (LifecycleStage.Mql or LifecycleStage.Lead))
-                    throw new MalformedLeadEventException($"sales-decision reject must return the lead to mql or lead, not '{toStage}'.");
+            case StageActions.Reject or StageActions.Recycle:
+                // Only engagement earned from now counts toward qualifying again, so the points sales just looked at do not re-promote it.
                 state.RequalifyFloorValue = state.EngagementAt(now, model.HalfLife);
                 state.RequalifyFloorAt = now;
-                Move(state, back, now, "rejected by sales" + Suffix(given), actor, e.EventId, model, outcome, recordUnchanged: true);
-                break;
-            case "advance":
-                var forward = ParseStage(toStage)
-                    ?? throw new MalformedLeadEventException($"sales-decision advance needs toStage (sql, opportunity, customer or evangelist), not '{toStage}'.");
-                if (forward < LifecycleStage.Sql)
-                    throw new MalformedLeadEventException($"sales-decision advance must move to sql, opportunity, customer or evangelist, not '{toStage}'.");
-                Move(state, forward, now, "advanced by sales" + Suffix(given), actor, e.EventId, model, outcome);
+                Move(state, toStage!.Value, now, (decision == StageActions.Reject ? "rejected " : "recycled ") + by + Suffix(given),
+                    actor, e.EventId, model, outcome, recordUnchanged: true);
                 break;
             default:
-                throw new MalformedLeadEventException($"sales-decision needs decision accept, reject or advance, not '{decision}'.");
+                Move(state, toStage!.Value, now, "advanced " + by + Suffix(given), actor, e.EventId, model, outcome);
+                break;
         }
     }
 
+    /// <summary>The ledger rule of a routing assignment, and of one that arrived after the lead left the SQL episode it was for.</summary>
+    public const string SalesAssignmentRule = "sales-assignment";
+    public const string IgnoredSalesAssignmentRule = "sales-assignment-ignored";
+
+    /// <summary>The <see cref="LeadEventProperties.Source"/> of a decision the CRM sent: judged as <see cref="MoveAuthority.Crm"/>.</summary>
+    public const string CrmSource = "crm";
+
+    /// <summary>
+    /// Routing gave the SQL to a rep (the alert, or a re-route of the SLA ladder). It applies only while the lead is still that SQL
+    /// episode, unaccepted: an acceptance re-dates the episode, so a late routing event never takes a lead from the one who accepted it.
+    /// </summary>
+    public static void ApplySalesAssignment(LeadScoreState state, LeadEvent e, DateTimeOffset now, ScoringOutcome outcome)
+    {
+        var text = e.Property(LeadEventProperties.Owner);
+        if (!EmailAddress.TryNormalize(text, out var owner))
+            throw new MalformedLeadEventException($"sales-assignment needs {LeadEventProperties.Owner}, the rep's e-mail address.");
+        var routedBy = e.Property(LeadEventProperties.RoutedBy) is { Length: > 0 and <= 100 } pool ? pool.Trim() : "routing";
+        if (StaleDecision(state, e, "sales assignment ignored") is { } stale)
+        {
+            outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, IgnoredSalesAssignmentRule, 0, now, false, stale));
+            return;
+        }
+        var previous = state.Owner;
+        state.Owner = owner;
+        outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, SalesAssignmentRule, 0, now, false,
+            previous is null || previous == owner ? $"assigned to {owner} by {routedBy}" : $"re-assigned from {previous} to {owner} by {routedBy}"));
+    }
+
     /// <summary>Why an accept or reject no longer applies, or null: it must be about the lead's current SQL episode.</summary>
-    private static string? StaleDecision(LeadScoreState state, LeadEvent e)
+    private static string? StaleDecision(LeadScoreState state, LeadEvent e, string ignored = "sales decision ignored")
     {
         var text = e.Property(LeadEventProperties.SqlEpisode);
         DateTimeOffset? episode = null;
         if (!string.IsNullOrEmpty(text))
         {
             if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var parsed))
-                throw new MalformedLeadEventException($"sales-decision {LeadEventProperties.SqlEpisode} must be an ISO 8601 time, not '{text}'.");
+                throw new MalformedLeadEventException($"{e.Type} {LeadEventProperties.SqlEpisode} must be an ISO 8601 time, not '{text}'.");
             episode = parsed;
         }
         var about = episode is { } at ? $"the SQL of {at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)}" : "an SQL";
         if (state.Stage != LifecycleStage.Sql)
-            return $"sales decision ignored: it is about {about}, but the lead is now {state.Stage?.ToString() ?? "new"}";
+            return $"{ignored}: it is about {about}, but the lead is now {state.Stage?.ToString() ?? "new"}";
         if (episode is { } sqlAt && (state.StageChangedAt - sqlAt).Duration() > EpisodeTolerance)
-            return $"sales decision ignored: it is about {about}, but the lead has been in SQL since {state.StageChangedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)}";
+            return $"{ignored}: it is about {about}, but the lead has been in SQL since {state.StageChangedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)}";
         return null;
     }
 
@@ -198,18 +243,6 @@ public static class LifecycleMachine
         state.Stage = to;
         state.StageChangedAt = at;
     }
-
-    private static LifecycleStage? ParseStage(string? text) => text?.Trim().ToLowerInvariant() switch
-    {
-        "subscriber" => LifecycleStage.Subscriber,
-        "lead" => LifecycleStage.Lead,
-        "mql" => LifecycleStage.Mql,
-        "sql" => LifecycleStage.Sql,
-        "opportunity" => LifecycleStage.Opportunity,
-        "customer" => LifecycleStage.Customer,
-        "evangelist" => LifecycleStage.Evangelist,
-        _ => null,
-    };
 
     private static string QualifiedReason(string name, QualificationBar bar, double engagement, string grade) =>
         $"{name}: engagement {Format(engagement)} >= {Format(bar.MinEngagement)} and fit grade {grade} >= {bar.MinGrade}";

@@ -66,6 +66,13 @@ public sealed class ScoringEngine(ScoringModel model)
             LifecycleMachine.ApplySalesDecision(state, e, Model, now, outcome);
             return;
         }
+        if (e.Type == LeadEventTypes.SalesAssignment)
+        {
+            if (state.Stage is null)
+                LifecycleMachine.ApplyEventStage(state, e, Model, now, outcome);
+            LifecycleMachine.ApplySalesAssignment(state, e, now, outcome);
+            return;
+        }
 
         LifecycleMachine.ApplyEventStage(state, e, Model, now, outcome);
         LifecycleMachine.ApplyQualification(state, Model, now, e.EventId, outcome);

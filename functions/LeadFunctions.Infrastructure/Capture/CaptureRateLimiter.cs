@@ -16,6 +16,8 @@ public enum RateLimitPolicy
     Forms,
     Events,
     Links,
+    StageChanges,
+    Webhooks,
 }
 
 /// <summary>Whether a request may go on, and if not, when to try again.</summary>
@@ -48,6 +50,8 @@ public sealed partial class CaptureRateLimiter : IDisposable
             [RateLimitPolicy.Forms] = new("forms", _options.Forms, max, time, logger),
             [RateLimitPolicy.Events] = new("events", _options.Events, max, time, logger),
             [RateLimitPolicy.Links] = new("links", _options.Links, max, time, logger),
+            [RateLimitPolicy.StageChanges] = new("stage-changes", _options.StageChanges, max, time, logger),
+            [RateLimitPolicy.Webhooks] = new("webhooks", _options.Webhooks, max, time, logger),
         };
         _emails = new BoundedPartitionedLimiter("email", _options.Email, max, time, logger);
     }

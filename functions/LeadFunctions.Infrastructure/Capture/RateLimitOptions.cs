@@ -33,6 +33,12 @@ public sealed class RateLimitOptions
     /// <summary>Tracking and sales links (open, click, unsubscribe, accept, reject) per client address.</summary>
     public RateLimitRule Links { get; set; } = new() { PermitLimit = 120, WindowSeconds = 60 };
 
+    /// <summary>Stage changes (<c>POST /api/leads/{id}/stage</c>) per client address: people click, scripts should not.</summary>
+    public RateLimitRule StageChanges { get; set; } = new() { PermitLimit = 60, WindowSeconds = 60 };
+
+    /// <summary>Inbound webhooks (<c>POST /api/crm/events</c>) per client address, counted before the signature is checked.</summary>
+    public RateLimitRule Webhooks { get; set; } = new() { PermitLimit = 600, WindowSeconds = 60 };
+
     /// <summary>Form submissions and events per e-mail address they name, from any client.</summary>
     public RateLimitRule Email { get; set; } = new() { PermitLimit = 10, WindowSeconds = 3600 };
 }
@@ -57,6 +63,8 @@ internal sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOpti
         Check(options.Forms, nameof(options.Forms), errors);
         Check(options.Events, nameof(options.Events), errors);
         Check(options.Links, nameof(options.Links), errors);
+        Check(options.StageChanges, nameof(options.StageChanges), errors);
+        Check(options.Webhooks, nameof(options.Webhooks), errors);
         Check(options.Email, nameof(options.Email), errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -7,6 +7,7 @@ using LeadFunctions.Infrastructure.Lists;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Retention;
 using LeadFunctions.Infrastructure.Privacy;
+using LeadFunctions.Infrastructure.Stages;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Infrastructure.Workspace;
 using LeadFunctions.Infrastructure.Webhooks;
@@ -38,6 +39,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddWorkspace();
         builder.Services.AddWebhooks();
         builder.Services.AddFunnel();
+        builder.Services.AddStageChanges();
         return builder;
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Azure;
+using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Messaging;
 using LeadFunctions.Domain.Nurture;
@@ -37,6 +38,7 @@ internal sealed partial class NurtureRunner(
     NurtureMailComposer composer,
     ILeadDirectory directory,
     IEmailSender sender,
+    ILeadEventPublisher publisher,
     TimeProvider time,
     IOptions<NurtureOptions> nurtureOptions,
     IOptions<SalesAlertOptions> alertOptions,
@@ -168,6 +170,7 @@ internal sealed partial class NurtureRunner(
         RequestFailedException { Status: 0 or 408 or 429 or >= 500 } storage => new(EmailFailureKind.Transient, $"storage {storage.Status}", false),
         RequestFailedException storage => new(EmailFailureKind.Transient, $"storage {storage.Status} {storage.ErrorCode}", false),
         IOException or TimeoutException or HttpRequestException => new(EmailFailureKind.Transient, $"network: {exception.GetType().Name}", false),
+        LeadEventNotAcceptedException => new(EmailFailureKind.Transient, "lead-events queue unavailable", false),
         _ => new(EmailFailureKind.Permanent, $"could not compose or process ({exception.GetType().Name})", false),
     };
 
@@ -331,6 +334,7 @@ internal sealed partial class NurtureRunner(
             Deadline = sqlAt + alertOptions.Value.GetLadder().Deadline,
             Owner = owner,
         }, cancellationToken);
+        await AssignAsync(lead.LeadId, sqlAt, owner, record.RoutedBy ?? SalesRoutingPools.RoundRobin, cancellationToken);
         var origin = await composer.OriginAsync(details, sqlAt, cancellationToken);
         var message = composer.SalesAlert(details, sqlAt, owner, record.RoutedBy ?? SalesRoutingPools.RoundRobin, messageId, record.FirstAttemptAt, ComposedAt(record, now), origin);
         await SendAsync(record, message, cancellationToken);
@@ -427,6 +431,8 @@ internal sealed partial class NurtureRunner(
                 break;
         }
         await store.MergeSlaAsync(progress, cancellationToken);
+        if (step.Kind == SlaStepKind.Reroute)
+            await AssignAsync(lead.LeadId, sqlAt, recipient, routedBy, cancellationToken);
 
         var origin = step.Kind is SlaStepKind.Remind or SlaStepKind.Reroute ? await composer.OriginAsync(details, sqlAt, cancellationToken) : null;
         var currentOwner = step.Kind == SlaStepKind.Reroute ? recipient : owner ?? "(alert not sent)";
@@ -437,6 +443,33 @@ internal sealed partial class NurtureRunner(
         LogSlaStepSent(logger, lead.LeadId, step.Id, step.Kind.ToString(), record.Attempts);
         await store.CompleteAsync(item, cancellationToken);
         return Outcome.Sent;
+    }
+
+    /// <summary>
+    /// Tells the processor who routing gave the SQL to, as an event on <c>lead-events</c>: the lead row's owner is written by the
+    /// processor only, in the lead's transaction with a ledger note. Queued before the e-mail goes, so a queue that refuses it
+    /// fails the item like a failed send (retried with back-off, the same rep kept on the outbox record); the event id is the
+    /// episode and the rep, so a retry is applied once.
+    /// </summary>
+    private async Task AssignAsync(string leadId, DateTimeOffset sqlAt, string owner, string routedBy, CancellationToken cancellationToken)
+    {
+        if (!EmailAddress.TryNormalize(owner, out var address))
+            return; // routing files are validated at start; an owner that is no address cannot own a lead row
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes($"{leadId}|{sqlAt.UtcTicks.ToString(CultureInfo.InvariantCulture)}|{address}")))[..32];
+        await publisher.PublishAsync(new LeadEvent
+        {
+            EventId = "sales-assignment-" + id,
+            Type = LeadEventTypes.SalesAssignment,
+            OccurredAt = time.GetUtcNow(),
+            LeadId = leadId,
+            Properties = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [LeadEventProperties.Owner] = address,
+                [LeadEventProperties.RoutedBy] = routedBy.Length > 100 ? routedBy[..100] : routedBy,
+                [LeadEventProperties.SqlEpisode] = sqlAt.ToString("O", CultureInfo.InvariantCulture),
+            },
+        }, cancellationToken);
     }
 
     /// <summary>

@@ -190,7 +190,7 @@ public sealed class LifecycleTests
 
         var error = Assert.Throws<MalformedLeadEventException>(() => Apply(EventBuilder.SalesDecision(Now, "maybe")));
 
-        Assert.Contains("accept, reject or advance", error.Message, StringComparison.Ordinal);
+        Assert.Contains("accept, reject, recycle or advance", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

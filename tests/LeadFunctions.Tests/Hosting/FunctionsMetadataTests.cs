@@ -43,6 +43,8 @@ public sealed class FunctionsMetadataTests
     [InlineData("SearchLeads", "workspace/search", "POST", "Anonymous")]
     [InlineData("ListWebhookDeliveries", "ops/webhooks/deliveries", "GET", "Admin")]
     [InlineData("RetryWebhookDeliveries", "ops/webhooks/deliveries/retry", "POST", "Admin")]
+    [InlineData("ChangeLeadStage", "leads/{id}/stage", "POST", "Anonymous")]
+    [InlineData("ReceiveCrmEvents", "crm/events", "POST", "Anonymous")]
     public void An_http_function_is_generated_with_its_route_methods_and_auth_level(string name, string route, string methods, string authLevel)
     {
         // Act

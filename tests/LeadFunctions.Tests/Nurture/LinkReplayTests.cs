@@ -103,7 +103,7 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
         // Assert
         Assert.IsType<FileContentResult>(gif);
         Assert.Equal("https://www.example.com/guide", Assert.IsType<RedirectResult>(redirect).Url);
-        Assert.Empty(await harness.QueuedEventsAsync());
+        Assert.Empty(await harness.QueuedEventsAsync(LeadEventTypes.SalesDecision));
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
         // Assert
         Assert.Equal(200, stillWorks.StatusCode);
         Assert.Equal(404, expired.StatusCode);
-        Assert.Empty(await harness.QueuedEventsAsync());
+        Assert.Empty(await harness.QueuedEventsAsync(LeadEventTypes.SalesDecision));
     }
 
     [Fact]
@@ -160,7 +160,7 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
         Assert.DoesNotContain("<form", page.Content, StringComparison.Ordinal);
         Assert.Equal(409, again.StatusCode);
         Assert.Equal(409, accepted.StatusCode);
-        Assert.Empty(await harness.QueuedEventsAsync());
+        Assert.Empty(await harness.QueuedEventsAsync(LeadEventTypes.SalesDecision));
         var details = await LeadAsync(harness, leadId);
         Assert.Equal(LifecycleStage.Sql, details.Lead.Stage);
         Assert.Equal(3, details.History.Count); // → SQL, SQL → MQL, MQL → SQL, and nothing after
@@ -192,7 +192,7 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
 
         // Assert
         Assert.Equal(409, result.StatusCode);
-        Assert.Empty(await harness.QueuedEventsAsync());
+        Assert.Empty(await harness.QueuedEventsAsync(LeadEventTypes.SalesDecision));
         Assert.Equal(LifecycleStage.Customer, (await LeadAsync(harness, leadId)).Lead.Stage);
     }
 
@@ -216,7 +216,7 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
         Assert.Equal(200, accepted.StatusCode);
         Assert.Equal(409, rejected.StatusCode);
         Assert.Contains("Already decided", rejected.Content, StringComparison.Ordinal);
-        var queued = Assert.Single(await harness.QueuedEventsAsync());
+        var queued = Assert.Single(await harness.QueuedEventsAsync(LeadEventTypes.SalesDecision));
         Assert.Equal("accept", queued.Property(LeadEventProperties.Decision));
     }
 
@@ -239,7 +239,7 @@ public sealed class LinkReplayTests(AzuriteFixture azurite)
         // Assert
         Assert.Equal(200, beforeExpiry.StatusCode);
         Assert.Equal(404, afterExpiry.StatusCode);
-        Assert.Empty(await harness.QueuedEventsAsync());
+        Assert.Empty(await harness.QueuedEventsAsync(LeadEventTypes.SalesDecision));
     }
 
     [Fact]

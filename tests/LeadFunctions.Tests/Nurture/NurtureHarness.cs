@@ -9,6 +9,7 @@ using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Lists;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Privacy;
+using LeadFunctions.Infrastructure.Stages;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Tests.Support;
 using Microsoft.Extensions.Configuration;
@@ -103,6 +104,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
         }
         builder.Services.AddNurture();
         builder.Services.AddPrivacy();
+        builder.Services.AddStageChanges();
         _host = builder.Build();
         _host.StartAsync().GetAwaiter().GetResult();
     }
@@ -146,6 +148,9 @@ internal sealed class NurtureHarness : IAsyncDisposable
             events.Add(LeadEventJson.Deserialize(message.Body.ToString()));
         return events;
     }
+
+    /// <summary>The queued events of one type: an alert also queues the routing assignment of its rep.</summary>
+    public async Task<List<LeadEvent>> QueuedEventsAsync(string type) => [.. (await QueuedEventsAsync()).Where(e => e.Type == type)];
 
     public async ValueTask DisposeAsync()
     {

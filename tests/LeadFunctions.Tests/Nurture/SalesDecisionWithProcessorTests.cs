@@ -45,7 +45,7 @@ public sealed class SalesDecisionWithProcessorTests(AzuriteFixture azurite)
         var token = SalesAlertTests.TokenOf(alert.TextBody, "sales/reject");
         var function = ActivatorUtilities.CreateInstance<SalesDecision>(harness.Services);
         await function.Reject(Post(token, new() { ["reason"] = "Wants a free plan only", ["toStage"] = "mql" }), CancellationToken.None);
-        var decision = Assert.Single(await harness.QueuedEventsAsync());
+        var decision = Assert.Single(await harness.QueuedEventsAsync(LeadEventTypes.SalesDecision));
         await processor.ProcessAsync(decision, CancellationToken.None);
 
         // Assert: back to MQL with the reason and the rep recorded, enrolled in nurture, and no SLA escalation later.

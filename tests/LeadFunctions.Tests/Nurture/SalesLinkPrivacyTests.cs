@@ -58,7 +58,7 @@ public sealed class SalesLinkPrivacyTests(AzuriteFixture azurite)
         await function.Accept(Post(token), CancellationToken.None);
 
         // Assert
-        var queued = Assert.Single(await harness.QueuedEventsAsync());
+        var queued = Assert.Single(await harness.QueuedEventsAsync(LeadEventTypes.SalesDecision));
         Assert.Equal(LeadEventTypes.SalesDecision, queued.Type);
         Assert.Equal(Rep, queued.Property(LeadEventProperties.Actor));
         var sla = await harness.Services.GetRequiredService<NurtureStore>().FindSlaAsync(lead.LeadId, lead.StageChangedAt.UtcTicks, CancellationToken.None);
@@ -88,7 +88,7 @@ public sealed class SalesLinkPrivacyTests(AzuriteFixture azurite)
         await function.Accept(Post(token), CancellationToken.None);
 
         // Assert
-        Assert.Equal(gone, Assert.Single(await harness.QueuedEventsAsync()).Property(LeadEventProperties.Actor));
+        Assert.Equal(gone, Assert.Single(await harness.QueuedEventsAsync(LeadEventTypes.SalesDecision)).Property(LeadEventProperties.Actor));
     }
 
     /// <summary>An Italian lead (routed to the Milan desk by rule) that became an SQL now, with its alert sent.</summary>
