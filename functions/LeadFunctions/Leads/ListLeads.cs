@@ -24,6 +24,9 @@ public sealed class ListLeads(LeadListService lists, WorkspaceAccess access, IAc
         if (check.Refused)
             return WorkspaceResult.Of(check.Refusal);
         var query = request.Query;
+        // Addresses never travel in URLs (logs and telemetry keep them): a lookup is POST /api/leads/lookup.
+        if (query.ContainsKey("email"))
+            return Admin.ListFailedEmails.Problem("email", "Lists do not take an address; look a lead up with POST /api/leads/lookup and the address in the body.");
         string? Value(string name) => query.TryGetValue(name, out var v) ? v.ToString() : null;
 
         var result = await lists.ListAsync(new LeadListRequest(

@@ -67,8 +67,12 @@ public sealed class LeadLookupHttpTests(AzuriteFixture azurite)
         using var byQuery = await host.Client.GetAsync(new Uri("/api/leads?email=" + Uri.EscapeDataString(email), UriKind.Relative));
         using var getLookup = await host.Client.GetAsync(new Uri("/api/leads/lookup?email=" + Uri.EscapeDataString(email), UriKind.Relative));
 
-        // Assert: no route answers GET with the address (a wrong method is 404, as under the Functions host).
-        Assert.Equal(HttpStatusCode.NotFound, byQuery.StatusCode);
+        // Assert: no route answers GET with the address (a wrong method is 404, as under the Functions host); the lead list
+        // (GET /api/leads) refuses an address parameter rather than ignoring it, and finds nobody by it.
+        Assert.Equal(HttpStatusCode.BadRequest, byQuery.StatusCode);
+        var refused = await byQuery.Content.ReadAsStringAsync();
+        Assert.Contains("\"email\"", refused, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestLeadIds.LeadIdFor(email), refused, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, getLookup.StatusCode);
     }
 }
