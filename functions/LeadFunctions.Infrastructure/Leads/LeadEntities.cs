@@ -71,6 +71,18 @@ internal static partial class LeadRows
     public static string History(DateTimeOffset at, string eventId, int index) =>
         $"{HistoryNewestFirstPrefix}{InvertedTicks(at)}|{EventKey(eventId)}|{index.ToString("D2", System.Globalization.CultureInfo.InvariantCulture)}";
 
+    /// <summary>
+    /// The key ranges holding a lead's history rows of one instant, in the current layout and the first one: a reader that asks
+    /// "did this change commit?" finds it whichever layout wrote it.
+    /// </summary>
+    public static IReadOnlyList<(string From, string To)> HistoryRangesAt(DateTimeOffset at)
+    {
+        var inverted = $"{HistoryNewestFirstPrefix}{InvertedTicks(at)}|";
+        var legacy = $"{HistoryPrefix}{at.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture)}|";
+        // "|" + 1 is "}": just past every key with that prefix.
+        return [(inverted, inverted[..^1] + "}"), (legacy, legacy[..^1] + "}")];
+    }
+
     /// <summary>The first layout's history key (oldest first): still read, no longer written.</summary>
     public static string LegacyHistory(DateTimeOffset at, string eventId, int index) =>
         $"{HistoryPrefix}{at.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture)}|{EventKey(eventId)}|{index.ToString("D2", System.Globalization.CultureInfo.InvariantCulture)}";

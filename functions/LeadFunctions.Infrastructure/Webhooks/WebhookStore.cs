@@ -57,18 +57,18 @@ internal sealed class WebhookStore(WebhookTable table, LeadsTable leads)
 
     /// <summary>
     /// Whether the stage change the record is about is in the lead's history: the history row is written in the same transaction as
-    /// the lead, so its presence is the commit. One range read of the rows at that instant (a handful at most).
+    /// the lead, so its presence is the commit. One range read of the rows at that instant per key layout (a handful at most).
     /// </summary>
     public async Task<bool> IsCommittedAsync(WebhookRecordEntity record, CancellationToken cancellationToken)
     {
-        var ticks = record.TransitionAt.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
-        var from = $"{LeadRows.HistoryPrefix}{ticks}|";
-        var to = $"{LeadRows.HistoryPrefix}{ticks}}}";
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {record.PartitionKey} and RowKey ge {from} and RowKey lt {to}");
-        await foreach (var row in leads.Client.QueryAsync<HistoryEntity>(filter, maxPerPage: 100, cancellationToken: cancellationToken))
+        foreach (var (from, to) in LeadRows.HistoryRangesAt(record.TransitionAt))
         {
-            if (row.To == record.ToStage && row.From == record.FromStage)
-                return true;
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {record.PartitionKey} and RowKey ge {from} and RowKey lt {to}");
+            await foreach (var row in leads.Client.QueryAsync<HistoryEntity>(filter, maxPerPage: 100, cancellationToken: cancellationToken))
+            {
+                if (row.To == record.ToStage && row.From == record.FromStage)
+                    return true;
+            }
         }
         return false;
     }

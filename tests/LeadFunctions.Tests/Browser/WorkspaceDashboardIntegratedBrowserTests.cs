@@ -22,26 +22,25 @@ public sealed class WorkspaceDashboardIntegratedBrowserTests
     [Fact]
     public async Task The_funnel_chart_shows_the_seeded_counts_and_the_SQL_queue_shows_the_SQL_with_its_owner_and_SLA_time_left()
     {
-        // Arrange: three leads, one of them advanced to SQL.
+        // Arrange: three leads, one of them an SQL by its demo request.
         await using var storage = await RestartableAzurite.StartNewAsync();
         await using var host = await RunningLocalHost.StartAsync(storage.ConnectionString, triggers: false, User("Mara Marketing", "marketing"));
         var processor = host.Services.GetRequiredService<LeadEventProcessor>();
         var at = DateTimeOffset.UtcNow.AddMinutes(-30);
         var sql = "sql-" + Guid.NewGuid().ToString("N")[..8] + "@example.com";
-        await processor.ProcessAsync(Events.Form(sql, at, profile: new() { ["firstName"] = "Sam", ["lastName"] = "Sequel", ["company"] = "Queue Co" }), CancellationToken.None);
+        await processor.ProcessAsync(Events.Form(sql, at, FormIntent.DemoRequest, profile: new() { ["firstName"] = "Sam", ["lastName"] = "Sequel", ["company"] = "Queue Co" }), CancellationToken.None);
         await processor.ProcessAsync(Events.Download("one-" + sql, at), CancellationToken.None);
         await processor.ProcessAsync(Events.Download("two-" + sql, at), CancellationToken.None);
-        await processor.ProcessAsync(Advance(TestLeadIds.LeadIdFor(sql), "sql", at.AddMinutes(1)), CancellationToken.None);
         await using var chromium = await Chromium.LaunchAsync();
 
         // Act
         var dashboard = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!);
 
-        // Assert: the chart's numbers are the funnel's: two leads in Lead, one in SQL; three entered Lead, one entered SQL.
+        // Assert: the chart's numbers are the funnel's: two leads in Lead, one in SQL; two entered Lead, one entered SQL.
         var chart = await dashboard.Page.EvaluateAsync<JsonElement>("() => { const c = Chart.getChart('funnel-chart'); return c ? c.data.datasets.map(d => d.data) : null; }");
         Assert.True(chart.ValueKind == JsonValueKind.Array, "No funnel chart: " + await dashboard.Page.InnerTextAsync("#funnel-sla"));
         Assert.Equal([2, 0, 1, 0, 0, 0], chart[0].EnumerateArray().Select(v => v.GetInt32()));
-        Assert.Equal([3, 0, 1, 0, 0, 0], chart[1].EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal([2, 0, 1, 0, 0, 0], chart[1].EnumerateArray().Select(v => v.GetInt32()));
         // The SQL queue lists the SQL by name, unassigned, with the SLA clock running.
         var row = dashboard.Page.Locator("#queue tbody tr");
         Assert.Equal(1, await row.CountAsync());
@@ -65,7 +64,7 @@ public sealed class WorkspaceDashboardIntegratedBrowserTests
         await using var host = await RunningLocalHost.StartAsync(storage.ConnectionString, triggers: true, User("Sally Sales", "sales"));
         var email = "won-" + Guid.NewGuid().ToString("N")[..8] + "@example.com";
         await host.Services.GetRequiredService<LeadEventProcessor>().ProcessAsync(
-            Events.Form(email, DateTimeOffset.UtcNow.AddMinutes(-5), profile: new() { ["firstName"] = "Wendy", ["lastName"] = "Won" }), CancellationToken.None);
+            Events.Form(email, DateTimeOffset.UtcNow.AddMinutes(-5), FormIntent.DemoRequest, profile: new() { ["firstName"] = "Wendy", ["lastName"] = "Won" }), CancellationToken.None);
         await using var chromium = await Chromium.LaunchAsync();
         var dashboard = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!);
         await dashboard.SearchAndOpenAsync(email);
@@ -80,7 +79,7 @@ public sealed class WorkspaceDashboardIntegratedBrowserTests
 
         // Assert: the timeline shows the move, who made it and why; the lead reads as a Customer.
         var move = Assert.Single(await dashboard.TimelineAsync("stage"), r => r[1].EndsWith("Customer", StringComparison.Ordinal));
-        Assert.Equal("Lead → Customer", move[1]);
+        Assert.Equal("SQL → Customer", move[1]);
         Assert.Contains("signed the contract", move[4], StringComparison.Ordinal);
         Assert.Contains("Sally Sales", move[4], StringComparison.Ordinal);
         Assert.StartsWith("Customer", await dashboard.Page.InnerTextAsync("#lead-stage"), StringComparison.Ordinal);
@@ -94,19 +93,5 @@ public sealed class WorkspaceDashboardIntegratedBrowserTests
         ["LocalHost:DevelopmentUser:Id"] = UserId,
         ["LocalHost:DevelopmentUser:Name"] = name,
         ["LocalHost:DevelopmentUser:Roles"] = roles,
-    };
-
-    private static LeadEvent Advance(string leadId, string toStage, DateTimeOffset at) => new()
-    {
-        EventId = Events.NewId(),
-        Type = LeadEventTypes.SalesDecision,
-        OccurredAt = at,
-        LeadId = leadId,
-        Properties = new Dictionary<string, string>
-        {
-            [LeadEventProperties.Decision] = "advance",
-            [LeadEventProperties.ToStage] = toStage,
-            [LeadEventProperties.Actor] = "seed",
-        },
     };
 }

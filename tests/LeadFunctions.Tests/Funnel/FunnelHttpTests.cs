@@ -16,11 +16,11 @@ public sealed class FunnelHttpTests(AzuriteFixture azurite)
     public async Task An_event_the_app_processes_shows_in_the_funnel_it_serves()
     {
         // Arrange
-        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, new Dictionary<string, string?>
+        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, SignedIn.DevelopmentUser(settings: new Dictionary<string, string?>
         {
             ["Funnel:CountersTable"] = AzuriteFixture.UniqueName("funnel"),
             ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
-        });
+        }));
         var now = DateTimeOffset.UtcNow;
         var email = AzuriteFixture.UniqueName("funnel") + "@example.com";
 
@@ -40,10 +40,10 @@ public sealed class FunnelHttpTests(AzuriteFixture azurite)
     public async Task The_app_serves_the_funnel_over_its_own_table_and_refuses_a_bad_period_with_a_problem_naming_it()
     {
         // Arrange
-        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, new Dictionary<string, string?>
+        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, SignedIn.DevelopmentUser(settings: new Dictionary<string, string?>
         {
             ["Funnel:CountersTable"] = AzuriteFixture.UniqueName("funnel"),
-        });
+        }));
 
         // Act
         using var ok = await host.Client.GetAsync(new Uri("/api/funnel?from=2026-11-01&to=2026-12-01&period=week", UriKind.Relative));

@@ -18,10 +18,10 @@ public sealed class LeadLookupHttpTests(AzuriteFixture azurite)
     public async Task A_lead_is_found_by_posting_its_address_in_the_body_and_an_unknown_address_is_a_404()
     {
         // Arrange
-        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, new Dictionary<string, string?>
+        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, SignedIn.DevelopmentUser(settings: new Dictionary<string, string?>
         {
             ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
-        });
+        }));
         var email = AzuriteFixture.UniqueName("lookup") + "@example.com";
         await host.Services.GetRequiredService<LeadEventProcessor>().ProcessAsync(Events.Download(email, DateTimeOffset.UtcNow), CancellationToken.None);
 
@@ -56,10 +56,10 @@ public sealed class LeadLookupHttpTests(AzuriteFixture azurite)
     public async Task The_old_lookup_with_the_address_in_the_query_string_is_gone()
     {
         // Arrange
-        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, new Dictionary<string, string?>
+        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, SignedIn.DevelopmentUser(settings: new Dictionary<string, string?>
         {
             ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
-        });
+        }));
         var email = AzuriteFixture.UniqueName("old") + "@example.com";
         await host.Services.GetRequiredService<LeadEventProcessor>().ProcessAsync(Events.Download(email, DateTimeOffset.UtcNow), CancellationToken.None);
 

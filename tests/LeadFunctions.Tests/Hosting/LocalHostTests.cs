@@ -96,7 +96,7 @@ public sealed class LocalHostTests(AzuriteFixture azurite)
         {
             ["LocalHost:FunctionKey"] = "the-local-key",
         });
-        var lead = new Uri("/api/leads/" + TestLeadIds.LeadIdFor("nobody@example.com"), UriKind.Relative);
+        var lead = new Uri("/api/leads/" + TestLeadIds.LeadIdFor("nobody@example.com") + "/export", UriKind.Relative);
 
         // Act
         using var withoutKey = await host.Client.GetAsync(lead);

@@ -141,7 +141,7 @@ public sealed class ConsentHistoryTests(AzuriteFixture azurite)
 
     private static async Task<LeadDetailResponse> ViewAsync(NurtureHarness harness)
     {
-        var result = await ActivatorUtilities.CreateInstance<GetLead>(harness.Services).Run(new DefaultHttpContext().Request, LeadId, CancellationToken.None);
+        var result = SignedIn.Unwrap(await ActivatorUtilities.CreateInstance<GetLead>(harness.Services, SignedIn.Access, SignedIn.NoAccessLog).Run(SignedIn.As(new DefaultHttpContext().Request, "sales"), LeadId, CancellationToken.None));
         return Assert.IsType<LeadDetailResponse>(Assert.IsType<OkObjectResult>(result).Value);
     }
 }

@@ -89,7 +89,7 @@ public sealed class LeadDetailPagingTests(AzuriteFixture azurite)
                 query["ledgerContinuation"] = ledgerNext;
             if (historyNext is not null)
                 query["historyContinuation"] = historyNext;
-            var cost = await counter.CountAsync(async () => result = await new GetLead(directory, new NoSuppressions(), new NoEmails(), SignedIn.Access, SignedIn.NoAccessLog).Run(Query(query), leadId, CancellationToken.None));
+            var cost = await counter.CountAsync(async () => result = SignedIn.Unwrap(await new GetLead(directory, new NoSuppressions(), new NoEmails(), SignedIn.Access, SignedIn.NoAccessLog).Run(Query(query), leadId, CancellationToken.None)));
             worst = Math.Max(worst, cost.Reads + cost.Batches + cost.Others);
             var page = Assert.IsType<LeadDetailResponse>(Assert.IsType<OkObjectResult>(result).Value);
             Assert.True(page.Ledger.Items.Count <= 100 && page.History.Items.Count <= 3);
@@ -163,7 +163,7 @@ public sealed class LeadDetailPagingTests(AzuriteFixture azurite)
         var leadId = await BusyLeadAsync(harness, 3, historyRows: 1);
 
         // Act
-        var result = await new GetLead(directory, new NoSuppressions(), new NoEmails(), SignedIn.Access, SignedIn.NoAccessLog).Run(Query(new() { [name] = value }), leadId, CancellationToken.None);
+        var result = SignedIn.Unwrap(await new GetLead(directory, new NoSuppressions(), new NoEmails(), SignedIn.Access, SignedIn.NoAccessLog).Run(Query(new() { [name] = value }), leadId, CancellationToken.None));
 
         // Assert
         Assert.Equal(name, ProblemField(result));

@@ -17,11 +17,11 @@ public sealed class ListLeadsHttpTests(AzuriteFixture azurite)
     public async Task SQLs_processed_by_the_app_are_listed_page_by_page_and_a_bad_query_is_a_400_problem_naming_the_field()
     {
         // Arrange
-        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, new Dictionary<string, string?>
+        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, SignedIn.DevelopmentUser(settings: new Dictionary<string, string?>
         {
             ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
             ["Lists:IndexTable"] = AzuriteFixture.UniqueName("index"),
-        });
+        }));
         var processor = host.Services.GetRequiredService<LeadEventProcessor>();
         var suffix = AzuriteFixture.UniqueName("http");
         foreach (var name in new[] { "Grace", "Alan" })

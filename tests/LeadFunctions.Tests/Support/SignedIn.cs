@@ -28,6 +28,18 @@ internal static class SignedIn
         return request;
     }
 
+    /// <summary>Local-host settings that sign every request in as a development user with <paramref name="roles"/> (comma-separated).</summary>
+    public static Dictionary<string, string?> DevelopmentUser(string roles = "sales,marketing,admin", Dictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>(settings ?? [], StringComparer.OrdinalIgnoreCase)
+        {
+            ["LocalHost:DevelopmentUser:Id"] = "00000000-0000-0000-0000-00000000d3e7",
+            ["LocalHost:DevelopmentUser:Name"] = "Dev Tester",
+            ["LocalHost:DevelopmentUser:Roles"] = roles,
+        };
+        return all;
+    }
+
     public static IActionResult Unwrap(IActionResult result) => result is WorkspaceResult wrapped ? wrapped.Inner : result;
 
     private sealed class DiscardingAccessLog : IAccessLog
