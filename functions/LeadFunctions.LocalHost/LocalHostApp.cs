@@ -116,9 +116,24 @@ public static class LocalHostApp
             app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
         }
+        app.Use(AnswerWrongMethodsAsNotFound);
         app.UseRouting();
         app.MapHttpFunctions(HttpFunction.Discover(FunctionsAssembly));
         return app;
+    }
+
+    /// <summary>
+    /// The Functions host answers a route asked with a method it does not take with a 404 (no 405, no Allow header); ASP.NET Core
+    /// routing would say 405, so the local host says what Azure says.
+    /// </summary>
+    private static async Task AnswerWrongMethodsAsNotFound(HttpContext context, RequestDelegate next)
+    {
+        await next(context);
+        if (context.Response.StatusCode == StatusCodes.Status405MethodNotAllowed && !context.Response.HasStarted)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            context.Response.Headers.Remove("Allow");
+        }
     }
 
     /// <summary>The address the started host listens on (the real port when <c>PORT</c> was 0).</summary>
