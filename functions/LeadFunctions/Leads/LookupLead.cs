@@ -25,6 +25,16 @@ public sealed class LookupLead(LeadLookup lookup, ISuppressionList suppressions,
         {
             LeadLookupStatus.Found => new OkObjectResult(LeadDetailResponse.From(result.Details!, suppression,
                 await emails.LatestAsync(result.Details!.Lead.LeadId, LeadDetailResponse.MaxEmails, cancellationToken))),
+            _ => NotShown(result),
+        };
+    }
+
+    /// <summary>What a lookup that has no lead to show answers: 404 for nobody, 413 for a body too large, 400 naming the field.</summary>
+    internal static IActionResult NotShown(LeadLookupResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Status switch
+        {
             LeadLookupStatus.NotFound => new NotFoundResult(),
             LeadLookupStatus.TooLarge => new ObjectResult(Problem("body", StatusCodes.Status413PayloadTooLarge, "The request body is too large.", result.Problem!))
             {

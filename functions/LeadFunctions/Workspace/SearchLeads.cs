@@ -70,20 +70,7 @@ public sealed class SearchLeads(LeadLookup lookup, ScoringModel model, IOptions<
         {
             LeadLookupStatus.Found => new OkObjectResult(WorkspaceLeadItem.From(
                 result.Details!.Lead, model.HalfLife, salesAlerts.Value.GetLadder().Deadline, time.GetUtcNow())),
-            LeadLookupStatus.NotFound => new NotFoundResult(),
-            LeadLookupStatus.TooLarge => new ObjectResult(Problem("body", StatusCodes.Status413PayloadTooLarge, "The request body is too large.", result.Problem!))
-            {
-                StatusCode = StatusCodes.Status413PayloadTooLarge,
-            },
-            _ => new BadRequestObjectResult(Problem(LeadLookup.EmailField, StatusCodes.Status400BadRequest, "A valid email is required.", result.Problem!)),
+            _ => LookupLead.NotShown(result),
         });
     }
-
-    private static ValidationProblemDetails Problem(string field, int status, string title, string detail) =>
-        new(new Dictionary<string, string[]> { [field] = [detail] })
-        {
-            Status = status,
-            Title = title,
-            Detail = detail,
-        };
 }
