@@ -19,6 +19,9 @@ public sealed class TableReplaySource(TableClient table) : IReplaySource
 {
     public const int LeadPageSize = 1_000;
 
+    /// <summary>Leads whose applied events are read concurrently ahead of the replay.</summary>
+    public const int ReadAhead = 8;
+
     private static readonly string[] LeadColumns = [nameof(ITableEntity.PartitionKey), nameof(LeadEntity.Stage)];
     private static readonly string[] EventColumns = [nameof(AppliedEventEntity.EventId), nameof(AppliedEventEntity.AppliedAt), nameof(AppliedEventEntity.OccurredAt), nameof(AppliedEventEntity.EventJson)];
 
@@ -28,12 +31,24 @@ public sealed class TableReplaySource(TableClient table) : IReplaySource
         var query = filter.Stage is { } stage
             ? TableClient.CreateQueryFilter($"RowKey eq {LeadRows.Lead} and Stage eq {stage.ToString()}")
             : TableClient.CreateQueryFilter($"RowKey eq {LeadRows.Lead}");
+        // A few leads' partitions are read ahead while the caller replays, in order: storage latency, not scoring, is what a
+        // table dry-run waits on. At most ReadAhead leads' events are in memory.
+        var ahead = new Queue<Task<ReplayLead>>(ReadAhead);
         await foreach (var lead in table.QueryAsync<LeadEntity>(query, maxPerPage: LeadPageSize, select: LeadColumns, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            var (events, withoutJson) = await EventsAsync(lead.PartitionKey, cancellationToken).ConfigureAwait(false);
-            var storedStage = Enum.TryParse<LifecycleStage>(lead.Stage, ignoreCase: true, out var s) ? s : (LifecycleStage?)null;
-            yield return new ReplayLead(lead.PartitionKey, storedStage, events, withoutJson);
+            ahead.Enqueue(ReadLeadAsync(lead.PartitionKey, lead.Stage, cancellationToken));
+            if (ahead.Count >= ReadAhead)
+                yield return await ahead.Dequeue().ConfigureAwait(false);
         }
+        while (ahead.Count > 0)
+            yield return await ahead.Dequeue().ConfigureAwait(false);
+    }
+
+    private async Task<ReplayLead> ReadLeadAsync(string leadId, string stage, CancellationToken cancellationToken)
+    {
+        var (events, withoutJson) = await EventsAsync(leadId, cancellationToken).ConfigureAwait(false);
+        var storedStage = Enum.TryParse<LifecycleStage>(stage, ignoreCase: true, out var s) ? s : (LifecycleStage?)null;
+        return new ReplayLead(leadId, storedStage, events, withoutJson);
     }
 
     private async Task<(List<ReplayEvent> Events, int WithoutJson)> EventsAsync(string leadId, CancellationToken cancellationToken)
