@@ -72,7 +72,11 @@ internal static class DryRunRun
             // No projection to 100,000 leads: Azurite's in-memory tables scan on every query, so its cost per lead grows with
             // the table; Azure Table Storage serves a partition by its key.
             Console.WriteLine(string.Create(Inv, $"  per lead from storage: {read.TotalMilliseconds / fromTable.Leads:F2} ms ({TableReplaySource.ReadAhead} leads read ahead)"));
-            await table.DeleteAsync();
+            // DRYRUN_KEEP_TABLE=1 leaves the seeded table for trying the CLI against it.
+            if (Environment.GetEnvironmentVariable("DRYRUN_KEEP_TABLE") == "1")
+                Console.WriteLine("  kept table " + table.Name);
+            else
+                await table.DeleteAsync();
         }
         return 0;
     }

@@ -47,7 +47,7 @@ public sealed class ScoringDryRunTests
         var moved = report.Mql.Leaving[0];
         Assert.Equal(("Mql", "Lead", 50d, 50d), (moved.BeforeStage, moved.AfterStage, moved.BeforeScore, moved.AfterScore));
         Assert.Empty(moved.Rules); // the bar moved, no rule's points did
-        Assert.Contains(report.StageMoves, m => m is { Name: "Mql->Lead", Count: 2 });
+        Assert.Contains(report.StageMoves, m => m is { Name: "Mql to Lead", Count: 2 });
     }
 
     [Fact]
@@ -143,5 +143,22 @@ public sealed class ScoringDryRunTests
         // Assert
         Assert.Equal(1, report.Leads);
         Assert.Equal(1, report.Events);
+    }
+}
+
+public sealed class ShippedModelReachabilityTests
+{
+    [Fact]
+    public void The_shipped_model_has_no_rule_the_shipped_forms_and_catalogue_cannot_reach()
+    {
+        // Arrange: the check a proposal goes through, on what ships today, so it agrees with ShippedConfigurationTests.
+        var config = Path.Combine(AppContext.BaseDirectory, "config");
+        var model = ScoringModelLoader.LoadFile(Path.Combine(config, "scoring-model.json"));
+
+        // Act
+        var unreachable = ScoringModelReachability.Check(model, FormCatalog.Load(Path.Combine(config, "forms.json")), ContentCatalogue.Load(Path.Combine(config, "content.json")));
+
+        // Assert
+        Assert.Empty(unreachable);
     }
 }

@@ -23,7 +23,7 @@ public sealed record DryRunReport
     public required long EventsWithoutJson { get; init; }
     public required long StoredStageMismatches { get; init; }
     public required long LeadsChangingStage { get; init; }
-    /// <summary>Stage moves as "from->to" and how many leads make them.</summary>
+    /// <summary>Stage moves as "Mql to Lead" and how many leads make them.</summary>
     public required IReadOnlyList<NamedCount> StageMoves { get; init; }
     public required StageFlow Mql { get; init; }
     public required StageFlow Sql { get; init; }

@@ -59,6 +59,9 @@ public sealed class ScoringDryRun(ScoringModel current, ScoringModel proposed, I
         public List<DateTimeOffset> SqlEntries { get; } = [];
         public LeadScoreState State { get; private set; } = new() { LeadId = "" };
         public double Score { get; private set; }
+
+        /// <summary>The stage as the processor would have stored it: before the decay a read applies at asOf.</summary>
+        public LifecycleStage? StageAtLastEvent { get; private set; }
         public ScoringModel Model => engine.Model;
 
         public void Run(ReplayLead lead, DateTimeOffset asOf)
@@ -82,6 +85,7 @@ public sealed class ScoringDryRun(ScoringModel current, ScoringModel proposed, I
                         SqlEntries.Add(stored.Event.OccurredAt);
                 }
             }
+            StageAtLastEvent = State.Stage;
             if (State.Stage is not null)
                 LifecycleMachine.ApplyDecay(State, engine.Model, asOf, _outcome);
             Score = Math.Round(State.EngagementAt(asOf, engine.Model.HalfLife), 1, MidpointRounding.AwayFromZero);
@@ -110,7 +114,7 @@ public sealed class ScoringDryRun(ScoringModel current, ScoringModel proposed, I
             _events += lead.Events.Count;
             _withoutJson += lead.EventsWithoutJson;
             _matched = after.MatchedRules;
-            if (lead.StoredStage is { } stored && before.State.Stage is { } replayed && stored != replayed)
+            if (lead.StoredStage is { } stored && before.StageAtLastEvent is { } replayed && stored != replayed)
                 _mismatches++;
 
             _scoresBefore[Band(before.Score)]++;
@@ -127,7 +131,7 @@ public sealed class ScoringDryRun(ScoringModel current, ScoringModel proposed, I
             if (before.State.Stage == after.State.Stage)
                 return;
             _changing++;
-            Increment(_moves, before.StageName + "->" + after.StageName);
+            Increment(_moves, before.StageName + " to " + after.StageName);
             var change = new Lazy<LeadChange>(() => Describe(lead.LeadId, before, after));
             Keep(_changes, change, listLimit);
             if (after.State.Stage == LifecycleStage.Mql) { _mqlIn++; Keep(_mqlEntering, change, listLimit); }
