@@ -31,6 +31,7 @@ public static class ScoringRegistration
         services.TryAddSingleton<Domain.SalesAlerts.ILeadEventArchive, TableLeadEventArchive>();
         services.TryAddSingleton<LeadLookup>();
         services.TryAddSingleton<PoisonQueueReplayer>();
+        services.TryAddSingleton<ScoringDryRunService>();
         return services;
     }
 

@@ -32,6 +32,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("RequestLeadData", "privacy/your-data", "GET,POST", "Anonymous")]
     [InlineData("ConfirmLeadDataRequest", "privacy/confirm", "GET,POST", "Anonymous")]
     [InlineData("ReplayPoisonMessages", "ops/poison/lead-events/replay", "POST", "Admin")]
+    [InlineData("RunScoringDryRun", "ops/scoring/dry-run", "POST", "Admin")]
     [InlineData("ReceiveDeliveryReports", "email/delivery-reports", "OPTIONS,POST", "Anonymous")]
     [InlineData("ListFailedEmails", "ops/email/failed", "GET", "Admin")]
     [InlineData("RetryFailedEmails", "ops/email/failed/retry", "POST", "Admin")]
