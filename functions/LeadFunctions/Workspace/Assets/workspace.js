@@ -12,7 +12,7 @@
   const POLL_TRIES = 20;
   const POLL_DELAY_MS = 750;
 
-  const state = { roles: [], lead: null, ledgerNext: null, historyNext: null, queueNext: null, timeline: [], chart: null };
+  const state = { roles: [], lead: null, ledgerNext: null, historyNext: null, queueNext: null, timeline: [], chart: null, calibrationChart: null };
 
   const byId = (id) => document.getElementById(id);
 
@@ -172,6 +172,80 @@
         maintainAspectRatio: false,
         scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
       },
+    });
+  }
+
+  // ---- calibration (marketing, admin) ----
+
+  const percent = (n) => (typeof n === 'number' ? (n * 100).toFixed(1) + '%' : '');
+
+  /** "30.0% [21.9%–39.6%] 30/100", or "– 0/0" when there is nothing to divide by. */
+  function conversionText(c) {
+    if (!c) return '';
+    const counts = String(Number(c.count) || 0) + '/' + String(Number(c.of) || 0);
+    return typeof c.rate === 'number' ? percent(c.rate) + ' [' + percent(c.low) + '–' + percent(c.high) + '] ' + counts : '– ' + counts;
+  }
+
+  function calibrationRows(tableId, rows) {
+    const body = byId(tableId).tBodies[0];
+    clear(body);
+    for (const r of rows) {
+      body.append(el('tr', {},
+        el('th', { scope: 'row' }, String(r.label ?? '')),
+        el('td', { class: 'num' }, String(Number(r.leads) || 0)),
+        el('td', { class: 'num' }, String(Number(r.enteredAtMql) || 0)),
+        el('td', { class: 'num' }, String(Number(r.enteredAtSql) || 0)),
+        el('td', {}, conversionText(r.sql)),
+        el('td', {}, conversionText(r.opportunity)),
+        el('td', {}, conversionText(r.customer))));
+    }
+  }
+
+  async function loadCalibration() {
+    if (!hasRole(MARKETING_ROLES)) return;
+    byId('calibration-section').hidden = false;
+    const result = await api('/api/workspace/calibration');
+    if (!result.ok || !result.body || !result.body.report) {
+      byId('calibration-summary').textContent = problemText(result, 'Calibration is not available');
+      return;
+    }
+    const report = result.body.report;
+    const bands = Array.isArray(report.bands) ? report.bands : [];
+    calibrationRows('calibration-table', bands);
+    calibrationRows('calibration-grades', Array.isArray(report.grades) ? report.grades : []);
+    byId('calibration-summary').textContent =
+      String(Number(report.leads) || 0) + ' leads first qualified (' + String(Number(report.enteredAtMql) || 0) + ' at MQL, ' +
+      String(Number(report.enteredAtSql) || 0) + ' straight to SQL) among ' + String(Number(result.body.leadsScanned) || 0) + ' leads read' +
+      (result.body.partial ? '; PARTIAL: the scan stopped at its limit, so this is a sample.' : '.');
+    const suggestion = report.suggestion || {};
+    byId('calibration-suggestion').textContent = typeof suggestion.mqlBar === 'number'
+      ? 'Suggested MQL bar: ' + String(suggestion.mqlBar) + ' — ' + String(suggestion.reason || '')
+      : 'Suggested MQL bar: ' + String(suggestion.reason || 'not enough data');
+    const drift = byId('calibration-drift');
+    clear(drift);
+    for (const warning of Array.isArray(report.drift) ? report.drift : []) drift.append(el('li', { class: 'error' }, String(warning.message || '')));
+    drawCalibration(bands);
+  }
+
+  function drawCalibration(bands) {
+    if (typeof window.Chart !== 'function') return;
+    const data = {
+      labels: bands.map((b) => String(b.label ?? '')),
+      datasets: [{
+        label: 'MQL to SQL conversion (%)',
+        data: bands.map((b) => (b.sql && typeof b.sql.rate === 'number' ? b.sql.rate * 100 : 0)),
+        backgroundColor: '#2f6fde',
+      }],
+    };
+    if (state.calibrationChart) {
+      state.calibrationChart.data = data;
+      state.calibrationChart.update();
+      return;
+    }
+    state.calibrationChart = new window.Chart(byId('calibration-chart'), {
+      type: 'bar',
+      data,
+      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { y: { beginAtZero: true, max: 100 } } },
     });
   }
 
@@ -418,7 +492,8 @@
 
     const failed = (what) => (error) => say('status', what + ' failed: ' + (error && error.message ? error.message : 'network error'), true);
     Promise.allSettled([
-      loadIdentity().catch(failed('Reading who you are')).then(() => { if (state.lead) showActions(state.lead); }),
+      loadIdentity().catch(failed('Reading who you are')).then(() => { if (state.lead) showActions(state.lead); })
+        .then(() => loadCalibration().catch(failed('Loading the calibration'))),
       loadOverview().catch(failed('Loading the overview')),
       loadFunnel().catch(failed('Loading the funnel')),
       loadQueue(false).catch(failed('Loading the SQL queue')),
