@@ -1,6 +1,7 @@
 using LeadFunctions.Admin;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
+using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Infrastructure.Workspace;
 using LeadFunctions.Tests.Leads;
@@ -30,27 +31,65 @@ public sealed class CalibrationReportTests(AzuriteFixture azurite)
         await harness.ProcessAsync([Events.Form("demo@example.com", harness.Time.GetUtcNow(), FormIntent.DemoRequest)]);
         await harness.ProcessAsync([Events.Download("nobody@example.com", harness.Time.GetUtcNow())]); // never qualifies
 
-        // Act
-        var view = await ReportAsync(harness, "bands=0,50,100");
+        // Act: 75 falls in 70-80 only if it is read from the qualification; the demo request's 60 (from its ledger) in 0-70.
+        var view = await ReportAsync(harness, "bands=0,70,80");
 
         // Assert
         Assert.False(view.Partial);
         Assert.Equal(4, view.LeadsScanned);
         var report = view.Report;
-        Assert.Equal(3, report.Leads);
-        Assert.Equal(2, report.EnteredAtMql);
-        Assert.Equal(1, report.EnteredAtSql);
-        Assert.Equal(1, report.ScoresFromLedger); // the demo request's SQL has no qualification text: its 60 comes from the ledger
-        var band = Assert.Single(report.Bands, b => b.Label == "50-100");
-        Assert.Equal((3, 2, 1), (band.Leads, band.EnteredAtMql, band.EnteredAtSql));
-        Assert.Equal((1, 2), (band.Sql.Count, band.Sql.Of));
-        Assert.Equal((1, 3), (band.Opportunity.Count, band.Opportunity.Of));
-        Assert.Equal((1, 3), (band.Customer.Count, band.Customer.Of));
-        Assert.All(report.Bands.Where(b => b.Label != "50-100"), b => Assert.Equal(0, b.Leads));
+        Assert.Equal((3, 2, 1), (report.Leads, report.EnteredAtMql, report.EnteredAtSql));
+        Assert.Equal(1, report.ScoresFromLedger);
+        Assert.Equal(1, report.GradesCurrent);
+        var mqls = Assert.Single(report.Bands, b => b.Label == "70-80");
+        Assert.Equal((2, 2, 0), (mqls.Leads, mqls.EnteredAtMql, mqls.EnteredAtSql));
+        Assert.Equal((1, 2), (mqls.Sql.Count, mqls.Sql.Of));
+        Assert.Equal((1, 2), (mqls.Opportunity.Count, mqls.Opportunity.Of));
+        Assert.Equal((1, 2), (mqls.Customer.Count, mqls.Customer.Of));
+        var demo = Assert.Single(report.Bands, b => b.Label == "0-70");
+        Assert.Equal((1, 0, 1), (demo.Leads, demo.EnteredAtMql, demo.EnteredAtSql));
+        Assert.Equal((0, 0), (demo.Sql.Count, demo.Sql.Of));
+        Assert.Equal(0, Assert.Single(report.Bands, b => b.Label == "80+").Leads);
         Assert.Equal(["B", "D"], report.Grades.Select(g => g.Label));
         Assert.Equal(2, Assert.Single(report.Grades, g => g.Label == "B").Leads);
-        Assert.Equal("not enough data", report.Suggestion.Reason[..15]);
+        Assert.StartsWith("not enough data", report.Suggestion.Reason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task History_rows_of_the_first_key_layout_are_read_in_time_order_like_the_new_ones()
+    {
+        // Arrange: a lead written before the newest-first keys, its moves under h|{ticks}.
+        var harness = new ScoringHarness(azurite);
+        var at = harness.Time.GetUtcNow().AddDays(-30);
+        const string leadId = "legacy-lead";
+        await harness.Table.Client.AddEntityAsync(new LeadEntity { PartitionKey = leadId, Stage = "Sql", FitGrade = "A", CreatedAt = at, UpdatedAt = at });
+        await AddLegacyMoveAsync(harness, leadId, at, null, "Lead", "first event (page-view)", 0);
+        await AddLegacyMoveAsync(harness, leadId, at.AddDays(1), "Lead", "Mql", "MQL: engagement 85.5 >= 50 and fit grade A >= C", 1);
+        await AddLegacyMoveAsync(harness, leadId, at.AddDays(2), "Mql", "Sql", "SQL: engagement 120 >= 100 and fit grade A >= B", 2);
+
+        // Act
+        var report = (await ReportAsync(harness, "bands=0,80,100")).Report;
+
+        // Assert
+        var band = Assert.Single(report.Bands, b => b.Label == "80-100");
+        Assert.Equal((1, 1), (band.Leads, band.EnteredAtMql));
+        Assert.Equal((1, 1), (band.Sql.Count, band.Sql.Of));
+        Assert.Equal("A", Assert.Single(report.Grades).Label);
+        Assert.Equal(0, report.ScoresFromLedger);
+    }
+
+    private static Task AddLegacyMoveAsync(ScoringHarness harness, string leadId, DateTimeOffset at, string? from, string to, string reason, int n) =>
+        harness.Table.Client.AddEntityAsync(new HistoryEntity
+        {
+            PartitionKey = leadId,
+            RowKey = LeadRows.LegacyHistory(at, "legacy-" + n, 0),
+            At = at,
+            From = from,
+            To = to,
+            Reason = reason,
+            CausedBy = "legacy-" + n,
+            ModelVersion = "old",
+        });
 
     [Fact]
     public async Task A_call_limited_to_fewer_leads_than_the_table_holds_says_it_is_partial()
