@@ -159,6 +159,7 @@ public sealed class WorkspaceDashboardBrowserTests(AzuriteFixture azurite)
         await using var host = await StartAsync();
         await using var chromium = await Chromium.LaunchAsync();
         var empty = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!);
+        await ComputeCalibrationAsync(empty);
         Assert.Contains("0 leads first qualified", await empty.Page.InnerTextAsync("#calibration-summary"), StringComparison.Ordinal);
         Assert.StartsWith("Suggested MQL bar: not enough data", await empty.Page.InnerTextAsync("#calibration-suggestion"), StringComparison.Ordinal);
         var conversion = new { count = 30, of = 100, rate = 0.3, low = 0.2189, high = 0.3958 };
@@ -183,6 +184,7 @@ public sealed class WorkspaceDashboardBrowserTests(AzuriteFixture azurite)
         // Act
         var dashboard = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!, page => page.RouteAsync("**/api/workspace/calibration", route =>
             route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "application/json", Body = JsonSerializer.Serialize(answer) })));
+        await ComputeCalibrationAsync(dashboard);
 
         // Assert: the interval is text in the row, the probe stays text everywhere, and the chart holds the rate per band.
         var row = await dashboard.Page.EvalOnSelectorAsync<string>("#calibration-table tbody tr:nth-child(2)", "r => r.textContent"); // header cells are upper-cased by the style
@@ -195,6 +197,14 @@ public sealed class WorkspaceDashboardBrowserTests(AzuriteFixture azurite)
         Assert.Equal([0.0, 30.0], data.EnumerateArray().Select(v => Math.Round(v.GetDouble(), 6)));
         Assert.Empty(dashboard.Dialogs);
         Assert.Empty(await dashboard.CspViolationsAsync());
+    }
+
+    /// <summary>The panel reads leads only when asked: press its button and wait for the answer to be shown.</summary>
+    private static async Task ComputeCalibrationAsync(WorkspaceDashboard dashboard)
+    {
+        Assert.True(await dashboard.Page.IsVisibleAsync("#calibration-section"), "The calibration panel is hidden from an admin.");
+        await dashboard.Page.ClickAsync("#calibration-load");
+        await dashboard.Page.WaitForSelectorAsync("#calibration-section[data-loaded=true]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
     }
 
     private Task<RunningLocalHost> StartAsync() =>

@@ -92,6 +92,7 @@
       byId('user-name').textContent = 'unknown user';
     }
     byId('nurture-section').hidden = !hasRole(MARKETING_ROLES);
+    byId('calibration-section').hidden = !hasRole(MARKETING_ROLES);
   }
 
   async function loadOverview() {
@@ -202,9 +203,20 @@
   }
 
   async function loadCalibration() {
-    if (!hasRole(MARKETING_ROLES)) return;
-    byId('calibration-section').hidden = false;
-    const result = await api('/api/workspace/calibration');
+    const section = byId('calibration-section');
+    const button = byId('calibration-load');
+    delete section.dataset.loaded;
+    button.disabled = true;
+    byId('calibration-summary').textContent = 'Reading leads…';
+    try {
+      await showCalibration(await api('/api/workspace/calibration'));
+    } finally {
+      button.disabled = false;
+      section.dataset.loaded = 'true';
+    }
+  }
+
+  async function showCalibration(result) {
     if (!result.ok || !result.body || !result.body.report) {
       byId('calibration-summary').textContent = problemText(result, 'Calibration is not available');
       return;
@@ -483,6 +495,8 @@
 
   function start() {
     byId('search-form').addEventListener('submit', search);
+    byId('calibration-load').addEventListener('click', () => loadCalibration().catch((error) =>
+      say('status', 'Loading the calibration failed: ' + (error && error.message ? error.message : 'network error'), true)));
     byId('queue-more').addEventListener('click', () => loadQueue(true));
     byId('timeline-more').addEventListener('click', olderTimeline);
     byId('action-accept').addEventListener('click', () => act('accept'));
@@ -492,8 +506,7 @@
 
     const failed = (what) => (error) => say('status', what + ' failed: ' + (error && error.message ? error.message : 'network error'), true);
     Promise.allSettled([
-      loadIdentity().catch(failed('Reading who you are')).then(() => { if (state.lead) showActions(state.lead); })
-        .then(() => loadCalibration().catch(failed('Loading the calibration'))),
+      loadIdentity().catch(failed('Reading who you are')).then(() => { if (state.lead) showActions(state.lead); }),
       loadOverview().catch(failed('Loading the overview')),
       loadFunnel().catch(failed('Loading the funnel')),
       loadQueue(false).catch(failed('Loading the SQL queue')),
