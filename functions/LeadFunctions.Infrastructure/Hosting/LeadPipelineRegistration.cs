@@ -6,6 +6,7 @@ using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Lists;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Retention;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Infrastructure.Privacy;
 using LeadFunctions.Infrastructure.Stages;
 using LeadFunctions.Infrastructure.Storage;
@@ -39,6 +40,7 @@ public static class LeadPipelineRegistration
         builder.Services.AddWorkspace();
         builder.Services.AddWebhooks();
         builder.Services.AddFunnel();
+        builder.Services.AddCalibration();
         builder.Services.AddStageChanges();
         return builder;
     }

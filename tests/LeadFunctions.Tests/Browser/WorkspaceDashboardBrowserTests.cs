@@ -152,6 +152,61 @@ public sealed class WorkspaceDashboardBrowserTests(AzuriteFixture azurite)
         Assert.Empty(await dashboard.CspViolationsAsync());
     }
 
+    [Fact]
+    public async Task The_calibration_panel_shows_each_band_with_its_interval_as_text_and_charts_the_sql_conversion()
+    {
+        // Arrange: first the real endpoint answers the panel over an empty table; then an answer of the same shape with numbers.
+        await using var host = await StartAsync();
+        await using var chromium = await Chromium.LaunchAsync();
+        var empty = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!);
+        await ComputeCalibrationAsync(empty);
+        Assert.Contains("0 leads first qualified", await empty.Page.InnerTextAsync("#calibration-summary"), StringComparison.Ordinal);
+        Assert.StartsWith("Suggested MQL bar: not enough data", await empty.Page.InnerTextAsync("#calibration-suggestion"), StringComparison.Ordinal);
+        var conversion = new { count = 30, of = 100, rate = 0.3, low = 0.2189, high = 0.3958 };
+        var none = new { count = 0, of = 0, rate = (double?)null, low = (double?)null, high = (double?)null };
+        var answer = new
+        {
+            partial = true, leadsScanned = 5000, maxLeads = 5000,
+            report = new
+            {
+                leads = 100, enteredAtMql = 100, enteredAtSql = 0,
+                bands = new object[]
+                {
+                    new { label = "0-50", leads = 0, enteredAtMql = 0, enteredAtSql = 0, sql = none, opportunity = none, customer = none },
+                    new { label = XssProbe, leads = 100, enteredAtMql = 100, enteredAtSql = 0, sql = conversion, opportunity = conversion, customer = none },
+                },
+                grades = Array.Empty<object>(),
+                suggestion = new { mqlBar = (double?)null, band = (string?)null, reason = "not enough data: " + XssProbe },
+                drift = new object[] { new { band = "50+", message = "band 50+: recent SQL conversion " + XssProbe } },
+            },
+        };
+
+        // Act
+        var dashboard = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!, page => page.RouteAsync("**/api/workspace/calibration", route =>
+            route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = "application/json", Body = JsonSerializer.Serialize(answer) })));
+        await ComputeCalibrationAsync(dashboard);
+
+        // Assert: the interval is text in the row, the probe stays text everywhere, and the chart holds the rate per band.
+        var row = await dashboard.Page.EvalOnSelectorAsync<string>("#calibration-table tbody tr:nth-child(2)", "r => r.textContent"); // header cells are upper-cased by the style
+        Assert.Contains("30.0% [21.9%–39.6%] 30/100", row, StringComparison.Ordinal);
+        Assert.Contains(XssProbe, row, StringComparison.Ordinal);
+        Assert.Contains("PARTIAL", await dashboard.Page.InnerTextAsync("#calibration-summary"), StringComparison.Ordinal);
+        Assert.Contains(XssProbe, await dashboard.Page.InnerTextAsync("#calibration-drift"), StringComparison.Ordinal);
+        Assert.Equal(0, await dashboard.Page.Locator("#calibration-section img").CountAsync());
+        var data = await dashboard.Page.EvaluateAsync<JsonElement>("() => Chart.getChart('calibration-chart').data.datasets[0].data");
+        Assert.Equal([0.0, 30.0], data.EnumerateArray().Select(v => Math.Round(v.GetDouble(), 6)));
+        Assert.Empty(dashboard.Dialogs);
+        Assert.Empty(await dashboard.CspViolationsAsync());
+    }
+
+    /// <summary>The panel reads leads only when asked: press its button and wait for the answer to be shown.</summary>
+    private static async Task ComputeCalibrationAsync(WorkspaceDashboard dashboard)
+    {
+        Assert.True(await dashboard.Page.IsVisibleAsync("#calibration-section"), "The calibration panel is hidden from an admin.");
+        await dashboard.Page.ClickAsync("#calibration-load");
+        await dashboard.Page.WaitForSelectorAsync("#calibration-section[data-loaded=true]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+    }
+
     private Task<RunningLocalHost> StartAsync() =>
         RunningLocalHost.StartAsync(azurite, triggers: false, new Dictionary<string, string?>
         {

@@ -12,7 +12,7 @@
   const POLL_TRIES = 20;
   const POLL_DELAY_MS = 750;
 
-  const state = { roles: [], lead: null, ledgerNext: null, historyNext: null, queueNext: null, timeline: [], chart: null };
+  const state = { roles: [], lead: null, ledgerNext: null, historyNext: null, queueNext: null, timeline: [], chart: null, calibrationChart: null };
 
   const byId = (id) => document.getElementById(id);
 
@@ -92,6 +92,7 @@
       byId('user-name').textContent = 'unknown user';
     }
     byId('nurture-section').hidden = !hasRole(MARKETING_ROLES);
+    byId('calibration-section').hidden = !hasRole(MARKETING_ROLES);
   }
 
   async function loadOverview() {
@@ -172,6 +173,91 @@
         maintainAspectRatio: false,
         scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
       },
+    });
+  }
+
+  // ---- calibration (marketing, admin) ----
+
+  const percent = (n) => (typeof n === 'number' ? (n * 100).toFixed(1) + '%' : '');
+
+  /** "30.0% [21.9%–39.6%] 30/100", or "– 0/0" when there is nothing to divide by. */
+  function conversionText(c) {
+    if (!c) return '';
+    const counts = String(Number(c.count) || 0) + '/' + String(Number(c.of) || 0);
+    return typeof c.rate === 'number' ? percent(c.rate) + ' [' + percent(c.low) + '–' + percent(c.high) + '] ' + counts : '– ' + counts;
+  }
+
+  function calibrationRows(tableId, rows) {
+    const body = byId(tableId).tBodies[0];
+    clear(body);
+    for (const r of rows) {
+      body.append(el('tr', {},
+        el('th', { scope: 'row' }, String(r.label ?? '')),
+        el('td', { class: 'num' }, String(Number(r.leads) || 0)),
+        el('td', { class: 'num' }, String(Number(r.enteredAtMql) || 0)),
+        el('td', { class: 'num' }, String(Number(r.enteredAtSql) || 0)),
+        el('td', {}, conversionText(r.sql)),
+        el('td', {}, conversionText(r.opportunity)),
+        el('td', {}, conversionText(r.customer))));
+    }
+  }
+
+  async function loadCalibration() {
+    const section = byId('calibration-section');
+    const button = byId('calibration-load');
+    delete section.dataset.loaded;
+    button.disabled = true;
+    byId('calibration-summary').textContent = 'Reading leads…';
+    try {
+      await showCalibration(await api('/api/workspace/calibration'));
+    } finally {
+      button.disabled = false;
+      section.dataset.loaded = 'true';
+    }
+  }
+
+  async function showCalibration(result) {
+    if (!result.ok || !result.body || !result.body.report) {
+      byId('calibration-summary').textContent = problemText(result, 'Calibration is not available');
+      return;
+    }
+    const report = result.body.report;
+    const bands = Array.isArray(report.bands) ? report.bands : [];
+    calibrationRows('calibration-table', bands);
+    calibrationRows('calibration-grades', Array.isArray(report.grades) ? report.grades : []);
+    byId('calibration-summary').textContent =
+      String(Number(report.leads) || 0) + ' leads first qualified (' + String(Number(report.enteredAtMql) || 0) + ' at MQL, ' +
+      String(Number(report.enteredAtSql) || 0) + ' straight to SQL) among ' + String(Number(result.body.leadsScanned) || 0) + ' leads read' +
+      (result.body.partial ? '; PARTIAL: the scan stopped at its limit, so this is a sample.' : '.');
+    const suggestion = report.suggestion || {};
+    byId('calibration-suggestion').textContent = typeof suggestion.mqlBar === 'number'
+      ? 'Suggested MQL bar: ' + String(suggestion.mqlBar) + ' — ' + String(suggestion.reason || '')
+      : 'Suggested MQL bar: ' + String(suggestion.reason || 'not enough data');
+    const drift = byId('calibration-drift');
+    clear(drift);
+    for (const warning of Array.isArray(report.drift) ? report.drift : []) drift.append(el('li', { class: 'error' }, String(warning.message || '')));
+    drawCalibration(bands);
+  }
+
+  function drawCalibration(bands) {
+    if (typeof window.Chart !== 'function') return;
+    const data = {
+      labels: bands.map((b) => String(b.label ?? '')),
+      datasets: [{
+        label: 'MQL to SQL conversion (%)',
+        data: bands.map((b) => (b.sql && typeof b.sql.rate === 'number' ? b.sql.rate * 100 : 0)),
+        backgroundColor: '#2f6fde',
+      }],
+    };
+    if (state.calibrationChart) {
+      state.calibrationChart.data = data;
+      state.calibrationChart.update();
+      return;
+    }
+    state.calibrationChart = new window.Chart(byId('calibration-chart'), {
+      type: 'bar',
+      data,
+      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { y: { beginAtZero: true, max: 100 } } },
     });
   }
 
@@ -409,6 +495,8 @@
 
   function start() {
     byId('search-form').addEventListener('submit', search);
+    byId('calibration-load').addEventListener('click', () => loadCalibration().catch((error) =>
+      say('status', 'Loading the calibration failed: ' + (error && error.message ? error.message : 'network error'), true)));
     byId('queue-more').addEventListener('click', () => loadQueue(true));
     byId('timeline-more').addEventListener('click', olderTimeline);
     byId('action-accept').addEventListener('click', () => act('accept'));
