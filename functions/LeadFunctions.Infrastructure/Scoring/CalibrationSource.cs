@@ -25,7 +25,7 @@ public sealed partial class CalibrationSource(LeadsTable table, ScoringModel mod
 {
     private const int PageSize = 1000;
     private static readonly string[] LeadColumns = ["PartitionKey", "RowKey", nameof(LeadEntity.FitGrade), nameof(LeadEntity.HalfLifeSeconds)];
-    private static readonly string[] HistoryColumns = ["RowKey", nameof(HistoryEntity.At), nameof(HistoryEntity.To), nameof(HistoryEntity.Reason)];
+    private static readonly string[] HistoryColumns = ["RowKey", nameof(HistoryEntity.At), nameof(HistoryEntity.From), nameof(HistoryEntity.To), nameof(HistoryEntity.Reason)];
     private static readonly string[] LedgerColumns = ["RowKey", nameof(LedgerEntity.Points), nameof(LedgerEntity.At)];
 
     public async Task<CalibrationScan> ReadAsync(int maxLeads, CancellationToken cancellationToken)
@@ -45,27 +45,62 @@ public sealed partial class CalibrationSource(LeadsTable table, ScoringModel mod
         return new CalibrationScan(leads, scanned, Partial: false);
     }
 
+    internal sealed record HistoryStep(DateTimeOffset At, string RowKey, LifecycleStage? From, LifecycleStage To, string Reason);
+
+    private static LifecycleStage? ParseStage(string? text) => Enum.TryParse<LifecycleStage>(text, out var stage) ? stage : null;
+
+    /// <summary>
+    /// Both key layouts in one order: by time. Moves of different events at the same instant (one clock tick) have keys that
+    /// sort by event id, which says nothing of their order, so within one instant each next move is the one that starts where the
+    /// previous ended (Lead→MQL before MQL→SQL); an event's own rows keep their index order.
+    /// </summary>
+    internal static void OrderHistory(List<HistoryStep> history)
+    {
+        history.Sort((a, b) => a.At != b.At ? a.At.CompareTo(b.At) : string.CompareOrdinal(a.RowKey, b.RowKey));
+        for (var start = 0; start < history.Count;)
+        {
+            var end = start;
+            while (end + 1 < history.Count && history[end + 1].At == history[start].At)
+                end++;
+            var previous = start > 0 ? history[start - 1].To : (LifecycleStage?)null;
+            for (var i = start; i <= end; i++)
+            {
+                var next = i;
+                for (var j = i; j <= end; j++)
+                {
+                    if (history[j].From == previous)
+                    {
+                        next = j;
+                        break;
+                    }
+                }
+                (history[i], history[next]) = (history[next], history[i]);
+                previous = history[i].To;
+            }
+            start = end + 1;
+        }
+    }
+
     private async Task<CalibrationLead?> ReadLeadAsync(TableEntity leadRow, CancellationToken cancellationToken)
     {
         var leadId = leadRow.PartitionKey;
-        var history = new List<(DateTimeOffset At, string RowKey, LifecycleStage To, string Reason)>();
+        var history = new List<HistoryStep>();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {leadId} and RowKey ge {LeadRows.HistoryPrefix} and RowKey lt {LeadRows.HistoryEnd}");
         await foreach (var row in table.Client.QueryAsync<TableEntity>(filter, select: HistoryColumns, cancellationToken: cancellationToken))
         {
             if (row.GetDateTimeOffset(nameof(HistoryEntity.At)) is { } at && Enum.TryParse<LifecycleStage>(row.GetString(nameof(HistoryEntity.To)), out var to))
-                history.Add((at, row.RowKey, to, row.GetString(nameof(HistoryEntity.Reason)) ?? ""));
+                history.Add(new HistoryStep(at, row.RowKey, ParseStage(row.GetString(nameof(HistoryEntity.From))), to, row.GetString(nameof(HistoryEntity.Reason)) ?? ""));
         }
-        // Both key layouts, one order: by time, and an event's own rows by their index.
-        history.Sort((a, b) => a.At != b.At ? a.At.CompareTo(b.At) : string.CompareOrdinal(a.RowKey, b.RowKey));
+        OrderHistory(history);
 
         var entry = history.FindIndex(h => h.To is LifecycleStage.Mql or LifecycleStage.Sql);
         if (entry < 0)
             return null;
-        var (enteredAt, _, enteredAs, reason) = history[entry];
+        var (enteredAt, _, _, enteredAs, reason) = history[entry];
         DateTimeOffset? sqlAt = enteredAs == LifecycleStage.Sql ? enteredAt : null, opportunityAt = null, customerAt = null;
         for (var i = entry + 1; i < history.Count; i++)
         {
-            var (at, _, to, _) = history[i];
+            var (at, _, _, to, _) = history[i];
             if (to >= LifecycleStage.Sql)
                 sqlAt ??= at;
             if (to >= LifecycleStage.Opportunity)

@@ -194,3 +194,25 @@ public sealed class CalibrationReportTests(AzuriteFixture azurite)
         return context.Request;
     }
 }
+
+public sealed class CalibrationHistoryOrderTests
+{
+    [Fact]
+    public void Moves_of_different_events_at_one_instant_are_ordered_by_where_each_starts_not_by_their_keys()
+    {
+        // Arrange: one clock tick saw the lead enter MQL and then SQL; the keys (by event id) sort the SQL move first.
+        var at = new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
+        var history = new List<LeadFunctions.Infrastructure.Scoring.CalibrationSource.HistoryStep>
+        {
+            new(at.AddDays(-1), "h|a", null, LifecycleStage.Lead, "first event"),
+            new(at, "h|b-sql", LifecycleStage.Mql, LifecycleStage.Sql, "SQL: …"),
+            new(at, "h|c-mql", LifecycleStage.Lead, LifecycleStage.Mql, "MQL: …"),
+        };
+
+        // Act
+        LeadFunctions.Infrastructure.Scoring.CalibrationSource.OrderHistory(history);
+
+        // Assert
+        Assert.Equal([LifecycleStage.Lead, LifecycleStage.Mql, LifecycleStage.Sql], history.Select(h => h.To));
+    }
+}
