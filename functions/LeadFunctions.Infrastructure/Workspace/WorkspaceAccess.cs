@@ -29,11 +29,11 @@ public sealed record WorkspaceAuthorization(WorkspaceUser? User, WorkspaceRefusa
 /// </summary>
 public sealed partial class WorkspaceAccess(IOptions<WorkspaceOptions> options, ILogger<WorkspaceAccess> logger)
 {
-    internal static readonly WorkspaceRefusal NotConfigured = new(StatusCodes.Status401Unauthorized, "workspace-sign-in-not-configured",
+    public static readonly WorkspaceRefusal NotConfigured = new(StatusCodes.Status401Unauthorized, "workspace-sign-in-not-configured",
         "Workspace sign-in is not configured.",
         "App Service Authentication is not enabled for this app, so no signed-in user can be trusted. See docs/workspace.md.");
 
-    internal static readonly WorkspaceRefusal NotSignedIn = new(StatusCodes.Status401Unauthorized, "not-signed-in",
+    public static readonly WorkspaceRefusal NotSignedIn = new(StatusCodes.Status401Unauthorized, "not-signed-in",
         "Sign in to use the workspace.", "The request carries no signed-in user. Sign in with Microsoft Entra ID (/.auth/login/aad) and try again.");
 
     /// <summary>

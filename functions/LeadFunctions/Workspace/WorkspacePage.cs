@@ -29,9 +29,7 @@ public sealed class ShowWorkspace(WorkspaceAccess access)
         if (check.Refused)
         {
             // A person who is not signed in yet is sent to sign in, as any web app does; a refusal for any other reason is shown.
-            return check.Refusal is ObjectResult { Value: ProblemDetails { Type: var type } } && type == WorkspaceRefusal.TypePrefix + "not-signed-in"
-                ? WorkspaceResult.Of(new RedirectResult(SignInPath))
-                : WorkspaceResult.Of(check.Refusal);
+            return WorkspaceResult.Of(check.NotSignedIn ? new RedirectResult(SignInPath) : check.Refusal);
         }
         return WorkspaceResult.Of(new ContentResult { StatusCode = StatusCodes.Status200OK, ContentType = "text/html; charset=utf-8", Content = Page.Value });
     }

@@ -8,6 +8,9 @@ namespace LeadFunctions.Workspace;
 /// <summary>A workspace check mapped for a function: the user, or the problem response to return as it is.</summary>
 public sealed record WorkspaceCheck(WorkspaceUser? User, IActionResult? Refusal)
 {
+    /// <summary>Refused only because nobody is signed in yet (the page sends such a person to sign in).</summary>
+    public bool NotSignedIn { get; init; }
+
     [MemberNotNullWhen(true, nameof(Refusal))]
     [MemberNotNullWhen(false, nameof(User))]
     public bool Refused => Refusal is not null;
@@ -31,7 +34,9 @@ public static class WorkspaceRequests
         var result = access.Authorize(request.Headers, roles);
         // What a person sees in the workspace is theirs alone: no shared cache may keep it, whatever the answer.
         request.HttpContext.Response.Headers.CacheControl = "no-store";
-        return result.Refused ? new WorkspaceCheck(result.User, Problem(result.Refusal)) : new WorkspaceCheck(result.User, null);
+        return result.Refused
+            ? new WorkspaceCheck(result.User, Problem(result.Refusal)) { NotSignedIn = result.Refusal == WorkspaceAccess.NotSignedIn }
+            : new WorkspaceCheck(result.User, null);
     }
 
     public static ObjectResult Problem(WorkspaceRefusal refusal)

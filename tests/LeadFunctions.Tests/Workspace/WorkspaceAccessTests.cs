@@ -118,3 +118,27 @@ public sealed class WorkspaceAccessTests
         return problem;
     }
 }
+
+public sealed class WorkspacePageSignInTests
+{
+    [Fact]
+    public void A_person_not_signed_in_is_sent_to_sign_in_and_comes_back_to_the_dashboard()
+    {
+        var request = new Microsoft.AspNetCore.Http.DefaultHttpContext().Request;
+
+        var result = LeadFunctions.Tests.Support.SignedIn.Unwrap(new LeadFunctions.Workspace.ShowWorkspace(LeadFunctions.Tests.Support.SignedIn.Access).Run(request));
+
+        var redirect = Assert.IsType<Microsoft.AspNetCore.Mvc.RedirectResult>(result);
+        Assert.Equal(LeadFunctions.Workspace.ShowWorkspace.SignInPath, redirect.Url);
+    }
+
+    [Fact]
+    public void A_signed_in_person_without_a_workspace_role_is_refused_not_sent_round_again()
+    {
+        var request = LeadFunctions.Tests.Support.SignedIn.As(new Microsoft.AspNetCore.Http.DefaultHttpContext().Request, "Reports.Reader");
+
+        var result = LeadFunctions.Tests.Support.SignedIn.Unwrap(new LeadFunctions.Workspace.ShowWorkspace(LeadFunctions.Tests.Support.SignedIn.Access).Run(request));
+
+        Assert.Equal(403, Assert.IsType<Microsoft.AspNetCore.Mvc.ObjectResult>(result).StatusCode);
+    }
+}
