@@ -307,3 +307,24 @@ public sealed class NamedScoresEngineTests
         Assert.Empty(_lead.ToSummary(Now, TestModels.Model.HalfLife).Scores);
     }
 }
+
+public sealed class NamedScoresSampleTests
+{
+    [Fact]
+    public void The_documented_sample_model_with_named_scores_loads_and_keeps_the_shipped_default_score()
+    {
+        var shipped = ScoringModelLoader.LoadFile(Path.Combine(AppContext.BaseDirectory, "config", "scoring-model.json"));
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "LeadFunctions.sln")))
+            directory = directory.Parent;
+        Assert.NotNull(directory);
+
+        var sample = ScoringModelLoader.LoadFile(Path.Combine(directory.FullName, "docs", "examples", "scoring-model-named-scores.json"));
+
+        Assert.Equal(["product-a", "product-b"], sample.Scores.Select(s => s.Name));
+        Assert.Empty(shipped.Scores);
+        Assert.Equal(shipped.EngagementRules.Select(r => (r.Id, r.Points)), sample.EngagementRules.Select(r => (r.Id, r.Points)));
+        Assert.Equal((shipped.Qualification.Mql.MinEngagement, shipped.Qualification.Sql.MinEngagement),
+            (sample.Qualification.Mql.MinEngagement, sample.Qualification.Sql.MinEngagement));
+    }
+}
