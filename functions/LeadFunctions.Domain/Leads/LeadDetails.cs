@@ -14,6 +14,12 @@ public sealed record LeadSummary
     /// <summary>Engagement with decay applied as of <see cref="ScoredAt"/>.</summary>
     public double EngagementScore { get; init; }
     public DateTimeOffset ScoredAt { get; init; }
+
+    /// <summary>
+    /// Named scores (scoring model <c>scores</c>) with decay applied as of <see cref="ScoredAt"/>; empty when the model has none or the
+    /// lead earned none. A named score missing here is 0.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Scores { get; init; } = new Dictionary<string, double>();
     public int FitScore { get; init; }
     public string FitGrade { get; init; } = "D";
 

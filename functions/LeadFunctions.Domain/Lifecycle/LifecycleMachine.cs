@@ -68,12 +68,27 @@ public static class LifecycleMachine
         if (engagement >= bar)
             return;
         var crossed = Decay.CrossingTime(state.EngagementValue, state.EngagementAnchor, bar, model.HalfLife);
+        // With named scores in the MQL bar, the lead stays an MQL while any of them is still at its bar, and leaves when the last
+        // one decays below it.
+        var orScores = model.Qualification.Mql.OrScores;
+        foreach (var scoreBar in orScores)
+        {
+            if (!state.Scores.TryGetValue(scoreBar.Score, out var score) || score.HalfLifeSeconds <= 0)
+                continue;
+            if (score.ValueAt(now) >= scoreBar.Min)
+                return;
+            var scoreCrossed = Decay.CrossingTime(score.Value, score.Anchor, scoreBar.Min, TimeSpan.FromSeconds(score.HalfLifeSeconds));
+            if (scoreCrossed > crossed)
+                crossed = scoreCrossed;
+        }
         if (crossed < state.StageChangedAt)
             crossed = state.StageChangedAt;
         if (crossed > now)
             crossed = now;
-        Move(state, LifecycleStage.Lead, crossed,
-            $"engagement decayed below the MQL bar ({Format(bar)})", DecayCause, null, model, outcome);
+        var reason = $"engagement decayed below the MQL bar ({Format(bar)})";
+        if (orScores.Count > 0)
+            reason += ", and every named score below its bar (" + string.Join(", ", orScores.Select(b => $"{b.Score} {Format(b.Min)}")) + ")";
+        Move(state, LifecycleStage.Lead, crossed, reason, DecayCause, null, model, outcome);
     }
 
     /// <summary>Promotes on engagement and fit; returns an MQL that no longer qualifies to Lead.</summary>
@@ -88,21 +103,56 @@ public static class LifecycleMachine
         if (state.RequalifyFloorValue != 0)
             earned -= state.RequalifyFloorValue * Decay.Factor(now - state.RequalifyFloorAt, model.HalfLife);
 
+        // The default score is checked first, so a model without named scores reads exactly as before.
         if (Meets(model, policy.Sql, earned, state.FitGrade))
         {
             Move(state, LifecycleStage.Sql, now, QualifiedReason("SQL", policy.Sql, earned, state.FitGrade), eventId, eventId, model, outcome);
+        }
+        else if (NamedScoreMeeting(model, policy.Sql, state, now, earnedOnly: true) is { } sqlBy)
+        {
+            Move(state, LifecycleStage.Sql, now, QualifiedReason("SQL", policy.Sql, sqlBy, state.FitGrade), eventId, eventId, model, outcome);
         }
         else if (stage < LifecycleStage.Mql && Meets(model, policy.Mql, earned, state.FitGrade))
         {
             Move(state, LifecycleStage.Mql, now, QualifiedReason("MQL", policy.Mql, earned, state.FitGrade), eventId, eventId, model, outcome);
         }
-        else if (stage == LifecycleStage.Mql && !Meets(model, policy.Mql, engagement, state.FitGrade))
+        else if (stage < LifecycleStage.Mql && NamedScoreMeeting(model, policy.Mql, state, now, earnedOnly: true) is { } mqlBy)
+        {
+            Move(state, LifecycleStage.Mql, now, QualifiedReason("MQL", policy.Mql, mqlBy, state.FitGrade), eventId, eventId, model, outcome);
+        }
+        else if (stage == LifecycleStage.Mql && !Meets(model, policy.Mql, engagement, state.FitGrade)
+                 && NamedScoreMeeting(model, policy.Mql, state, now, earnedOnly: false) is null)
         {
             var reason = engagement < policy.Mql.MinEngagement
                 ? $"engagement {Format(engagement)} fell below the MQL bar ({Format(policy.Mql.MinEngagement)})"
                 : $"fit grade {state.FitGrade} is below the MQL minimum ({policy.Mql.MinGrade})";
+            if (policy.Mql.OrScores.Count > 0 && engagement < policy.Mql.MinEngagement)
+            {
+                reason += ", and every named score is below its bar (" + string.Join(", ", policy.Mql.OrScores.Select(b =>
+                    $"{b.Score} {Format(state.Scores.TryGetValue(b.Score, out var v) ? v.ValueAt(now) : 0)} < {Format(b.Min)}")) + ")";
+            }
             Move(state, LifecycleStage.Lead, now, reason, eventId, eventId, model, outcome);
         }
+    }
+
+    /// <summary>
+    /// The first named score of <paramref name="bar"/>'s <c>orScores</c> (in model order) at or over its minimum, with the fit grade
+    /// also met; null when none is. <paramref name="earnedOnly"/> counts only what was earned since the last sales rejection.
+    /// </summary>
+    private static (ScoreBar Bar, double Value)? NamedScoreMeeting(
+        ScoringModel model, QualificationBar bar, LeadScoreState state, DateTimeOffset now, bool earnedOnly)
+    {
+        if (bar.OrScores.Count == 0 || state.Scores.Count == 0 || !GradeMeets(model, state.FitGrade, bar.MinGrade))
+            return null;
+        foreach (var scoreBar in bar.OrScores)
+        {
+            if (!state.Scores.TryGetValue(scoreBar.Score, out var score))
+                continue;
+            var value = earnedOnly ? score.EarnedAt(now) : score.ValueAt(now);
+            if (value >= scoreBar.Min)
+                return (scoreBar, value);
+        }
+        return null;
     }
 
     /// <summary>
@@ -157,6 +207,11 @@ public static class LifecycleMachine
                 // Only engagement earned from now counts toward qualifying again, so the points sales just looked at do not re-promote it.
                 state.RequalifyFloorValue = state.EngagementAt(now, model.HalfLife);
                 state.RequalifyFloorAt = now;
+                foreach (var score in state.Scores.Values)
+                {
+                    score.FloorValue = score.ValueAt(now);
+                    score.FloorAt = now;
+                }
                 Move(state, toStage!.Value, now, (decision == StageActions.Reject ? "rejected " : "recycled ") + by + Suffix(given),
                     actor, e.EventId, model, outcome, recordUnchanged: true);
                 break;
@@ -246,6 +301,9 @@ public static class LifecycleMachine
 
     private static string QualifiedReason(string name, QualificationBar bar, double engagement, string grade) =>
         $"{name}: engagement {Format(engagement)} >= {Format(bar.MinEngagement)} and fit grade {grade} >= {bar.MinGrade}";
+
+    private static string QualifiedReason(string name, QualificationBar bar, (ScoreBar Bar, double Value) by, string grade) =>
+        $"{name}: score {by.Bar.Score} {Format(by.Value)} >= {Format(by.Bar.Min)} and fit grade {grade} >= {bar.MinGrade}";
 
     private static string Suffix(string? reason) => reason is null ? "" : ": " + reason;
 

@@ -24,6 +24,12 @@ public sealed class LeadScoreState
     public double EngagementValue { get; set; }
     public DateTimeOffset EngagementAnchor { get; set; }
 
+    /// <summary>
+    /// The named scores (<see cref="ScoringModel.Scores"/>) the lead has earned points in, each anchored like engagement; a score
+    /// the lead never earned is absent (reads as 0). Kept to the model's named scores on every write, so it stays small.
+    /// </summary>
+    public Dictionary<string, NamedScoreState> Scores { get; init; } = new(StringComparer.Ordinal);
+
     public double FitScore { get; set; }
     public string FitGrade { get; set; } = "D";
     public List<FitFactor> FitFactors { get; init; } = [];
@@ -89,7 +95,34 @@ public sealed class LeadScoreState
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,
         Owner = Owner,
+        Scores = Scores.Count == 0
+            ? EmptyScores
+            : Scores.ToDictionary(s => s.Key, s => s.Value.ValueAt(now), StringComparer.Ordinal),
     };
+
+    private static readonly IReadOnlyDictionary<string, double> EmptyScores = new Dictionary<string, double>(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// One named score of a lead: its value at <see cref="Anchor"/> (exact decay, as engagement), the half-life it decays with (so a
+/// reader without the model can decay it, like the lead row's own half-life), and the requalify floor set by a sales rejection.
+/// </summary>
+public sealed class NamedScoreState
+{
+    public double Value { get; set; }
+    public DateTimeOffset Anchor { get; set; }
+    public double HalfLifeSeconds { get; set; }
+    public double FloorValue { get; set; }
+    public DateTimeOffset FloorAt { get; set; }
+
+    public double ValueAt(DateTimeOffset instant) =>
+        HalfLifeSeconds > 0 ? Value * Decay.Factor(instant - Anchor, TimeSpan.FromSeconds(HalfLifeSeconds)) : Value;
+
+    /// <summary>What was earned since the last sales rejection: the value less the decayed floor.</summary>
+    public double EarnedAt(DateTimeOffset instant) =>
+        FloorValue == 0 || HalfLifeSeconds <= 0
+            ? ValueAt(instant)
+            : ValueAt(instant) - FloorValue * Decay.Factor(instant - FloorAt, TimeSpan.FromSeconds(HalfLifeSeconds));
 }
 
 /// <summary>How many times a capped rule has awarded points in the period identified by <see cref="Period"/>.</summary>

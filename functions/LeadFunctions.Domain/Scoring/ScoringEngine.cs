@@ -32,6 +32,8 @@ public sealed class ScoringEngine(ScoringModel model)
         }
         state.UpdatedAt = now;
         state.EventCount++;
+        if (state.Scores.Count > 0)
+            SyncHalfLives(state);
         if (state.Email is null && e.Email is { Length: > 0 } email)
             state.Email = email;
 
@@ -96,6 +98,56 @@ public sealed class ScoringEngine(ScoringModel model)
             AddEngagement(state, rule.Points, at);
             outcome.PointsAwarded += rule.Points;
             outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, rule.Id, rule.Points, at, false, null));
+        }
+
+        var scores = Model.Scores;
+        for (var s = 0; s < scores.Count; s++)
+        {
+            var score = scores[s];
+            var named = score.RulesFor(e.Type);
+            for (var i = 0; i < named.Length; i++)
+            {
+                var rule = named[i];
+                if (!Matches(rule.Match, e))
+                    continue;
+                // Rule ids are unique across the model, so a named score's caps share the lead's cap counters without clashing.
+                if (rule.Cap is { } cap && !TryCount(state, rule.Id, cap, at))
+                {
+                    outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, rule.Id, 0, at, true, rule.CapNote, score.Name));
+                    continue;
+                }
+                AddToScore(state, score, rule.Points, at);
+                outcome.Awards.Add(new LedgerAward(e.EventId, e.Type, rule.Id, rule.Points, at, false, null, score.Name));
+            }
+        }
+    }
+
+    /// <summary>The same exact fold as <see cref="AddEngagement"/>, into a named score with its own half-life.</summary>
+    private static void AddToScore(LeadScoreState state, NamedScore score, double points, DateTimeOffset at)
+    {
+        if (!state.Scores.TryGetValue(score.Name, out var value))
+        {
+            value = new NamedScoreState { Anchor = at, HalfLifeSeconds = score.HalfLife.TotalSeconds };
+            state.Scores[score.Name] = value;
+        }
+        if (at > value.Anchor)
+        {
+            value.Value = value.Value * Decay.Factor(at - value.Anchor, score.HalfLife) + points;
+            value.Anchor = at;
+        }
+        else
+        {
+            value.Value += points * Decay.Factor(value.Anchor - at, score.HalfLife);
+        }
+    }
+
+    /// <summary>A named score decays with the half-life of the model scoring it now, as the default score does.</summary>
+    private void SyncHalfLives(LeadScoreState state)
+    {
+        foreach (var (name, value) in state.Scores)
+        {
+            if (Model.Score(name) is { } score)
+                value.HalfLifeSeconds = score.HalfLife.TotalSeconds;
         }
     }
 

@@ -15,7 +15,8 @@ public sealed class ScoringModel
         IReadOnlyList<EngagementRule> engagementRules,
         IReadOnlyList<FitRule> fitRules,
         IReadOnlyList<GradeBand> grades,
-        QualificationPolicy qualification)
+        QualificationPolicy qualification,
+        IReadOnlyList<NamedScore>? scores = null)
     {
         Version = version;
         HalfLife = halfLife;
@@ -23,6 +24,8 @@ public sealed class ScoringModel
         FitRules = fitRules;
         Grades = grades;
         Qualification = qualification;
+        Scores = scores ?? [];
+        _scoresByName = Scores.ToDictionary(s => s.Name, StringComparer.Ordinal);
 
         var byType = new Dictionary<string, EngagementRule[]>(StringComparer.Ordinal);
         var untyped = engagementRules.Where(r => r.Match.EventType is null).ToArray();
@@ -34,6 +37,7 @@ public sealed class ScoringModel
 
     private readonly Dictionary<string, EngagementRule[]> _rulesByType;
     private readonly EngagementRule[] _untypedRules;
+    private readonly Dictionary<string, NamedScore> _scoresByName;
 
     /// <summary>Recorded on every ledger row and transition, so a score can always be traced to the model that produced it.</summary>
     public string Version { get; }
@@ -49,6 +53,15 @@ public sealed class ScoringModel
 
     public QualificationPolicy Qualification { get; }
 
+    /// <summary>
+    /// Named engagement scores kept beside the default one (<see cref="LedgerRules.EngagementScore"/>), each with its own rules,
+    /// caps and half-life; empty for a model with only the default score.
+    /// </summary>
+    public IReadOnlyList<NamedScore> Scores { get; }
+
+    /// <summary>The named score called <paramref name="name"/>, or null (the default score is not a named one).</summary>
+    public NamedScore? Score(string name) => _scoresByName.GetValueOrDefault(name);
+
     /// <summary>The rules that could match an event of this type, in model order.</summary>
     internal EngagementRule[] RulesFor(string eventType) =>
         _rulesByType.TryGetValue(eventType, out var rules) ? rules : _untypedRules;
@@ -63,6 +76,38 @@ public sealed class ScoringModel
         }
         return Grades[^1].Grade;
     }
+}
+
+/// <summary>
+/// A named engagement score (e.g. one per product): points from its own <see cref="Rules"/>, decaying with its own
+/// <see cref="HalfLife"/>. <see cref="MqlBar"/> and <see cref="SqlBar"/> are the values at which it qualifies a lead on its own,
+/// from <c>qualification.mql.orScores</c> and <c>qualification.sql.orScores</c>; null when the bar does not name it.
+/// </summary>
+public sealed class NamedScore
+{
+    internal NamedScore(string name, TimeSpan halfLife, IReadOnlyList<EngagementRule> rules, double? mqlBar, double? sqlBar)
+    {
+        Name = name;
+        HalfLife = halfLife;
+        Rules = rules;
+        MqlBar = mqlBar;
+        SqlBar = sqlBar;
+        foreach (var type in LeadEventTypes.All)
+            _rulesByType[type] = rules.Where(r => r.Match.EventType is null || r.Match.EventType == type).ToArray();
+        _untypedRules = rules.Where(r => r.Match.EventType is null).ToArray();
+    }
+
+    private readonly Dictionary<string, EngagementRule[]> _rulesByType = new(StringComparer.Ordinal);
+    private readonly EngagementRule[] _untypedRules;
+
+    public string Name { get; }
+    public TimeSpan HalfLife { get; }
+    public IReadOnlyList<EngagementRule> Rules { get; }
+    public double? MqlBar { get; }
+    public double? SqlBar { get; }
+
+    internal EngagementRule[] RulesFor(string eventType) =>
+        _rulesByType.TryGetValue(eventType, out var rules) ? rules : _untypedRules;
 }
 
 /// <summary>Points for events that match every criterion given in <see cref="Match"/>.</summary>
@@ -187,4 +232,15 @@ public sealed record GradeBand(string Grade, double MinScore);
 /// <summary>What it takes to be an MQL or SQL: both an engagement threshold and a minimum fit grade.</summary>
 public sealed record QualificationPolicy(QualificationBar Mql, QualificationBar Sql);
 
-public sealed record QualificationBar(double MinEngagement, string MinGrade);
+/// <summary>
+/// A stage's bar: the fit grade, and the default engagement score at <see cref="MinEngagement"/> or, instead, any named score at
+/// its own bar in <see cref="OrScores"/>.
+/// </summary>
+public sealed record QualificationBar(double MinEngagement, string MinGrade)
+{
+    /// <summary>Named scores that also qualify, each at its own minimum, in model order; empty for the default score alone.</summary>
+    public IReadOnlyList<ScoreBar> OrScores { get; init; } = [];
+}
+
+/// <summary>A named score and the value it must reach to qualify a lead.</summary>
+public sealed record ScoreBar(string Score, double Min);

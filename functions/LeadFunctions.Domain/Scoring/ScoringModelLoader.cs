@@ -27,6 +27,15 @@ public static class ScoringModelLoader
 
     private static readonly string[] GradeLetters = ["A", "B", "C", "D"];
 
+    /// <summary>Named scores a model may define: each is kept on every lead row that earns it, so their number is bounded.</summary>
+    public const int MaxNamedScores = 10;
+
+    /// <summary>Rules one named score may have.</summary>
+    public const int MaxRulesPerScore = 200;
+
+    /// <summary>Lower-case letters, digits and dashes, starting with a letter, at most 32 characters: safe in JSON, URLs and logs.</summary>
+    private static readonly Regex ScoreName = new("^[a-z][a-z0-9-]{0,31}$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
     public static ScoringModel LoadFile(string path)
     {
         string json;
@@ -67,47 +76,120 @@ public static class ScoringModelLoader
                 errors.Add("version must be a non-empty string");
 
             var halfLife = ReadHalfLife(root, errors);
-            var rules = ReadEngagementRules(root, errors);
+            // Engagement rule ids are unique across the default score and every named one: caps are counted per rule id.
+            var ruleIds = new HashSet<string>(StringComparer.Ordinal);
+            var rules = ReadEngagementRules(root, errors, ruleIds);
+            var declared = new HashSet<string>(StringComparer.Ordinal);
+            var scores = ReadScores(root, halfLife, errors, ruleIds, declared);
             var fitRules = ReadFitRules(root, errors);
             var grades = ReadGrades(root, errors);
-            var qualification = ReadQualification(root, errors);
+            var qualification = ReadQualification(root, errors, declared);
 
             if (errors.Count > 0)
                 throw new InvalidScoringModelException(errors);
-            return new ScoringModel(version!, halfLife, rules, fitRules, grades, qualification!);
+            var named = scores
+                .Select(d => new NamedScore(d.Name, d.HalfLife, d.Rules,
+                    qualification!.Mql.OrScores.FirstOrDefault(b => b.Score == d.Name)?.Min,
+                    qualification.Sql.OrScores.FirstOrDefault(b => b.Score == d.Name)?.Min))
+                .ToList();
+            return new ScoringModel(version!, halfLife, rules, fitRules, grades, qualification!, named);
         }
     }
 
-    private static TimeSpan ReadHalfLife(JsonElement root, List<string> errors)
+    private static TimeSpan ReadHalfLife(JsonElement root, List<string> errors, string prefix = "")
     {
         if (!root.TryGetProperty("decay", out var decay) || decay.ValueKind != JsonValueKind.Object)
         {
-            errors.Add("decay must be an object with halfLifeDays");
+            errors.Add($"{prefix}decay must be an object with halfLifeDays");
             return TimeSpan.Zero;
         }
         if (!decay.TryGetProperty("halfLifeDays", out var days) || days.ValueKind != JsonValueKind.Number || !days.TryGetDouble(out var value))
         {
-            errors.Add("decay.halfLifeDays must be a number");
+            errors.Add($"{prefix}decay.halfLifeDays must be a number");
             return TimeSpan.Zero;
         }
         if (value <= 0 || value > 3650)
         {
-            errors.Add("decay.halfLifeDays must be greater than 0 and at most 3650");
+            errors.Add($"{prefix}decay.halfLifeDays must be greater than 0 and at most 3650");
             return TimeSpan.Zero;
         }
         return TimeSpan.FromDays(value);
     }
 
-    private static List<EngagementRule> ReadEngagementRules(JsonElement root, List<string> errors)
+    private static List<EngagementRule> ReadEngagementRules(JsonElement root, List<string> errors, HashSet<string> ruleIds)
     {
-        var rules = new List<EngagementRule>();
         if (!root.TryGetProperty("engagementRules", out var array) || array.ValueKind != JsonValueKind.Array)
         {
             errors.Add("engagementRules must be an array");
-            return rules;
+            return [];
         }
+        return ReadRuleArray(array, "engagementRules", errors, ruleIds);
+    }
 
-        foreach (var (element, id, where, count) in RuleElements(array, "engagementRules", errors))
+    /// <summary>A named score as read, before the qualification bars that name it are attached.</summary>
+    private sealed record ScoreDefinition(string Name, TimeSpan HalfLife, List<EngagementRule> Rules);
+
+    /// <summary>
+    /// <c>scores</c>: optional, at most <see cref="MaxNamedScores"/> objects <c>{ "name", "decay"?, "rules" }</c>. A score without
+    /// <c>decay</c> decays with the model's half-life. Messages name the score: <c>scores[1] (product-b).rules[0] (b-demo): …</c>.
+    /// </summary>
+    private static List<ScoreDefinition> ReadScores(JsonElement root, TimeSpan defaultHalfLife, List<string> errors, HashSet<string> ruleIds, HashSet<string> declared)
+    {
+        var scores = new List<ScoreDefinition>();
+        if (!root.TryGetProperty("scores", out var array) || array.ValueKind == JsonValueKind.Null)
+            return scores;
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add("scores must be an array of named scores");
+            return scores;
+        }
+        if (array.GetArrayLength() > MaxNamedScores)
+            errors.Add($"scores has {array.GetArrayLength().ToString(CultureInfo.InvariantCulture)} named scores; at most {MaxNamedScores.ToString(CultureInfo.InvariantCulture)} are allowed");
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var element in array.EnumerateArray())
+        {
+            var at = index++;
+            if (element.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add($"scores[{at.ToString(CultureInfo.InvariantCulture)}]: must be an object with name and rules");
+                continue;
+            }
+            var errorsBefore = errors.Count;
+            var name = element.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()!.Trim() : null;
+            var where = name is { Length: > 0 } ? $"scores[{at.ToString(CultureInfo.InvariantCulture)}] ({name})" : $"scores[{at.ToString(CultureInfo.InvariantCulture)}]";
+            if (string.IsNullOrEmpty(name))
+                errors.Add($"{where}: name must be a non-empty string");
+            else if (name == LedgerRules.EngagementScore)
+                errors.Add($"{where}: name '{LedgerRules.EngagementScore}' is the default score; give a named score another name");
+            else if (!ScoreName.IsMatch(name))
+                errors.Add($"{where}: name must be lower-case letters, digits and dashes, start with a letter, at most 32 characters");
+            else if (!names.Add(name))
+                errors.Add($"{where}: name is used by another score");
+            if (name is { Length: > 0 })
+                declared.Add(name);
+
+            var halfLife = element.TryGetProperty("decay", out _) ? ReadHalfLife(element, errors, where + ": ") : defaultHalfLife;
+
+            List<EngagementRule> rules = [];
+            if (!element.TryGetProperty("rules", out var ruleArray) || ruleArray.ValueKind != JsonValueKind.Array || ruleArray.GetArrayLength() == 0)
+                errors.Add($"{where}: rules must be a non-empty array of engagement rules");
+            else if (ruleArray.GetArrayLength() > MaxRulesPerScore)
+                errors.Add($"{where}: rules has {ruleArray.GetArrayLength().ToString(CultureInfo.InvariantCulture)} rules; at most {MaxRulesPerScore.ToString(CultureInfo.InvariantCulture)} are allowed");
+            else
+                rules = ReadRuleArray(ruleArray, where + ".rules", errors, ruleIds);
+
+            if (errors.Count == errorsBefore)
+                scores.Add(new ScoreDefinition(name!, halfLife, rules));
+        }
+        return scores;
+    }
+
+    private static List<EngagementRule> ReadRuleArray(JsonElement array, string name, List<string> errors, HashSet<string> ruleIds)
+    {
+        var rules = new List<EngagementRule>();
+        foreach (var (element, id, where, count) in RuleElements(array, name, errors, ruleIds))
         {
             double points = 0;
             if (!element.TryGetProperty("points", out var p) || p.ValueKind != JsonValueKind.Number || !p.TryGetDouble(out points))
@@ -325,21 +407,66 @@ public static class ScoringModelLoader
         return bands.Count > 0 ? bands : [new GradeBand("D", double.MinValue)];
     }
 
-    private static QualificationPolicy? ReadQualification(JsonElement root, List<string> errors)
+    private static QualificationPolicy? ReadQualification(JsonElement root, List<string> errors, HashSet<string> scores)
     {
         if (!root.TryGetProperty("qualification", out var q) || q.ValueKind != JsonValueKind.Object)
         {
             errors.Add("qualification must be an object with mql and sql");
             return null;
         }
-        var mql = ReadBar(q, "mql", errors);
-        var sql = ReadBar(q, "sql", errors);
+        var mql = ReadBar(q, "mql", errors, scores);
+        var sql = ReadBar(q, "sql", errors, scores);
         if (mql is not null && sql is not null && sql.MinEngagement < mql.MinEngagement)
             errors.Add("qualification.sql.minEngagement must not be below qualification.mql.minEngagement");
+        if (mql is not null && sql is not null)
+        {
+            foreach (var sqlBar in sql.OrScores)
+            {
+                if (mql.OrScores.FirstOrDefault(b => b.Score == sqlBar.Score) is { } mqlBar && sqlBar.Min < mqlBar.Min)
+                    errors.Add($"qualification.sql.orScores.{sqlBar.Score} must not be below qualification.mql.orScores.{sqlBar.Score}");
+            }
+        }
         return mql is null || sql is null ? null : new QualificationPolicy(mql, sql);
     }
 
-    private static QualificationBar? ReadBar(JsonElement q, string name, List<string> errors)
+    /// <summary>
+    /// <c>orScores</c>: optional, <c>{ "score-name": minimum, … }</c>; each name must be a score under <c>scores</c> (not the default
+    /// <c>engagement</c>, which <c>minEngagement</c> already sets).
+    /// </summary>
+    private static List<ScoreBar> ReadOrScores(JsonElement bar, string name, List<string> errors, HashSet<string> scores)
+    {
+        var result = new List<ScoreBar>();
+        if (!bar.TryGetProperty("orScores", out var or) || or.ValueKind == JsonValueKind.Null)
+            return result;
+        if (or.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add($"qualification.{name}.orScores must be an object of score names and minimums, like {{ \"product-a\": 40 }}");
+            return result;
+        }
+        foreach (var property in or.EnumerateObject())
+        {
+            var where = $"qualification.{name}.orScores.{property.Name}";
+            if (property.Name == LedgerRules.EngagementScore)
+            {
+                errors.Add($"{where}: the default score's bar is minEngagement; orScores names named scores");
+                continue;
+            }
+            if (!scores.Contains(property.Name))
+            {
+                errors.Add($"{where}: there is no score named '{property.Name}' under scores");
+                continue;
+            }
+            if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetDouble(out var min) || min <= 0)
+            {
+                errors.Add($"{where} must be a number greater than 0");
+                continue;
+            }
+            result.Add(new ScoreBar(property.Name, min));
+        }
+        return result;
+    }
+
+    private static QualificationBar? ReadBar(JsonElement q, string name, List<string> errors, HashSet<string> scores)
     {
         if (!q.TryGetProperty(name, out var bar) || bar.ValueKind != JsonValueKind.Object)
         {
@@ -364,7 +491,8 @@ public static class ScoringModelLoader
             errors.Add($"qualification.{name}.minGrade must be one of A, B, C, D");
             ok = false;
         }
-        return ok ? new QualificationBar(minEngagement, grade!) : null;
+        var orScores = ReadOrScores(bar, name, errors, scores);
+        return ok ? new QualificationBar(minEngagement, grade!) { OrScores = orScores } : null;
     }
 
     /// <summary>
@@ -372,9 +500,9 @@ public static class ScoringModelLoader
     /// comes with the label its messages use (<c>fitRules[2] (big-company)</c>), its id already checked for presence and
     /// uniqueness, and the error count from before that check, so the caller keeps the rule only if nothing about it was wrong.
     /// </summary>
-    private static IEnumerable<RuleElement> RuleElements(JsonElement array, string name, List<string> errors)
+    private static IEnumerable<RuleElement> RuleElements(JsonElement array, string name, List<string> errors, HashSet<string>? sharedIds = null)
     {
-        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var ids = sharedIds ?? new HashSet<string>(StringComparer.Ordinal);
         var index = 0;
         foreach (var element in array.EnumerateArray())
         {

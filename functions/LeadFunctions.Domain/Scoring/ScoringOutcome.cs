@@ -14,7 +14,7 @@ public sealed class ScoringOutcome
     /// <summary>Consent requests and confirmations that need follow-up (the double opt-in e-mail, nurture that waited for it).</summary>
     public List<ConsentChange> ConsentChanges { get; } = new(1);
 
-    /// <summary>Engagement points this event added, before decay.</summary>
+    /// <summary>Default engagement points this event added, before decay (named scores' points are not in it).</summary>
     public double PointsAwarded { get; internal set; }
 
     public bool FitChanged { get; internal set; }
@@ -31,7 +31,8 @@ public sealed class ScoringOutcome
 
 /// <summary>
 /// One ledger row: an event met a rule (or was recorded without points). <see cref="Points"/> is the award at
-/// <see cref="At"/>; its weight now is <c>Points · 2^(−(now − At) / halfLife)</c>.
+/// <see cref="At"/>; its weight now is <c>Points · 2^(−(now − At) / halfLife)</c>, with the half-life of its score.
+/// <see cref="Score"/> names the named score the points went to; null for the default engagement score.
 /// </summary>
 public readonly record struct LedgerAward(
     string EventId,
@@ -40,13 +41,14 @@ public readonly record struct LedgerAward(
     double Points,
     DateTimeOffset At,
     bool Capped,
-    string? Note);
+    string? Note,
+    string? Score = null);
 
 public static class LedgerRules
 {
     /// <summary>The ledger rule id of an e-mail open or click that looked like a scanner: recorded, never scored.</summary>
     public const string ProbableBot = "probable-bot";
 
-    /// <summary>The ledger score name of engagement rows (the only score that decays).</summary>
+    /// <summary>The ledger score name of the default engagement score's rows; a named score's rows carry its name.</summary>
     public const string EngagementScore = "engagement";
 }

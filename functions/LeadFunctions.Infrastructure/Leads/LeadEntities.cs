@@ -127,6 +127,13 @@ internal sealed class LeadEntity : ITableEntity
     public string LinkedVisitorsJson { get; set; } = "[]";
     public int EventCount { get; set; }
     public string? Owner { get; set; }
+
+    /// <summary>
+    /// The named scores' state (<c>{ "name": { value, anchor, halfLifeSeconds, floorValue, floorAt } }</c>); absent (null) for a lead
+    /// with none, so a model without named scores writes the row it always wrote. At most the model's named scores (bounded by
+    /// the loader), so it stays a few KiB at worst.
+    /// </summary>
+    public string? ScoresJson { get; set; }
 }
 
 /// <summary>Proof an event was applied; adding it in the same transaction is what makes a redelivery a no-op.</summary>

@@ -37,6 +37,10 @@ internal static class LeadMapping
             LinkedVisitors = JsonSerializer.Deserialize<List<string>>(entity.LinkedVisitorsJson, Json) ?? [],
             EventCount = entity.EventCount,
             Owner = entity.Owner,
+            Scores = string.IsNullOrEmpty(entity.ScoresJson)
+                ? new Dictionary<string, NamedScoreState>(StringComparer.Ordinal)
+                : new Dictionary<string, NamedScoreState>(
+                    JsonSerializer.Deserialize<Dictionary<string, NamedScoreState>>(entity.ScoresJson, Json) ?? [], StringComparer.Ordinal),
         };
         return state;
     }
@@ -67,6 +71,7 @@ internal static class LeadMapping
         LinkedVisitorsJson = JsonSerializer.Serialize(state.LinkedVisitors, Json),
         EventCount = state.EventCount,
         Owner = state.Owner,
+        ScoresJson = state.Scores.Count == 0 ? null : JsonSerializer.Serialize(state.Scores, Json),
     };
 
     public static LedgerEntity ToEntity(string leadId, LedgerAward award, int index, string modelVersion) => new()
@@ -76,7 +81,7 @@ internal static class LeadMapping
         EventId = award.EventId,
         EventType = award.EventType,
         RuleId = award.RuleId,
-        Score = LedgerRules.EngagementScore,
+        Score = award.Score ?? LedgerRules.EngagementScore,
         Points = award.Points,
         At = award.At,
         ModelVersion = modelVersion,

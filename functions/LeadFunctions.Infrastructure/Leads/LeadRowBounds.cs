@@ -49,8 +49,20 @@ internal static class LeadRowBounds
 
         // Counters of rules the model no longer caps count nothing; keeping them would grow the row with every model change.
         var capped = model.EngagementRules.Where(r => r.Cap is not null).Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+        // Counters of named scores' capped rules are kept too (rule ids are unique across the model).
+        foreach (var score in model.Scores)
+            capped.UnionWith(score.Rules.Where(r => r.Cap is not null).Select(r => r.Id));
         foreach (var ruleId in state.Caps.Keys.Where(k => !capped.Contains(k)).ToList())
             state.Caps.Remove(ruleId);
+
+        // Only the model's named scores are kept (at most ScoringModelLoader.MaxNamedScores), each decaying with its half-life now.
+        foreach (var name in state.Scores.Keys.ToList())
+        {
+            if (model.Score(name) is { } defined)
+                state.Scores[name].HalfLifeSeconds = defined.HalfLife.TotalSeconds;
+            else
+                state.Scores.Remove(name);
+        }
 
         KeepConsents(state, MaxConsents);
         BoundProfile(state, model, MaxProfileFields, MaxProfileValueLength);
@@ -117,6 +129,8 @@ internal static class LeadRowBounds
     {
         nameof(LeadEntity.PartitionKey), nameof(LeadEntity.RowKey), nameof(LeadEntity.Email), nameof(LeadEntity.Stage),
         nameof(LeadEntity.FitGrade), nameof(LeadEntity.ModelVersion), nameof(LeadEntity.Owner),
+        // The model's named scores only (Apply drops the others): at most 10 names of at most 32 characters, five numbers each.
+        nameof(LeadEntity.ScoresJson),
     };
 
     private static readonly PropertyInfo[] DataProperties = typeof(LeadEntity)

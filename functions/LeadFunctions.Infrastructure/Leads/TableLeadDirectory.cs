@@ -69,7 +69,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
         if (lead is null)
             return new(LeadDetailStatus.NotFound);
         var now = time.GetUtcNow();
-        var (summary, pending, halfLife) = Decayed(lead, now);
+        var (summary, pending, halfLife, halfLives) = Decayed(lead, now);
 
         // The decay transition is not a stored row yet: it is the newest change, so only the first page shows it.
         var shown = query.HistoryContinuation is null ? pending.OrderByDescending(c => c.At).Take(query.HistoryLimit).ToList() : [];
@@ -77,7 +77,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
         var history = await PageAsync(leadId, HistoryList, HistorySegments, historyFrom, query.HistoryLimit - shown.Count, ToHistory, h => h.At, cancellationToken);
 
         var entries = ledger.Items
-            .Select(row => LeadMapping.ToEntry(row, now, halfLife) with
+            .Select(row => LeadMapping.ToEntry(row, now, HalfLifeOf(row, halfLife, halfLives)) with
             {
                 Folded = row.RowKey.StartsWith(LeadRows.LedgerFoldPrefix, StringComparison.Ordinal) ? row.Fold : null,
             })
@@ -117,7 +117,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
             return null;
 
         var now = time.GetUtcNow();
-        var (summary, pending, halfLife) = Decayed(lead, now);
+        var (summary, pending, halfLife, halfLives) = Decayed(lead, now);
         // Both layouts of history are read here; time orders them (the key's tail keeps one event's changes in their order).
         var changes = history
             .OrderBy(h => h.At)
@@ -127,7 +127,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
         changes.AddRange(pending);
 
         var entries = ledger
-            .Select(l => LeadMapping.ToEntry(l, now, halfLife) with { Folded = folds.GetValueOrDefault(l.RowKey) })
+            .Select(l => LeadMapping.ToEntry(l, now, HalfLifeOf(l, halfLife, halfLives)) with { Folded = folds.GetValueOrDefault(l.RowKey) })
             .OrderBy(e => e.At)
             .ThenBy(e => e.EventId, StringComparer.Ordinal)
             .ToList();
@@ -135,13 +135,28 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
     }
 
     /// <summary>The lead as of now: decay applied, and the transition decay makes (not stored until the next event).</summary>
-    private (LeadSummary Summary, IReadOnlyList<StageChange> Pending, TimeSpan HalfLife) Decayed(LeadEntity lead, DateTimeOffset now)
+    /// <remarks>Named scores decay with the half-life stored with each on the lead row, as the default does with the row's own.</remarks>
+    private (LeadSummary Summary, IReadOnlyList<StageChange> Pending, TimeSpan HalfLife, Dictionary<string, TimeSpan> HalfLives) Decayed(
+        LeadEntity lead, DateTimeOffset now)
     {
         var halfLife = lead.HalfLifeSeconds > 0 ? TimeSpan.FromSeconds(lead.HalfLifeSeconds) : model.HalfLife;
         var state = LeadMapping.ToState(lead);
         var pending = new ScoringOutcome();
         LifecycleMachine.ApplyDecay(state, model, now, pending);
-        return (state.ToSummary(now, halfLife), [.. pending.Transitions], halfLife);
+        var halfLives = state.Scores
+            .Where(s => s.Value.HalfLifeSeconds > 0)
+            .ToDictionary(s => s.Key, s => TimeSpan.FromSeconds(s.Value.HalfLifeSeconds), StringComparer.Ordinal);
+        return (state.ToSummary(now, halfLife), [.. pending.Transitions], halfLife, halfLives);
+    }
+
+    /// <summary>The half-life a ledger row decays with: its named score's (stored on the lead, else the model's), else the default's.</summary>
+    private TimeSpan HalfLifeOf(LedgerEntity row, TimeSpan halfLife, Dictionary<string, TimeSpan> halfLives)
+    {
+        if (row.Score is "" or LedgerRules.EngagementScore)
+            return halfLife;
+        if (halfLives.TryGetValue(row.Score, out var own))
+            return own;
+        return model.Score(row.Score)?.HalfLife ?? halfLife;
     }
 
     /// <summary>A history key after its time: <c>{event}|{index}</c> in either layout.</summary>

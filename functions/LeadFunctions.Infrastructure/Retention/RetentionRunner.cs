@@ -211,11 +211,26 @@ internal sealed partial class RetentionRunner(
 
     private async Task FoldLedgerAsync(string leadId, List<TableEntity> rows, DateTimeOffset cutoff, RunCounters run, CancellationToken cancellationToken)
     {
-        var lead = await table.Client.GetEntityIfExistsAsync<LeadEntity>(leadId, LeadRows.Lead, select: [nameof(LeadEntity.HalfLifeSeconds)], cancellationToken: cancellationToken);
+        var lead = await table.Client.GetEntityIfExistsAsync<LeadEntity>(leadId, LeadRows.Lead,
+            select: [nameof(LeadEntity.HalfLifeSeconds), nameof(LeadEntity.ScoresJson)], cancellationToken: cancellationToken);
         if (!lead.HasValue)
             return;
         // The directory decays the ledger with the half-life stored on the lead; folding with the same one keeps them equal.
-        var halfLife = lead.Value!.HalfLifeSeconds > 0 ? TimeSpan.FromSeconds(lead.Value.HalfLifeSeconds) : model.HalfLife;
+        var defaultHalfLife = lead.Value!.HalfLifeSeconds > 0 ? TimeSpan.FromSeconds(lead.Value.HalfLifeSeconds) : model.HalfLife;
+        // A named score's rows (rule ids are unique across the model, so one rule is one score) decay with that score's half-life.
+        var namedScores = LeadMapping.ToState(lead.Value).Scores;
+        var ruleScores = rows
+            .GroupBy(r => r.GetString(nameof(LedgerEntity.RuleId)) ?? "", StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().GetString(nameof(LedgerEntity.Score)) is { Length: > 0 } score ? score : LedgerRules.EngagementScore, StringComparer.Ordinal);
+        (string Score, TimeSpan HalfLife) ScoreOf(string rule)
+        {
+            var score = ruleScores.GetValueOrDefault(rule, LedgerRules.EngagementScore);
+            if (score == LedgerRules.EngagementScore)
+                return (score, defaultHalfLife);
+            if (namedScores.TryGetValue(score, out var state) && state.HalfLifeSeconds > 0)
+                return (score, TimeSpan.FromSeconds(state.HalfLifeSeconds));
+            return (score, model.Score(score)?.HalfLife ?? defaultHalfLife);
+        }
 
         var folds = new Dictionary<string, LedgerFoldEntity>(StringComparer.Ordinal);
         var foldFilter = TableClient.CreateQueryFilter($"PartitionKey eq {leadId} and RowKey ge {LeadRows.LedgerFoldPrefix} and RowKey lt {FoldTo}");
@@ -247,7 +262,8 @@ internal sealed partial class RetentionRunner(
             foreach (var (rule, unitRows) in batch)
             {
                 folds.TryGetValue(rule, out var existing);
-                var fold = Fold(leadId, rule, existing, unitRows, cutoff, halfLife);
+                var (score, halfLife) = ScoreOf(rule);
+                var fold = Fold(leadId, rule, existing, unitRows, cutoff, halfLife, score);
                 written.Add(fold);
                 actions.Add(existing is null
                     ? new TableTransactionAction(TableTransactionActionType.Add, fold)
@@ -278,7 +294,8 @@ internal sealed partial class RetentionRunner(
     /// Exact decay carried forward: the existing fold's value moves from its time to the new one, and each row adds its points
     /// decayed from when they were awarded. All rows are older than <paramref name="cutoff"/>, so the fold is dated at or after them.
     /// </summary>
-    internal static LedgerFoldEntity Fold(string leadId, string rule, LedgerFoldEntity? existing, IReadOnlyCollection<TableEntity> rows, DateTimeOffset cutoff, TimeSpan halfLife)
+    internal static LedgerFoldEntity Fold(string leadId, string rule, LedgerFoldEntity? existing, IReadOnlyCollection<TableEntity> rows, DateTimeOffset cutoff, TimeSpan halfLife,
+        string score = LedgerRules.EngagementScore)
     {
         var at = existing is null || existing.At < cutoff ? cutoff : existing.At;
         var value = existing is null ? 0 : existing.Points * Decay.Factor(at - existing.At, halfLife);
@@ -307,7 +324,7 @@ internal sealed partial class RetentionRunner(
             EventId = "",
             EventType = "folded",
             RuleId = rule,
-            Score = LedgerRules.EngagementScore,
+            Score = score,
             Points = value,
             At = at,
             ModelVersion = versions.Count > 0 ? versions.Max(StringComparer.Ordinal)! : existing?.ModelVersion ?? "",

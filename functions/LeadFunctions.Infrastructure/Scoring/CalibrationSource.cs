@@ -26,7 +26,7 @@ public sealed partial class CalibrationSource(LeadsTable table, ScoringModel mod
     private const int PageSize = 1000;
     private static readonly string[] LeadColumns = ["PartitionKey", "RowKey", nameof(LeadEntity.FitGrade), nameof(LeadEntity.HalfLifeSeconds)];
     private static readonly string[] HistoryColumns = ["RowKey", nameof(HistoryEntity.At), nameof(HistoryEntity.From), nameof(HistoryEntity.To), nameof(HistoryEntity.Reason)];
-    private static readonly string[] LedgerColumns = ["RowKey", nameof(LedgerEntity.Points), nameof(LedgerEntity.At)];
+    private static readonly string[] LedgerColumns = ["RowKey", nameof(LedgerEntity.Points), nameof(LedgerEntity.At), nameof(LedgerEntity.Score)];
 
     public async Task<CalibrationScan> ReadAsync(int maxLeads, CancellationToken cancellationToken)
     {
@@ -129,6 +129,9 @@ public sealed partial class CalibrationSource(LeadsTable table, ScoringModel mod
         await foreach (var row in table.Client.QueryAsync<TableEntity>(filter, select: LedgerColumns, cancellationToken: cancellationToken))
         {
             if (row.RowKey.StartsWith(LeadRows.LedgerFoldPrefix, StringComparison.Ordinal))
+                continue;
+            // Calibration bands the default engagement score; a named score's points are not part of it.
+            if (row.GetString(nameof(LedgerEntity.Score)) is { Length: > 0 } score && score != LedgerRules.EngagementScore)
                 continue;
             if (row.GetDouble(nameof(LedgerEntity.Points)) is { } points && row.GetDateTimeOffset(nameof(LedgerEntity.At)) is { } awarded)
                 total += points * Decay.Factor(at - awarded, halfLife);

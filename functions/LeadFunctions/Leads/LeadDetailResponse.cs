@@ -14,6 +14,8 @@ namespace LeadFunctions.Leads;
 /// compare. The total number of ledger rows is not given: counting them would cost reading them all. <c>eventCount</c> is the
 /// number of events applied to the lead, which the lead row keeps.
 /// </para>
+/// <c>scores</c> lists the lead's named scores (scoring model <c>scores</c>), each decayed to <c>engagement.asOf</c>; each ledger row's
+/// <c>score</c> says which score its points went to (<c>engagement</c> for the default one).
 /// <c>unsubscribed</c> and <c>marketingEmailConsent</c> honour the suppression record, as in <see cref="LeadResponse"/>.
 /// </summary>
 public sealed record LeadDetailResponse(
@@ -35,7 +37,8 @@ public sealed record LeadDetailResponse(
     int EventCount,
     PageView<LedgerView> Ledger,
     PageView<StageChangeView> History,
-    IReadOnlyList<SentEmailView> Emails)
+    IReadOnlyList<SentEmailView> Emails,
+    IReadOnlyList<NamedScoreView> Scores)
 {
     /// <summary>How many of the latest e-mails to the lead the detail lists.</summary>
     public const int MaxEmails = 20;
@@ -64,7 +67,8 @@ public sealed record LeadDetailResponse(
             page.EventCount,
             new PageView<LedgerView>([.. page.Ledger.Items.Select(LeadResponse.ToView)], page.Ledger.Continuation),
             new PageView<StageChangeView>([.. page.History.Items.Select(LeadResponse.ToView)], page.History.Continuation),
-            [.. emails.Select(e => new SentEmailView(e.MessageId, e.Kind, e.Programme, e.Step, e.Subject, e.SentAt, e.Status, e.HumanOpens, e.HumanClicks))]);
+            [.. emails.Select(e => new SentEmailView(e.MessageId, e.Kind, e.Programme, e.Step, e.Subject, e.SentAt, e.Status, e.HumanOpens, e.HumanClicks))],
+            LeadResponse.ScoreViews(lead));
     }
 }
 

@@ -28,7 +28,8 @@ public sealed record LeadResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     IReadOnlyList<LedgerView> Ledger,
-    IReadOnlyList<StageChangeView> History)
+    IReadOnlyList<StageChangeView> History,
+    IReadOnlyList<NamedScoreView> Scores)
 {
     public static LeadResponse From(LeadDetails details, Suppression? suppression)
     {
@@ -50,14 +51,23 @@ public sealed record LeadResponse(
             lead.CreatedAt,
             lead.UpdatedAt,
             [.. details.Ledger.Select(ToView)],
-            [.. details.History.Select(ToView)]);
+            [.. details.History.Select(ToView)],
+            ScoreViews(lead));
+    }
+
+    /// <summary>The lead's named scores, by name; decayed to the same instant as <c>engagement</c>.</summary>
+    public static IReadOnlyList<NamedScoreView> ScoreViews(LeadSummary lead)
+    {
+        ArgumentNullException.ThrowIfNull(lead);
+        return [.. lead.Scores.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => new NamedScoreView(s.Key, s.Value, lead.ScoredAt))];
     }
 
     public static LedgerView ToView(ScoreLedgerEntry l)
     {
         ArgumentNullException.ThrowIfNull(l);
         return new LedgerView(l.EventId, l.EventType, l.RuleId, l.Points, l.PointsNow, l.At, l.ModelVersion, l.Note,
-            l.Folded is { } f ? new FoldedView(f.Rows, f.From, f.Until, f.PointsAwarded) : null);
+            l.Folded is { } f ? new FoldedView(f.Rows, f.From, f.Until, f.PointsAwarded) : null,
+            l.Score is { Length: > 0 } score ? score : LedgerRules.EngagementScore);
     }
 
     public static StageChangeView ToView(StageChange h)
@@ -82,8 +92,17 @@ public sealed record SuppressionView(DateTimeOffset At, string Source);
 
 public sealed record FitView(int Score, string Grade, IReadOnlyList<FitFactor> Factors);
 
-/// <summary>One ledger row; <see cref="Folded"/> is set on a carried-forward row, whose <see cref="Points"/> are the folded rows' decayed sum at <see cref="At"/>.</summary>
-public sealed record LedgerView(string EventId, string EventType, string Rule, double Points, double PointsNow, DateTimeOffset At, string ModelVersion, string? Note, FoldedView? Folded = null);
+/// <summary>
+/// One ledger row; <see cref="Folded"/> is set on a carried-forward row, whose <see cref="Points"/> are the folded rows' decayed sum at
+/// <see cref="At"/>. <see cref="Score"/> is the score the points went to: <c>engagement</c> (the default) or a named score.
+/// </summary>
+public sealed record LedgerView(string EventId, string EventType, string Rule, double Points, double PointsNow, DateTimeOffset At, string ModelVersion, string? Note, FoldedView? Folded = null, string Score = LedgerRules.EngagementScore);
+
+/// <summary>
+/// A named score with decay applied as of <see cref="AsOf"/>; it equals the sum of <c>pointsNow</c> over the ledger rows whose
+/// <c>score</c> is <see cref="Name"/>, as <c>engagement.score</c> does for the rows of <c>engagement</c>.
+/// </summary>
+public sealed record NamedScoreView(string Name, double Score, DateTimeOffset AsOf);
 
 /// <summary>What retention folded into a carried-forward row: how many rows, awarded between when and when, worth how many points then.</summary>
 public sealed record FoldedView(int Rows, DateTimeOffset From, DateTimeOffset Until, double PointsAwarded);

@@ -52,6 +52,32 @@ public sealed class RetentionTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Folding_a_named_scores_old_rows_keeps_them_in_that_score_decayed_with_its_own_half_life()
+    {
+        // Arrange: product-b decays slowly (a year), the default score fast (10 days); three product-b pages 200 days ago.
+        var model = NamedScoreStorageModel.Json.Replace("{ \"name\": \"product-b\",", "{ \"name\": \"product-b\", \"decay\": { \"halfLifeDays\": 365 },", StringComparison.Ordinal);
+        var harness = new ScoringHarness(azurite, model);
+        var start = harness.Time.GetUtcNow();
+        await harness.ProcessAsync([.. Enumerable.Range(0, 3).Select(i => Events.PageView(start.AddHours(i), $"https://example.com/b/{i}", Email))]);
+        harness.Time.Advance(TimeSpan.FromDays(200));
+        var before = await harness.LeadAsync(Email);
+
+        // Act
+        var result = await Runner(harness, new RetentionOptions { LedgerDays = 30 }).RunOnceAsync(CancellationToken.None);
+
+        // Assert: the folded row counts toward product-b, and product-b still equals its rows' sum (about 14 points, not ~0).
+        var after = await harness.LeadAsync(Email);
+        Assert.True(result.LedgerRowsFolded >= 3);
+        var productB = after.Lead.Scores["product-b"];
+        Assert.True(productB > 10, $"product-b is {productB}");
+        Assert.Equal(before.Lead.Scores["product-b"], productB, 9);
+        var folded = Assert.Single(after.Ledger, l => l.Folded is not null && l.RuleId == "b-pages");
+        Assert.Equal("product-b", folded.Score);
+        Assert.Equal(productB, after.Ledger.Where(l => l.Score == "product-b").Sum(l => l.PointsNow), 9);
+        Assert.Equal(after.Lead.EngagementScore, after.Ledger.Where(l => l.Score == "engagement").Sum(l => l.PointsNow), 9);
+    }
+
+    [Fact]
     public async Task A_second_run_later_folds_newly_old_rows_into_the_same_row_and_the_sum_still_holds()
     {
         // Arrange
