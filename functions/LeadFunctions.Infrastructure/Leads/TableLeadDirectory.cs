@@ -19,8 +19,12 @@ namespace LeadFunctions.Infrastructure.Leads;
 /// them, newest first within each page (retention folds the old ledger rows away in time); the carried-forward rows come last.
 /// </para>
 /// </summary>
-public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, TimeProvider time) : ILeadDirectory, ILeadDetailReader
+public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, TimeProvider time, Scoring.Publishing.IActiveScoringModel? activeModel = null) : ILeadDirectory, ILeadDetailReader
 {
+    /// <summary>The model in force (thresholds and half-life for decay on read): the published one when publishing is registered.</summary>
+    private async ValueTask<ScoringModel> ModelAsync(CancellationToken cancellationToken) =>
+        activeModel is null ? model : (await activeModel.GetAsync(cancellationToken)).Model;
+
     public const string LedgerList = "ledger";
     public const string HistoryList = "history";
 
@@ -43,7 +47,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
         if (!LeadIdentity.IsLeadId(leadId))
             return null;
         var lead = await ReadLeadAsync(leadId, cancellationToken);
-        return lead is null ? null : Decayed(lead, time.GetUtcNow()).Summary;
+        return lead is null ? null : Decayed(lead, time.GetUtcNow(), await ModelAsync(cancellationToken)).Summary;
     }
 
     public async Task<LeadDetailResult> FindPageAsync(string leadId, LeadDetailQuery query, CancellationToken cancellationToken)
@@ -69,7 +73,8 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
         if (lead is null)
             return new(LeadDetailStatus.NotFound);
         var now = time.GetUtcNow();
-        var (summary, pending, halfLife) = Decayed(lead, now);
+        var inForce = await ModelAsync(cancellationToken);
+        var (summary, pending, halfLife) = Decayed(lead, now, inForce);
 
         // The decay transition is not a stored row yet: it is the newest change, so only the first page shows it.
         var shown = query.HistoryContinuation is null ? pending.OrderByDescending(c => c.At).Take(query.HistoryLimit).ToList() : [];
@@ -87,7 +92,11 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
             summary,
             new Page<ScoreLedgerEntry>(entries, ledger.Continuation),
             new Page<StageChange>(changes, history.Continuation),
-            lead.EventCount));
+            lead.EventCount)
+        {
+            PointsModelVersion = Scoring.Publishing.PointsVersion.Of(lead.PointsModelVersion, lead.ModelVersion),
+            ActiveModelVersion = inForce.Version,
+        });
     }
 
     public async Task<LeadDetails?> FindAsync(string leadId, CancellationToken cancellationToken)
@@ -117,7 +126,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
             return null;
 
         var now = time.GetUtcNow();
-        var (summary, pending, halfLife) = Decayed(lead, now);
+        var (summary, pending, halfLife) = Decayed(lead, now, await ModelAsync(cancellationToken));
         // Both layouts of history are read here; time orders them (the key's tail keeps one event's changes in their order).
         var changes = history
             .OrderBy(h => h.At)
@@ -135,7 +144,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
     }
 
     /// <summary>The lead as of now: decay applied, and the transition decay makes (not stored until the next event).</summary>
-    private (LeadSummary Summary, IReadOnlyList<StageChange> Pending, TimeSpan HalfLife) Decayed(LeadEntity lead, DateTimeOffset now)
+    private static (LeadSummary Summary, IReadOnlyList<StageChange> Pending, TimeSpan HalfLife) Decayed(LeadEntity lead, DateTimeOffset now, ScoringModel model)
     {
         var halfLife = lead.HalfLifeSeconds > 0 ? TimeSpan.FromSeconds(lead.HalfLifeSeconds) : model.HalfLife;
         var state = LeadMapping.ToState(lead);
