@@ -105,7 +105,7 @@ public sealed partial class ScoringModelPublisher(
         var jobId = request.Rescore ? NewJobId(now) : null;
         var publication = new PublicationEntity
         {
-            RowKey = ScoringModelRows.Publication(now),
+            RowKey = ScoringModelRows.Publication(now, model.Version),
             Version = model.Version,
             PreviousVersion = previous,
             PublishedById = actor.Id,
@@ -232,8 +232,12 @@ public sealed partial class ScoringModelPublisher(
         if (model.Version.Length > MaxVersionLength || model.Version.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c)))
             errors["model.version"] = [$"version must be at most {MaxVersionLength} characters, without / \\ # ? or control characters."];
         var unreachable = ScoringModelReachability.Check(model, forms, content);
-        foreach (var group in unreachable.GroupBy(u => u.Field, StringComparer.Ordinal))
-            errors["model." + group.Key] = [.. group.Select(u => $"rule {u.RuleId}: {u.Field}: {u.Reason}")];
+        // The same check the shipped files are tested with: a rule waiting for a value nothing can send never scores.
+        foreach (var u in unreachable)
+        {
+            var key = $"model.{(u.Field == "values" ? "fitRules" : "engagementRules")}[{u.RuleId}].{u.Field}";
+            errors[key] = [.. errors.GetValueOrDefault(key) ?? [], $"rule {u.RuleId}: {u.Reason}"];
+        }
         return errors.Count > 0 ? Invalid(errors) : null;
     }
 

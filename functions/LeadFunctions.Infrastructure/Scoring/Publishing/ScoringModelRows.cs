@@ -6,7 +6,7 @@ namespace LeadFunctions.Infrastructure.Scoring.Publishing;
 /// <summary>
 /// The models table. Versions: PartitionKey <c>version</c>, RowKey = the model version, the model JSON (immutable). Everything
 /// that must change together lives in partition <c>published</c>, so one entity-group transaction does it: the active pointer
-/// (RowKey <c>active</c>, ETag-checked, so two publishes cannot both win), the publication log (<c>p|{inverted ticks}</c>,
+/// (RowKey <c>active</c>, ETag-checked, so two publishes cannot both win), the publication log (<c>p|{inverted ticks}|{version}</c>,
 /// newest first) and re-score jobs (<c>job|{id}</c>).
 /// </summary>
 internal static class ScoringModelRows
@@ -18,8 +18,9 @@ internal static class ScoringModelRows
     public const string PublicationEnd = "p}";
     public const string JobPrefix = "job|";
 
-    public static string Publication(DateTimeOffset at) =>
-        PublicationPrefix + (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>Newest first; the version keeps two publishes of one instant apart (only one of them can move the pointer).</summary>
+    public static string Publication(DateTimeOffset at, string version) =>
+        PublicationPrefix + (DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks).ToString("D19", System.Globalization.CultureInfo.InvariantCulture) + "|" + version;
 
     public static string Job(string jobId) => JobPrefix + jobId;
 }
