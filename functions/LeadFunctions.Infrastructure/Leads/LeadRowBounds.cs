@@ -117,6 +117,8 @@ internal static class LeadRowBounds
     {
         nameof(LeadEntity.PartitionKey), nameof(LeadEntity.RowKey), nameof(LeadEntity.Email), nameof(LeadEntity.Stage),
         nameof(LeadEntity.FitGrade), nameof(LeadEntity.ModelVersion), nameof(LeadEntity.Owner),
+        // A model version (published ones are at most 100 characters) or "mixed"; set after the size check, well inside its headroom.
+        nameof(LeadEntity.PointsModelVersion),
     };
 
     private static readonly PropertyInfo[] DataProperties = typeof(LeadEntity)

@@ -231,6 +231,8 @@ public sealed partial class ScoringModelPublisher(
         }
         if (model.Version.Length > MaxVersionLength || model.Version.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c)))
             errors["model.version"] = [$"version must be at most {MaxVersionLength} characters, without / \\ # ? or control characters."];
+        foreach (var rule in model.EngagementRules.Where(r => r.Match.EventType == Domain.Events.LeadEventTypes.ModelRescore))
+            errors[$"model.engagementRules[{rule.Id}].match.eventType"] = [$"rule {rule.Id}: {Domain.Events.LeadEventTypes.ModelRescore} is the system's re-score, never scored by rules."];
         var unreachable = ScoringModelReachability.Check(model, forms, content);
         // The same check the shipped files are tested with: a rule waiting for a value nothing can send never scores.
         foreach (var u in unreachable)
