@@ -55,6 +55,21 @@ public sealed class ScoringPublishTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal((PointsVersion.Mixed, "pub-2", false), (view.PointsModelVersion, view.ActiveModelVersion, view.OnActiveModel));
     }
 
+    [Fact]
+    public async Task After_a_publish_the_dry_run_compares_against_the_published_model_not_the_file()
+    {
+        // Arrange
+        await _app.ALeadAsync("ada@example.com", pageViews: 2);
+        await _app.PublishAsync(PublishHarness.PublishBody(PublishHarness.Variant("pub-2", 12)));
+
+        // Act
+        var report = await _app.Services.GetRequiredService<LeadFunctions.Infrastructure.Leads.ScoringDryRunService>()
+            .RunAsync(PublishHarness.Variant("pub-3", 1), new Domain.Scoring.DryRun.ReplayFilter(), CancellationToken.None);
+
+        // Assert
+        Assert.Equal(("pub-2", "pub-3"), (report.CurrentModelVersion, report.ProposedModelVersion));
+    }
+
     [Theory]
     [InlineData("\"points\": 3,", "\"points\": \"many\",", "model")]
     [InlineData("\"equals\": \"executive\"", "\"equals\": \"CTO\"", "model.fitRules[executive].values")]
