@@ -347,6 +347,14 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     // The secret a subscription names with "secretSetting": "Webhooks__Secrets__Default"; add Webhooks__Secrets__<name> for more.
     Webhooks__Secrets__Default: webhookSigningKeyReference
 
+    // Published scoring models and re-scores (docs/scoring.md, "Publishing a model and re-scoring").
+    ScoringRescoreSchedule: '0 */1 * * * *'
+    ScoringPublish__ModelsTable: 'ScoringModels'
+    ScoringPublish__RefreshSeconds: '30'
+    ScoringPublish__RescorePageSize: '500'
+    ScoringPublish__RescorePagesPerRun: '4'
+    ScoringPublish__MaxCheckPasses: '3'
+
     // Tracking links point back at this app; the HMAC key stays in Key Vault.
     Tracking__BaseUrl: empty(publicBaseUrl) ? 'https://${site.properties.defaultHostName}' : publicBaseUrl
     Tracking__SigningKey: trackingSigningKeyReference

@@ -63,11 +63,16 @@ public static class LeadEventTypes
     public const string ConsentConfirmation = "consent-confirmation";
     /// <summary>Sales routing gave an SQL to a rep (<see cref="LeadEventProperties.Owner"/>): how the lead row's owner is set by routing.</summary>
     public const string SalesAssignment = "sales-assignment";
+    /// <summary>
+    /// The system re-scores the lead under a published model (<see cref="Scoring.LeadRescore"/>). Only the re-score job creates
+    /// it: it is not <see cref="Trackable"/>, and no form or webhook maps to it.
+    /// </summary>
+    public const string ModelRescore = "model-rescore";
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         FormSubmission, PageView, ContentDownload, AddToCart, WebinarRegistration,
-        EmailOpen, EmailClick, Unsubscribe, SalesDecision, ConsentConfirmation, SalesAssignment,
+        EmailOpen, EmailClick, Unsubscribe, SalesDecision, ConsentConfirmation, SalesAssignment, ModelRescore,
     };
 
     /// <summary>The kinds a landing page's tracking snippet may post to <c>/api/events</c>.</summary>

@@ -18,7 +18,14 @@ public sealed record Page<T>(IReadOnlyList<T> Items, string? Continuation);
 /// <see cref="LeadDetails"/>; a page of the ledger is only part of the sum (the whole ledger, carried-forward rows included,
 /// adds up to it). <see cref="EventCount"/> is how many events have been applied to the lead.
 /// </summary>
-public sealed record LeadDetailPage(LeadSummary Lead, Page<ScoreLedgerEntry> Ledger, Page<StageChange> History, int EventCount);
+public sealed record LeadDetailPage(LeadSummary Lead, Page<ScoreLedgerEntry> Ledger, Page<StageChange> History, int EventCount)
+{
+    /// <summary>The model version every point of the lead was scored by, or <c>mixed</c> (see <c>LeadEntity.PointsModelVersion</c>).</summary>
+    public string? PointsModelVersion { get; init; }
+
+    /// <summary>The version new events are scored with now (published, or the model file when nothing is).</summary>
+    public string? ActiveModelVersion { get; init; }
+}
 
 public enum LeadDetailStatus
 {

@@ -134,6 +134,13 @@ internal sealed class LeadEntity : ITableEntity
     /// the loader), so it stays a few KiB at worst.
     /// </summary>
     public string? ScoresJson { get; set; }
+
+    /// <summary>
+    /// The model version every engagement point of the lead was scored by: set at creation and by a re-score, and
+    /// <see cref="Scoring.Publishing.PointsVersion.Mixed"/> once an event is scored by another version. Absent on rows written
+    /// before publishing existed (read as <see cref="ModelVersion"/>).
+    /// </summary>
+    public string? PointsModelVersion { get; set; }
 }
 
 /// <summary>Proof an event was applied; adding it in the same transaction is what makes a redelivery a no-op.</summary>

@@ -3,6 +3,8 @@ using Azure.Data.Tables;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
+using LeadFunctions.Domain.Scoring.DryRun;
+using LeadFunctions.Infrastructure.Scoring.Publishing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -31,7 +33,8 @@ public sealed partial class LeadEventProcessor(
     TimeProvider time,
     IOptions<ScoringOptions> options,
     ILogger<LeadEventProcessor> logger,
-    IEnumerable<ILeadProjection>? projections = null)
+    IEnumerable<ILeadProjection>? projections = null,
+    IActiveScoringModel? activeModel = null)
 {
     /// <summary>An entity-group transaction holds at most 100 actions.</summary>
     private const int MaxTransactionActions = 100;
@@ -367,6 +370,8 @@ public sealed partial class LeadEventProcessor(
 
     private async Task<ApplyResult> ApplyUnderLockAsync(string leadId, IReadOnlyList<LeadEvent> events, VisitorLink? link, CancellationToken cancellationToken)
     {
+        // The published model in force (cached, re-read every few seconds), or the model file when none is registered.
+        var current = activeModel is null ? engine : (await activeModel.GetAsync(cancellationToken)).Engine;
         var remaining = events.ToList();
         var transitions = 0;
         var visitorWasLinked = true;
@@ -379,6 +384,9 @@ public sealed partial class LeadEventProcessor(
         {
             var entity = await ReadAsync<LeadEntity>(leadId, LeadRows.Lead, cancellationToken);
             // Only a missing lead costs a second read: was it erased? Then its old events are replays and create nothing.
+            // A re-score changes a stored lead; it never creates one (an erased or unknown lead has nothing to re-score).
+            if (entity is null && remaining.RemoveAll(e => e.Type == LeadEventTypes.ModelRescore) > 0 && remaining.Count == 0)
+                return new ApplyResult(!appliedAny, visitorWasLinked, transitions);
             if (entity is null && await ReadAsync<Privacy.ErasureTombstoneEntity>(leadId, Privacy.ErasureTombstoneEntity.Row, cancellationToken) is { } tombstone)
             {
                 remaining.RemoveAll(e => !Privacy.ErasurePolicy.MayRecreate(e, tombstone.ErasedAt));
@@ -386,7 +394,10 @@ public sealed partial class LeadEventProcessor(
                     return new ApplyResult(!appliedAny, visitorWasLinked, transitions) { Erased = !appliedAny };
             }
             var state = entity is null ? new LeadScoreState { LeadId = leadId } : LeadMapping.ToState(entity);
-            var before = _projections.Length > 0 && entity is not null ? LeadProjectionWorkRows.Snapshot(state, engine.Model.HalfLife) : null;
+            var before = _projections.Length > 0 && entity is not null ? LeadProjectionWorkRows.Snapshot(state, current.Model.HalfLife) : null;
+            // A re-score comes alone (one queue message, one event) and scores under the version it names.
+            var rescoreEngine = remaining[0].Type == LeadEventTypes.ModelRescore ? await RescoreEngineAsync(remaining[0], cancellationToken) : null;
+            var replay = rescoreEngine is null ? null : await StoredEventsAsync(leadId, cancellationToken);
             if (link is not null && firstRead)
                 visitorWasLinked = state.LinkedVisitors.Contains(link.VisitorKey);
             firstRead = false;
@@ -398,12 +409,18 @@ public sealed partial class LeadEventProcessor(
             var changeTypes = new List<string>();
             var consentChanges = new List<ConsentChange>();
             var outcome = new ScoringOutcome();
+            var scoredBy = rescoreEngine ?? current;
+            if (rescoreEngine is not null)
+                take = 1;
             foreach (var e in remaining.Take(take))
             {
-                engine.Apply(state, e, now, outcome);
-                actions.Add(new(TableTransactionActionType.Add, AppliedRow(leadId, e, now)));
+                if (rescoreEngine is not null)
+                    LeadRescore.Apply(state, e, replay!, rescoreEngine.Model, HalfLifeOf(entity, current.Model), now, outcome);
+                else
+                    current.Apply(state, e, now, outcome);
+                actions.Add(new(TableTransactionActionType.Add, AppliedRow(leadId, e, now, scoredBy.Model.Version)));
                 for (var i = 0; i < outcome.Awards.Count; i++)
-                    actions.Add(new(TableTransactionActionType.Add, LeadMapping.ToEntity(leadId, outcome.Awards[i], i, engine.Model.Version)));
+                    actions.Add(new(TableTransactionActionType.Add, LeadMapping.ToEntity(leadId, outcome.Awards[i], i, scoredBy.Model.Version)));
                 for (var i = 0; i < outcome.Transitions.Count; i++)
                 {
                     actions.Add(new(TableTransactionActionType.Add, LeadMapping.ToEntity(leadId, outcome.Transitions[i], e.EventId, i)));
@@ -425,12 +442,13 @@ public sealed partial class LeadEventProcessor(
             }
 
             // Bounded before the observers see the lead, and measured before the write, so no write fails for size.
-            var leadRow = LeadRowBounds.ToEntity(state, engine.Model, options.Value.MaxLinkedVisitors, entity?.ETag ?? default);
+            var leadRow = LeadRowBounds.ToEntity(state, scoredBy.Model, options.Value.MaxLinkedVisitors, entity?.ETag ?? default);
+            leadRow.PointsModelVersion = PointsVersion.Next(entity?.PointsModelVersion, entity?.ModelVersion, scoredBy.Model.Version, rescoreEngine is not null);
             actions.Add(entity is null
                 ? new(TableTransactionActionType.Add, leadRow)
                 : new(TableTransactionActionType.UpdateReplace, leadRow, entity.ETag));
 
-            var work = _projections.Length > 0 ? ProjectionWork(leadId, remaining[take - 1], now, before, state, changes, changeTypes) : null;
+            var work = _projections.Length > 0 ? ProjectionWork(leadId, remaining[take - 1], now, before, state, changes, changeTypes, scoredBy.Model) : null;
             if (work is not null)
             {
                 if (work.Row.WorkJson.Length >= LeadRowBounds.MaxStringLength)
@@ -446,7 +464,7 @@ public sealed partial class LeadEventProcessor(
             if ((changes.Count > 0 || consentChanges.Count > 0) && _observers.Length > 0)
             {
                 // Observers schedule follow-up work before the commit, so a crash right after it loses nothing.
-                var summary = state.ToSummary(now, engine.Model.HalfLife);
+                var summary = state.ToSummary(now, scoredBy.Model.HalfLife);
                 foreach (var change in changes)
                 {
                     foreach (var observer in _observers)
@@ -508,10 +526,10 @@ public sealed partial class LeadEventProcessor(
     }
 
     /// <summary>The work of one transaction, or null when nothing a projection sees changed.</summary>
-    private PendingWork? ProjectionWork(string leadId, LeadEvent last, DateTimeOffset now, LeadSnapshot? before, LeadScoreState state,
-        List<StageChange> changes, List<string> changeTypes)
+    private static PendingWork? ProjectionWork(string leadId, LeadEvent last, DateTimeOffset now, LeadSnapshot? before, LeadScoreState state,
+        List<StageChange> changes, List<string> changeTypes, ScoringModel model)
     {
-        var after = LeadProjectionWorkRows.Snapshot(state, engine.Model.HalfLife);
+        var after = LeadProjectionWorkRows.Snapshot(state, model.HalfLife);
         if (changes.Count == 0 && !LeadProjectionWorkRows.Matters(before, after))
             return null;
         // Keyed by the transaction's last event: each event commits once, so it is the last of at most one transaction.
@@ -560,7 +578,71 @@ public sealed partial class LeadEventProcessor(
 
     private sealed record PendingWork(LeadProjectionWork Work, ProjectionWorkEntity Row);
 
-    private AppliedEventEntity AppliedRow(string leadId, LeadEvent e, DateTimeOffset now)
+    private static TimeSpan HalfLifeOf(LeadEntity? entity, ScoringModel model) =>
+        entity is { HalfLifeSeconds: > 0 } ? TimeSpan.FromSeconds(entity.HalfLifeSeconds) : model.HalfLife;
+
+    /// <summary>The engine of the version a re-score event names; a version that is not stored is a malformed event (parked).</summary>
+    private async Task<ScoringEngine> RescoreEngineAsync(LeadEvent e, CancellationToken cancellationToken)
+    {
+        var version = e.Property(LeadRescore.TargetVersionProperty);
+        if (string.IsNullOrEmpty(version))
+            throw new MalformedLeadEventException("a model-rescore event names no modelVersion.");
+        if (activeModel is null)
+        {
+            return version == engine.Model.Version
+                ? engine
+                : throw new MalformedLeadEventException($"model {version} is not the model this processor scores with.");
+        }
+        var model = await activeModel.GetVersionAsync(version, cancellationToken)
+            ?? throw new MalformedLeadEventException($"model {version} is not a published version.");
+        return new ScoringEngine(model);
+    }
+
+    /// <summary>
+    /// The lead's applied events, in the order they were applied, for a re-score: read a page at a time, only the columns a
+    /// replay needs. The JSON of one lead's events is held while they are put in applied order (row keys order them by event
+    /// id), and each is parsed only as the replay reaches it; nothing of it is written back.
+    /// </summary>
+    private async Task<IEnumerable<ReplayEvent>> StoredEventsAsync(string leadId, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {leadId} and RowKey ge {LeadRows.AppliedPrefix} and RowKey lt {"e}"}");
+        var rows = new List<(DateTimeOffset AppliedAt, DateTimeOffset OccurredAt, string EventId, string Json)>();
+        await foreach (var row in table.Client.QueryAsync<AppliedEventEntity>(filter, maxPerPage: 1_000,
+            select: [nameof(AppliedEventEntity.EventId), nameof(AppliedEventEntity.EventType), nameof(AppliedEventEntity.AppliedAt), nameof(AppliedEventEntity.OccurredAt), nameof(AppliedEventEntity.EventJson)],
+            cancellationToken: cancellationToken))
+        {
+            if (row.EventJson is { Length: > 0 } json && row.EventType != LeadEventTypes.ModelRescore)
+                rows.Add((row.AppliedAt, row.OccurredAt, row.EventId, json));
+        }
+        rows.Sort((a, b) =>
+        {
+            var c = a.AppliedAt.CompareTo(b.AppliedAt);
+            if (c == 0)
+                c = a.OccurredAt.CompareTo(b.OccurredAt);
+            return c != 0 ? c : string.CompareOrdinal(a.EventId, b.EventId);
+        });
+        return Parse(rows);
+    }
+
+    private IEnumerable<ReplayEvent> Parse(List<(DateTimeOffset AppliedAt, DateTimeOffset OccurredAt, string EventId, string Json)> rows)
+    {
+        foreach (var row in rows)
+        {
+            LeadEvent e;
+            try
+            {
+                e = LeadEventJson.Deserialize(row.Json);
+            }
+            catch (MalformedLeadEventException ex)
+            {
+                LogStoredEventUnreadable(logger, row.EventId, ex.Message);
+                continue;
+            }
+            yield return new ReplayEvent(e, row.AppliedAt);
+        }
+    }
+
+    private static AppliedEventEntity AppliedRow(string leadId, LeadEvent e, DateTimeOffset now, string modelVersion)
     {
         var json = LeadEventJson.Serialize(e);
         return new AppliedEventEntity
@@ -571,7 +653,7 @@ public sealed partial class LeadEventProcessor(
             EventType = e.Type,
             OccurredAt = e.OccurredAt,
             AppliedAt = now,
-            ModelVersion = engine.Model.Version,
+            ModelVersion = modelVersion,
             EventJson = json.Length < LeadRowBounds.MaxStringLength ? json : null,
         };
     }
@@ -632,6 +714,9 @@ public sealed partial class LeadEventProcessor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Running projection work {RowKey} of lead {LeadId} left pending by an earlier delivery")]
     private static partial void LogPendingWork(ILogger logger, string leadId, string rowKey);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stored event {EventId} is unreadable and is left out of the re-score: {Problem}")]
+    private static partial void LogStoredEventUnreadable(ILogger logger, string eventId, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} for erased lead {LeadId} dropped: a replay of erased history")]
     private static partial void LogErasedLead(ILogger logger, string eventId, string leadId);

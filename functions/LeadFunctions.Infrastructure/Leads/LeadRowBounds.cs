@@ -131,6 +131,8 @@ internal static class LeadRowBounds
         nameof(LeadEntity.FitGrade), nameof(LeadEntity.ModelVersion), nameof(LeadEntity.Owner),
         // The model's named scores only (Apply drops the others): at most 10 names of at most 32 characters, five numbers each.
         nameof(LeadEntity.ScoresJson),
+        // A model version (published ones are at most 100 characters) or "mixed"; set after the size check, well inside its headroom.
+        nameof(LeadEntity.PointsModelVersion),
     };
 
     private static readonly PropertyInfo[] DataProperties = typeof(LeadEntity)

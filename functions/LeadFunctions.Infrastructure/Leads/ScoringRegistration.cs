@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
+using LeadFunctions.Infrastructure.Scoring.Publishing;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -32,6 +33,7 @@ public static class ScoringRegistration
         services.TryAddSingleton<LeadLookup>();
         services.TryAddSingleton<PoisonQueueReplayer>();
         services.TryAddSingleton<ScoringDryRunService>();
+        services.AddScoringPublishing();
         return services;
     }
 

@@ -19,8 +19,12 @@ namespace LeadFunctions.Infrastructure.Leads;
 /// them, newest first within each page (retention folds the old ledger rows away in time); the carried-forward rows come last.
 /// </para>
 /// </summary>
-public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, TimeProvider time) : ILeadDirectory, ILeadDetailReader
+public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, TimeProvider time, Scoring.Publishing.IActiveScoringModel? activeModel = null) : ILeadDirectory, ILeadDetailReader
 {
+    /// <summary>The model in force (thresholds and half-life for decay on read): the published one when publishing is registered.</summary>
+    private async ValueTask<ScoringModel> ModelAsync(CancellationToken cancellationToken) =>
+        activeModel is null ? model : (await activeModel.GetAsync(cancellationToken)).Model;
+
     public const string LedgerList = "ledger";
     public const string HistoryList = "history";
 
@@ -43,7 +47,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
         if (!LeadIdentity.IsLeadId(leadId))
             return null;
         var lead = await ReadLeadAsync(leadId, cancellationToken);
-        return lead is null ? null : Decayed(lead, time.GetUtcNow()).Summary;
+        return lead is null ? null : Decayed(lead, time.GetUtcNow(), await ModelAsync(cancellationToken)).Summary;
     }
 
     public async Task<LeadDetailResult> FindPageAsync(string leadId, LeadDetailQuery query, CancellationToken cancellationToken)
@@ -69,7 +73,8 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
         if (lead is null)
             return new(LeadDetailStatus.NotFound);
         var now = time.GetUtcNow();
-        var (summary, pending, halfLife, halfLives) = Decayed(lead, now);
+        var inForce = await ModelAsync(cancellationToken);
+        var (summary, pending, halfLife, halfLives) = Decayed(lead, now, inForce);
 
         // The decay transition is not a stored row yet: it is the newest change, so only the first page shows it.
         var shown = query.HistoryContinuation is null ? pending.OrderByDescending(c => c.At).Take(query.HistoryLimit).ToList() : [];
@@ -77,7 +82,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
         var history = await PageAsync(leadId, HistoryList, HistorySegments, historyFrom, query.HistoryLimit - shown.Count, ToHistory, h => h.At, cancellationToken);
 
         var entries = ledger.Items
-            .Select(row => LeadMapping.ToEntry(row, now, HalfLifeOf(row, halfLife, halfLives)) with
+            .Select(row => LeadMapping.ToEntry(row, now, HalfLifeOf(row, halfLife, halfLives, inForce)) with
             {
                 Folded = row.RowKey.StartsWith(LeadRows.LedgerFoldPrefix, StringComparison.Ordinal) ? row.Fold : null,
             })
@@ -87,7 +92,11 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
             summary,
             new Page<ScoreLedgerEntry>(entries, ledger.Continuation),
             new Page<StageChange>(changes, history.Continuation),
-            lead.EventCount));
+            lead.EventCount)
+        {
+            PointsModelVersion = Scoring.Publishing.PointsVersion.Of(lead.PointsModelVersion, lead.ModelVersion),
+            ActiveModelVersion = inForce.Version,
+        });
     }
 
     public async Task<LeadDetails?> FindAsync(string leadId, CancellationToken cancellationToken)
@@ -117,7 +126,8 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
             return null;
 
         var now = time.GetUtcNow();
-        var (summary, pending, halfLife, halfLives) = Decayed(lead, now);
+        var inForce = await ModelAsync(cancellationToken);
+        var (summary, pending, halfLife, halfLives) = Decayed(lead, now, inForce);
         // Both layouts of history are read here; time orders them (the key's tail keeps one event's changes in their order).
         var changes = history
             .OrderBy(h => h.At)
@@ -127,7 +137,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
         changes.AddRange(pending);
 
         var entries = ledger
-            .Select(l => LeadMapping.ToEntry(l, now, HalfLifeOf(l, halfLife, halfLives)) with { Folded = folds.GetValueOrDefault(l.RowKey) })
+            .Select(l => LeadMapping.ToEntry(l, now, HalfLifeOf(l, halfLife, halfLives, inForce)) with { Folded = folds.GetValueOrDefault(l.RowKey) })
             .OrderBy(e => e.At)
             .ThenBy(e => e.EventId, StringComparer.Ordinal)
             .ToList();
@@ -136,8 +146,8 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
 
     /// <summary>The lead as of now: decay applied, and the transition decay makes (not stored until the next event).</summary>
     /// <remarks>Named scores decay with the half-life stored with each on the lead row, as the default does with the row's own.</remarks>
-    private (LeadSummary Summary, IReadOnlyList<StageChange> Pending, TimeSpan HalfLife, Dictionary<string, TimeSpan> HalfLives) Decayed(
-        LeadEntity lead, DateTimeOffset now)
+    private static (LeadSummary Summary, IReadOnlyList<StageChange> Pending, TimeSpan HalfLife, Dictionary<string, TimeSpan> HalfLives) Decayed(
+        LeadEntity lead, DateTimeOffset now, ScoringModel model)
     {
         var halfLife = lead.HalfLifeSeconds > 0 ? TimeSpan.FromSeconds(lead.HalfLifeSeconds) : model.HalfLife;
         var state = LeadMapping.ToState(lead);
@@ -150,7 +160,7 @@ public sealed class TableLeadDirectory(LeadsTable table, ScoringModel model, Tim
     }
 
     /// <summary>The half-life a ledger row decays with: its named score's (stored on the lead, else the model's), else the default's.</summary>
-    private TimeSpan HalfLifeOf(LedgerEntity row, TimeSpan halfLife, Dictionary<string, TimeSpan> halfLives)
+    private static TimeSpan HalfLifeOf(LedgerEntity row, TimeSpan halfLife, Dictionary<string, TimeSpan> halfLives, ScoringModel model)
     {
         if (row.Score is "" or LedgerRules.EngagementScore)
             return halfLife;

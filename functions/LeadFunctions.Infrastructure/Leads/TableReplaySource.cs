@@ -73,6 +73,9 @@ public sealed class TableReplaySource(TableClient table) : IReplaySource
                 withoutJson++;
                 continue;
             }
+            // A re-score is not something the lead did: replaying it would count it as an event.
+            if (e.Type == LeadEventTypes.ModelRescore)
+                continue;
             events.Add(new ReplayEvent(e, row.AppliedAt));
         }
         // Row keys order applied events by event id; the processor applied them in time order.

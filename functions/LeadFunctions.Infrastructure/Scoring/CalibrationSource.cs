@@ -21,7 +21,7 @@ public sealed record CalibrationScan(IReadOnlyList<CalibrationLead> Leads, int S
 /// decayed with the lead's half-life (one more range read), and its grade is the one it has now (flagged as such).
 /// </para>
 /// </summary>
-public sealed partial class CalibrationSource(LeadsTable table, ScoringModel model)
+public sealed partial class CalibrationSource(LeadsTable table, ScoringModel model, Publishing.IActiveScoringModel? activeModel = null)
 {
     private const int PageSize = 1000;
     private static readonly string[] LeadColumns = ["PartitionKey", "RowKey", nameof(LeadEntity.FitGrade), nameof(LeadEntity.HalfLifeSeconds)];
@@ -113,7 +113,7 @@ public sealed partial class CalibrationSource(LeadsTable table, ScoringModel mod
         if (TryParseQualification(reason, out var judged, out var grade))
             return new CalibrationLead(leadId, enteredAt, enteredAs, judged, grade, CalibrationScoreSource.Qualification, false, sqlAt, opportunityAt, customerAt);
 
-        var halfLife = leadRow.GetDouble(nameof(LeadEntity.HalfLifeSeconds)) is { } seconds && seconds > 0 ? TimeSpan.FromSeconds(seconds) : model.HalfLife;
+        var halfLife = leadRow.GetDouble(nameof(LeadEntity.HalfLifeSeconds)) is { } seconds && seconds > 0 ? TimeSpan.FromSeconds(seconds) : (activeModel?.Current ?? model).HalfLife;
         var score = await EngagementAtAsync(leadId, enteredAt, halfLife, cancellationToken);
         return new CalibrationLead(leadId, enteredAt, enteredAs, score, currentGrade, CalibrationScoreSource.Ledger, true, sqlAt, opportunityAt, customerAt);
     }

@@ -43,6 +43,15 @@ public sealed record LeadDetailResponse(
     /// <summary>How many of the latest e-mails to the lead the detail lists.</summary>
     public const int MaxEmails = 20;
 
+    /// <summary>The model version every point of the lead was scored by; <c>mixed</c> when events of several versions count.</summary>
+    public string? PointsModelVersion { get; init; }
+
+    /// <summary>The version new events are scored with now.</summary>
+    public string? ActiveModelVersion { get; init; }
+
+    /// <summary>False while the lead still waits for a re-score under the active version (its points are of another, or mixed).</summary>
+    public bool OnActiveModel { get; init; } = true;
+
     public static LeadDetailResponse From(LeadDetailPage page, Suppression? suppression, IReadOnlyList<SentEmail> emails)
     {
         ArgumentNullException.ThrowIfNull(page);
@@ -68,7 +77,12 @@ public sealed record LeadDetailResponse(
             new PageView<LedgerView>([.. page.Ledger.Items.Select(LeadResponse.ToView)], page.Ledger.Continuation),
             new PageView<StageChangeView>([.. page.History.Items.Select(LeadResponse.ToView)], page.History.Continuation),
             [.. emails.Select(e => new SentEmailView(e.MessageId, e.Kind, e.Programme, e.Step, e.Subject, e.SentAt, e.Status, e.HumanOpens, e.HumanClicks))],
-            LeadResponse.ScoreViews(lead));
+            LeadResponse.ScoreViews(lead))
+        {
+            PointsModelVersion = page.PointsModelVersion ?? lead.ModelVersion,
+            ActiveModelVersion = page.ActiveModelVersion ?? lead.ModelVersion,
+            OnActiveModel = (page.PointsModelVersion ?? lead.ModelVersion) == (page.ActiveModelVersion ?? lead.ModelVersion),
+        };
     }
 }
 

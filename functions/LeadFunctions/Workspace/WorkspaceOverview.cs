@@ -15,7 +15,7 @@ public sealed record WorkspaceOverviewView(string ModelVersion, NurtureBacklogVi
 public sealed record NurtureBacklogView(int Due, int DueSales, int Parked, bool AtLeast);
 
 /// <summary><c>GET /api/workspace/overview</c>: model version and the nurture backlog, counted with a cap (a few storage requests).</summary>
-public sealed class ShowWorkspaceOverview(ScoringModel model, INurtureBacklog backlog, WorkspaceAccess access)
+public sealed class ShowWorkspaceOverview(ScoringModel model, INurtureBacklog backlog, WorkspaceAccess access, Infrastructure.Scoring.Publishing.IActiveScoringModel? activeModel = null)
 {
     // Anonymous at the host: the workspace principal decides (docs/workspace.md).
     [Function(nameof(ShowWorkspaceOverview))]
@@ -29,8 +29,9 @@ public sealed class ShowWorkspaceOverview(ScoringModel model, INurtureBacklog ba
         try
         {
             var counts = await backlog.CountAsync(cancellationToken);
+            var inForce = activeModel is null ? model : (await activeModel.GetAsync(cancellationToken)).Model;
             return WorkspaceResult.Of(new OkObjectResult(new WorkspaceOverviewView(
-                model.Version, new NurtureBacklogView(counts.Due, counts.DueSales, counts.Parked, counts.AtLeast))));
+                inForce.Version, new NurtureBacklogView(counts.Due, counts.DueSales, counts.Parked, counts.AtLeast))));
         }
         catch (RequestFailedException)
         {

@@ -104,6 +104,39 @@ public sealed class TrackEventTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Empty(await _app.MessagesAsync());
     }
 
+    [Theory]
+    [InlineData("""{"type":"model-rescore","visitorId":"visitor-12345"}""")]
+    [InlineData("""{"type":"model-rescore","visitorId":"visitor-12345","modelVersion":"evil-1","rescoreJob":"20260101000000abcdef12"}""")]
+    public async Task A_model_rescore_posted_from_the_internet_is_refused_naming_the_type_and_nothing_is_enqueued(string json)
+    {
+        // Act: only the re-score job may create this event type.
+        var response = await _app.PostEventAsync(_app.Json(Path, json));
+
+        // Assert
+        Assert.Equal(400, response.Status);
+        Assert.Equal(["type"], response.ErrorFields());
+        Assert.Empty(await _app.MessagesAsync());
+    }
+
+    [Fact]
+    public async Task A_form_post_claiming_to_be_a_model_rescore_is_enqueued_as_the_form_submission_it_is()
+    {
+        // Arrange: a hostile page adds the system type and its properties as form fields.
+        var fields = DemoRequest.Fields();
+        fields["type"] = LeadEventTypes.ModelRescore;
+        fields["modelVersion"] = "evil-1";
+        var context = _app.Form("/api/forms/" + DemoRequest.FormId, fields);
+
+        // Act
+        var response = await _app.PostFormAsync(DemoRequest.FormId, context);
+
+        // Assert
+        Assert.Equal(303, response.Status);
+        var message = Assert.Single(await _app.MessagesAsync());
+        Assert.Equal(LeadEventTypes.FormSubmission, message.Type);
+        Assert.Null(message.Property(Domain.Scoring.LeadRescore.TargetVersionProperty));
+    }
+
     [Fact]
     public async Task Eight_download_beacons_naming_a_strangers_email_are_refused_and_their_lead_gains_no_points()
     {

@@ -48,6 +48,10 @@ public sealed class FunctionsMetadataTests
     [InlineData("ReceiveCrmEvents", "crm/events", "POST", "Anonymous")]
     [InlineData("GetScoringCalibration", "ops/scoring/calibration", "GET", "Admin")]
     [InlineData("ShowWorkspaceCalibration", "workspace/calibration", "GET", "Anonymous")]
+    [InlineData("PublishScoringModel", "workspace/scoring/models", "POST", "Anonymous")]
+    [InlineData("ListScoringModels", "workspace/scoring/models", "GET", "Anonymous")]
+    [InlineData("StartScoringRescore", "workspace/scoring/rescores", "POST", "Anonymous")]
+    [InlineData("GetScoringRescore", "workspace/scoring/rescores/{id}", "GET", "Anonymous")]
     public void An_http_function_is_generated_with_its_route_methods_and_auth_level(string name, string route, string methods, string authLevel)
     {
         // Act
@@ -95,6 +99,15 @@ public sealed class FunctionsMetadataTests
 
         Assert.Equal("timerTrigger", trigger.Type);
         Assert.Equal("%WebhookSchedule%", trigger.Schedule);
+    }
+
+    [Fact]
+    public void The_rescore_timer_is_generated_with_the_schedule_taken_from_the_ScoringRescoreSchedule_setting()
+    {
+        var trigger = Assert.Contains("RunScoringRescores", Metadata).Trigger;
+
+        Assert.Equal("timerTrigger", trigger.Type);
+        Assert.Equal("%ScoringRescoreSchedule%", trigger.Schedule);
     }
 
     [Fact]

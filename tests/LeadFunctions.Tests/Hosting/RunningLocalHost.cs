@@ -45,6 +45,7 @@ public sealed class RunningLocalHost : IAsyncDisposable
             ["NurtureSchedule"] = "0 0 0 1 1 *",
             ["RetentionSchedule"] = "0 0 0 1 1 *",
             ["WebhookSchedule"] = "0 0 0 1 1 *",
+            ["ScoringRescoreSchedule"] = "0 0 0 1 1 *",
             // The key tests derive lead ids with (TestLeadIds), in place of the sample key.
             [TestLeadIds.Setting] = TestLeadIds.Key,
         };
