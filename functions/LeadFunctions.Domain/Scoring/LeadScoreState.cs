@@ -66,6 +66,10 @@ public sealed class LeadScoreState
     /// </summary>
     public string? Owner { get; set; }
 
+    /// <summary>The form id and intent of the lead's first form submission: what brought it in (nurture entry filters read it).</summary>
+    public string? OriginForm { get; set; }
+    public string? OriginIntent { get; set; }
+
     public bool IsNew => Stage is null;
 
     public double EngagementAt(DateTimeOffset instant, TimeSpan halfLife) =>
@@ -89,6 +93,8 @@ public sealed class LeadScoreState
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,
         Owner = Owner,
+        OriginForm = OriginForm,
+        OriginIntent = OriginIntent,
     };
 }
 

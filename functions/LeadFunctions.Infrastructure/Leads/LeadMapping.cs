@@ -37,6 +37,8 @@ internal static class LeadMapping
             LinkedVisitors = JsonSerializer.Deserialize<List<string>>(entity.LinkedVisitorsJson, Json) ?? [],
             EventCount = entity.EventCount,
             Owner = entity.Owner,
+            OriginForm = entity.OriginForm,
+            OriginIntent = entity.OriginIntent,
         };
         return state;
     }
@@ -67,6 +69,8 @@ internal static class LeadMapping
         LinkedVisitorsJson = JsonSerializer.Serialize(state.LinkedVisitors, Json),
         EventCount = state.EventCount,
         Owner = state.Owner,
+        OriginForm = state.OriginForm,
+        OriginIntent = state.OriginIntent,
     };
 
     public static LedgerEntity ToEntity(string leadId, LedgerAward award, int index, string modelVersion) => new()

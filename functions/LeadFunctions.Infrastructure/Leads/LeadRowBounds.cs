@@ -117,6 +117,7 @@ internal static class LeadRowBounds
     {
         nameof(LeadEntity.PartitionKey), nameof(LeadEntity.RowKey), nameof(LeadEntity.Email), nameof(LeadEntity.Stage),
         nameof(LeadEntity.FitGrade), nameof(LeadEntity.ModelVersion), nameof(LeadEntity.Owner),
+        nameof(LeadEntity.OriginForm), nameof(LeadEntity.OriginIntent),
     };
 
     private static readonly PropertyInfo[] DataProperties = typeof(LeadEntity)

@@ -26,7 +26,7 @@ public sealed class LocalHostNurtureTests(AzuriteFixture azurite) : IDisposable
         // Arrange
         await using var host = await StartAsync();
         var email = AzuriteFixture.UniqueName("ada") + "@example.com";
-        var programme = ShippedProgrammes().EnrolmentProgramme;
+        var programme = ShippedProgrammes().Programmes["mql-welcome"];
         var first = programme.Steps[0];
         Assert.Equal(TimeSpan.Zero, first.Delay);
         var nurtureSuffix = $"-{programme.Id}-{first.Id}";
