@@ -85,6 +85,29 @@ public sealed partial class NurtureBranchTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task The_behaviour_a_branch_reads_and_the_enrolment_are_exported_and_erased_with_the_lead()
+    {
+        // Arrange
+        await using var harness = new NurtureHarness(azurite, programme: TwoBranches, realLeads: true);
+        var leadId = await MqlAsync(harness, "privacy.branch@example.com");
+        await harness.RunAsync();
+        harness.Time.Advance(TimeSpan.FromMinutes(5));
+        await ClickAsync(harness, (await harness.MessagesAsync())[0].HtmlBody!, TrackingLinks.Browser);
+
+        // Act
+        var export = await harness.Services.GetRequiredService<LeadFunctions.Infrastructure.Privacy.ILeadExporter>().ExportAsync(leadId, CancellationToken.None);
+        await harness.Services.GetRequiredService<LeadFunctions.Infrastructure.Privacy.ILeadEraser>().EraseAsync(leadId, CancellationToken.None);
+        var after = await harness.Services.GetRequiredService<LeadsTable>().Client
+            .GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(leadId, "nb|fork|clicked-guide", cancellationToken: CancellationToken.None);
+
+        // Assert
+        var rows = export!["rows"]!.AsObject();
+        Assert.Single(rows["nurtureBehaviour"]!.AsArray());
+        Assert.Equal("fork", (string?)rows["nurtureEnrolment"]![0]!["properties"]!["Programme"]);
+        Assert.False(after.HasValue);
+    }
+
+    [Fact]
     public async Task A_lead_who_does_not_click_goes_down_the_other_branch_and_a_scanners_click_does_not_count()
     {
         // Arrange
