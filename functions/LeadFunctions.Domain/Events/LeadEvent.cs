@@ -96,6 +96,8 @@ public static class LeadEventProperties
     /// <summary>Nurture programme and step an e-mail open or click belongs to.</summary>
     public const string Programme = "programme";
     public const string Step = "step";
+    /// <summary>The name a template gave the clicked link (<c>data-link="guide"</c>), carried in the signed click token.</summary>
+    public const string Link = "link";
     /// <summary><c>true</c> when an open or click looks like a security scanner or prefetch: recorded, not scored.</summary>
     public const string ProbableBot = "probableBot";
     public const string BotReason = "botReason";

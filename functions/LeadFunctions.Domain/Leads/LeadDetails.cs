@@ -34,6 +34,12 @@ public sealed record LeadSummary
     /// <summary>The sales rep who owns the lead, once routing or a sales decision assigned one.</summary>
     public string? Owner { get; init; }
 
+    /// <summary>The form id of the lead's first form submission (what brought it in); null for leads from before it was kept.</summary>
+    public string? OriginForm { get; init; }
+
+    /// <summary>The intent of that first form (<see cref="FormIntent"/> name), if it had one.</summary>
+    public string? OriginIntent { get; init; }
+
     /// <summary>
     /// The latest decided word on marketing e-mail decides: a later withdrawal beats an earlier grant. A pending double opt-in
     /// request is not consent, and does not take back consent already confirmed either.

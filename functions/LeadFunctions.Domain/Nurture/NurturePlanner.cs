@@ -115,6 +115,22 @@ public sealed class NurturePlanner(TimeProvider time)
     }
 
     /// <summary>
+    /// May a branch decide now? It sends nothing, so only the stage change must be committed, and the lead still an MQL that has not
+    /// unsubscribed; consent and the frequency cap are for the e-mail it leads to.
+    /// </summary>
+    public FollowUpDecision CheckBranch(LeadSummary? lead, DateTimeOffset enrolledAt, bool suppressed, TimeSpan commitGrace)
+    {
+        var committed = CheckTransitionCommitted(lead, enrolledAt, commitGrace);
+        if (committed.Verdict != FollowUpVerdict.Proceed)
+            return committed;
+        if (suppressed || lead!.Unsubscribed)
+            return FollowUpDecision.Drop("unsubscribed");
+        if (lead.Stage != LifecycleStage.Mql || ChangedSince(lead, enrolledAt))
+            return FollowUpDecision.Drop($"no longer in that MQL episode (now {lead.Stage})");
+        return FollowUpDecision.Proceed();
+    }
+
+    /// <summary>
     /// May the double opt-in e-mail for the request made at <paramref name="requestedAt"/> go now? Only while the request (or a later
     /// one) is on the lead, the address is not suppressed, consent is not already confirmed, and the latest request has not expired.
     /// How often one address may get it is the outbox's business (one per window).

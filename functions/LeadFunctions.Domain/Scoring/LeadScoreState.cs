@@ -72,6 +72,10 @@ public sealed class LeadScoreState
     /// </summary>
     public string? Owner { get; set; }
 
+    /// <summary>The form id and intent of the lead's first form submission: what brought it in (nurture entry filters read it).</summary>
+    public string? OriginForm { get; set; }
+    public string? OriginIntent { get; set; }
+
     public bool IsNew => Stage is null;
 
     public double EngagementAt(DateTimeOffset instant, TimeSpan halfLife) =>
@@ -98,6 +102,8 @@ public sealed class LeadScoreState
         Scores = Scores.Count == 0
             ? EmptyScores
             : Scores.ToDictionary(s => s.Key, s => s.Value.ValueAt(now), StringComparer.Ordinal),
+        OriginForm = OriginForm,
+        OriginIntent = OriginIntent,
     };
 
     private static readonly IReadOnlyDictionary<string, double> EmptyScores = new Dictionary<string, double>(StringComparer.Ordinal);

@@ -36,6 +36,12 @@ public sealed class ScoringEngine(ScoringModel model)
             SyncHalfLives(state);
         if (state.Email is null && e.Email is { Length: > 0 } email)
             state.Email = email;
+        if (state.OriginForm is null && e.Type == LeadEventTypes.FormSubmission && e.FormId is { Length: > 0 } formId)
+        {
+            // What brought the lead in, for nurture entry filters: the first form only, so it never changes afterwards.
+            state.OriginForm = formId.Length > 100 ? formId[..100] : formId;
+            state.OriginIntent = e.Intent?.ToString();
+        }
 
         // A decayed MQL became a Lead before this event arrived, whatever the event does next.
         LifecycleMachine.ApplyDecay(state, Model, now, outcome);

@@ -39,6 +39,8 @@ public sealed record TrackingClaims
     [JsonPropertyName("t")] public required long SentAtUnixSeconds { get; init; }
     /// <summary>The original URL of a click; signed, so the redirect can only go where our own e-mail pointed.</summary>
     [JsonPropertyName("u"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Url { get; init; }
+    /// <summary>The name the template gave a clicked link (<c>data-link="guide"</c>), so a nurture branch can wait for that link.</summary>
+    [JsonPropertyName("n"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? LinkName { get; init; }
     /// <summary>
     /// For sales links: the opaque id of the rep the alert went to (<see cref="Leads.LeadIdentity.RepIdFor"/>), never the address;
     /// resolved back to the rep on our side and recorded as the actor of the decision.

@@ -141,6 +141,10 @@ internal sealed class LeadEntity : ITableEntity
     /// before publishing existed (read as <see cref="ModelVersion"/>).
     /// </summary>
     public string? PointsModelVersion { get; set; }
+
+    /// <summary>Form id (validated by the forms file's id pattern, cut to 100) and intent of the first form submission.</summary>
+    public string? OriginForm { get; set; }
+    public string? OriginIntent { get; set; }
 }
 
 /// <summary>Proof an event was applied; adding it in the same transaction is what makes a redelivery a no-op.</summary>

@@ -34,13 +34,15 @@ public sealed partial class LeadEventProcessor(
     IOptions<ScoringOptions> options,
     ILogger<LeadEventProcessor> logger,
     IEnumerable<ILeadProjection>? projections = null,
-    IActiveScoringModel? activeModel = null)
+    IActiveScoringModel? activeModel = null,
+    IEnumerable<ILeadEventRecorder>? recorders = null)
 {
     /// <summary>An entity-group transaction holds at most 100 actions.</summary>
     private const int MaxTransactionActions = 100;
 
     private readonly IStageChangeObserver[] _observers = [.. observers];
     private readonly ILeadProjection[] _projections = [.. projections ?? []];
+    private readonly ILeadEventRecorder[] _recorders = [.. recorders ?? []];
 
     /// <summary>
     /// Events for one lead take turns within this instance (striped by lead id), so a burst for one lead does not
@@ -431,6 +433,11 @@ public sealed partial class LeadEventProcessor(
             }
             if (link is not null && (link.Claimed || state.LinkedVisitors.Contains(link.VisitorKey)))
                 state.TouchLinkedVisitor(link.VisitorKey);
+            foreach (var recorder in _recorders)
+            {
+                foreach (var row in await recorder.RowsAsync(leadId, [.. remaining.Take(take)], cancellationToken))
+                    actions.Add(new(TableTransactionActionType.UpsertReplace, row));
+            }
 
             // Room for the lead row, and the pending-work row when projections are registered.
             if (actions.Count + (_projections.Length > 0 ? 2 : 1) > MaxTransactionActions)

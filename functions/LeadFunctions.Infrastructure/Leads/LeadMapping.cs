@@ -41,6 +41,8 @@ internal static class LeadMapping
                 ? new Dictionary<string, NamedScoreState>(StringComparer.Ordinal)
                 : new Dictionary<string, NamedScoreState>(
                     JsonSerializer.Deserialize<Dictionary<string, NamedScoreState>>(entity.ScoresJson, Json) ?? [], StringComparer.Ordinal),
+            OriginForm = entity.OriginForm,
+            OriginIntent = entity.OriginIntent,
         };
         return state;
     }
@@ -72,6 +74,8 @@ internal static class LeadMapping
         EventCount = state.EventCount,
         Owner = state.Owner,
         ScoresJson = state.Scores.Count == 0 ? null : JsonSerializer.Serialize(state.Scores, Json),
+        OriginForm = state.OriginForm,
+        OriginIntent = state.OriginIntent,
     };
 
     public static LedgerEntity ToEntity(string leadId, LedgerAward award, int index, string modelVersion) => new()

@@ -54,3 +54,13 @@ public sealed record ProjectedTransition(
     LifecycleStage To,
     string CausedBy,
     bool BySales);
+
+/// <summary>
+/// Rows an applied event adds to the lead's own partition, written in the lead's entity-group transaction with the event (so they
+/// are exactly as current as the lead). Rows are upserted; a recorder returns each row key at most once per call, and only a
+/// bounded number per lead (they are the lead's data: export and erasure take them with the partition).
+/// </summary>
+public interface ILeadEventRecorder
+{
+    Task<IReadOnlyList<Azure.Data.Tables.ITableEntity>> RowsAsync(string leadId, IReadOnlyList<Domain.Events.LeadEvent> events, CancellationToken cancellationToken);
+}

@@ -133,6 +133,7 @@ internal static class LeadRowBounds
         nameof(LeadEntity.ScoresJson),
         // A model version (published ones are at most 100 characters) or "mixed"; set after the size check, well inside its headroom.
         nameof(LeadEntity.PointsModelVersion),
+        nameof(LeadEntity.OriginForm), nameof(LeadEntity.OriginIntent),
     };
 
     private static readonly PropertyInfo[] DataProperties = typeof(LeadEntity)

@@ -207,7 +207,7 @@ internal sealed partial class EngagementTracker(
             LogPastScoringWindow(logger, claims.LeadId, type);
             return;
         }
-        var extra = new List<(string, string?)> { (LeadEventProperties.Url, claims.Url) };
+        var extra = new List<(string, string?)> { (LeadEventProperties.Url, claims.Url), (LeadEventProperties.Link, claims.LinkName) };
         if (verdict.ProbableBot)
         {
             extra.Add((LeadEventProperties.ProbableBot, "true"));

@@ -57,19 +57,47 @@ internal sealed class NurtureConfiguration(IOptions<NurtureOptions> nurture, IOp
 }
 
 /// <summary>Fails the start of the app, naming the problem, when the programmes, templates or routing rules are broken.</summary>
-internal sealed class NurtureFilesValidation(IOptions<SalesAlertOptions> alerts) : IValidateOptions<NurtureOptions>
+internal sealed class NurtureFilesValidation(IOptions<SalesAlertOptions> alerts, IOptions<Leads.ScoringOptions> scoring) : IValidateOptions<NurtureOptions>
 {
     public ValidateOptionsResult Validate(string? name, NurtureOptions options)
     {
         try
         {
-            NurtureConfiguration.Load(options, alerts.Value);
-            return ValidateOptionsResult.Success;
+            var (catalogue, _, _) = NurtureConfiguration.Load(options, alerts.Value);
+            var unknown = UnknownScores(catalogue, scoring.Value.ResolvedModelPath);
+            return unknown.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(new NurtureConfigurationException(unknown).Message);
         }
         catch (Exception ex) when (ex is NurtureConfigurationException or EmailTemplateException or SalesRoutingException or IOException)
         {
             return ValidateOptionsResult.Fail(ex.Message);
         }
+    }
+
+    /// <summary>
+    /// Entry filters naming a score the scoring model does not define: such a filter could never match, which is an edit mistake
+    /// worth stopping the start for. (The model's own errors are reported by its validation, so a broken model is skipped here.)
+    /// </summary>
+    internal static List<string> UnknownScores(NurtureCatalogue catalogue, string modelPath)
+    {
+        var errors = new List<string>();
+        Domain.Scoring.ScoringModel model;
+        try
+        {
+            model = Domain.Scoring.ScoringModelLoader.LoadFile(modelPath);
+        }
+        catch (Exception ex) when (ex is Domain.Scoring.InvalidScoringModelException or IOException)
+        {
+            return errors;
+        }
+        foreach (var programme in catalogue.Programmes.Values)
+        {
+            if (programme.Entry?.Score is { } filter && !string.Equals(filter.Name, NurtureScores.Engagement, StringComparison.OrdinalIgnoreCase) &&
+                model.Score(filter.Name) is null)
+            {
+                errors.Add($"programme '{programme.Id}': entry.score.name '{filter.Name}' is not a score of the scoring model {model.Version} (use \"engagement\" or one of its named scores).");
+            }
+        }
+        return errors;
     }
 }
 

@@ -29,7 +29,7 @@ internal sealed class NurtureMailComposer(
 
     public EmailMessage Nurture(LeadSummary lead, NurtureProgramme programme, NurtureStep step, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now)
     {
-        TrackingClaims Claims(TrackingKind kind, string? url = null) => new()
+        TrackingClaims Claims(TrackingKind kind, string? url = null, string? linkName = null) => new()
         {
             Kind = kind,
             LeadId = lead.LeadId,
@@ -38,6 +38,7 @@ internal sealed class NurtureMailComposer(
             Step = step.Id,
             SentAtUnixSeconds = now.ToUnixTimeSeconds(),
             Url = url,
+            LinkName = linkName,
         };
 
         var unsubscribe = links.For(Claims(TrackingKind.Unsubscribe));
@@ -51,7 +52,7 @@ internal sealed class NurtureMailComposer(
         var rendered = configuration.Templates.Render(step.Template, step.Subject, model);
         var html = TrackedHtml.Rewrite(
             rendered.HtmlBody,
-            url => links.IsOurs(url) ? null : links.For(Claims(TrackingKind.Click, url)),
+            (url, name) => links.IsOurs(url) ? null : links.For(Claims(TrackingKind.Click, url, name)),
             links.For(Claims(TrackingKind.Open)));
 
         var options = nurtureOptions.Value;

@@ -75,6 +75,11 @@ public static class NurtureRegistration
         services.TryAddSingleton<TableLeadEmails>();
         services.TryAddSingleton<ILeadEmails>(sp => sp.GetRequiredService<TableLeadEmails>());
         services.AddSingleton<IStageChangeObserver, NurtureStageObserver>();
+        // Behaviour rows live in the lead's partition of the leads table (written in the lead's transaction).
+        services.TryAddSingleton(sp => new Leads.LeadsTable(
+            sp.GetRequiredService<TableServiceClient>().GetTableClient(sp.GetRequiredService<IOptions<Storage.StorageOptions>>().Value.LeadsTable)));
+        services.TryAddSingleton<NurtureProgrammeState>();
+        services.AddSingleton<Leads.ILeadEventRecorder, NurtureBehaviourRecorder>();
         return services;
     }
 }

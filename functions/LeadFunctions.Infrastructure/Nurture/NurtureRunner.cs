@@ -43,7 +43,8 @@ internal sealed partial class NurtureRunner(
     IOptions<NurtureOptions> nurtureOptions,
     IOptions<SalesAlertOptions> alertOptions,
     OutboxMetrics metrics,
-    ILogger<NurtureRunner> logger) : INurtureRunner
+    ILogger<NurtureRunner> logger,
+    NurtureProgrammeState programmes) : INurtureRunner
 {
     /// <summary>Counting the backlog reads row keys only, and stops here.</summary>
     private const int BacklogCountLimit = 10_000;
@@ -196,6 +197,15 @@ internal sealed partial class NurtureRunner(
         if (programme is null || step is null)
             return await DropAsync(item, "the programme or step no longer exists", cancellationToken);
 
+        // A lead is in one programme at a time: a step of a programme another one took over from (same MQL episode) goes no further.
+        var enrolment = await programmes.FindEnrolmentAsync(item.LeadId, cancellationToken);
+        if (enrolment is not null && enrolment.Programme != programme.Id && !enrolment.IsBefore(item.TransitionAt))
+            return await DropAsync(item, $"taken over by {enrolment.Programme}", cancellationToken);
+        if (enrolment is not null && enrolment.IsAfter(item.TransitionAt))
+            return await DropAsync(item, "a later MQL episode enrolled the lead again", cancellationToken);
+        if (step.Branch is { } branch)
+            return await BranchAsync(item, programme, step, branch, enrolment, cancellationToken);
+
         var outboxKey = $"{OutboxEntity.NurturePrefix}{programme.Id}-{step.Id}";
         var existing = await store.FindOutboxAsync(item.LeadId, outboxKey, cancellationToken);
         if (existing is { Status: OutboxStatus.Sent })
@@ -216,6 +226,8 @@ internal sealed partial class NurtureRunner(
         }
 
         var lead = found!;
+        if (await ExitAsync(item, programme, lead, enrolment, cancellationToken) is { } exited)
+            return exited;
         var now = time.GetUtcNow();
         var messageId = $"{lead.LeadId}-{DueKinds.Nurture}-{programme.Id}-{step.Id}";
         var claim = await store.ClaimAsync(
@@ -251,6 +263,66 @@ internal sealed partial class NurtureRunner(
         }
         await store.CompleteAsync(item, cancellationToken);
         return Outcome.AlreadySent;
+    }
+
+    /// <summary>
+    /// A branch fires when its wait is over: it re-reads what the lead did (the behaviour row, as of now, so a click processed late
+    /// still counts; probable bots were never recorded) and schedules <c>then</c> or <c>else</c> from this moment.
+    /// </summary>
+    private async Task<Outcome> BranchAsync(DueItemEntity item, NurtureProgramme programme, NurtureStep step, NurtureBranch branch,
+        NurtureEnrolmentEntity? enrolment, CancellationToken cancellationToken)
+    {
+        var found = await directory.FindSummaryAsync(item.LeadId, cancellationToken);
+        var suppressed = await store.IsSuppressedAsync(item.LeadId, cancellationToken);
+        var decision = _planner.CheckBranch(found, item.TransitionAt, suppressed, Grace);
+        switch (decision.Verdict)
+        {
+            case FollowUpVerdict.Drop:
+                return await DropAsync(item, decision.Reason, cancellationToken);
+            case FollowUpVerdict.Wait:
+                return Outcome.Waiting;
+        }
+        if (await ExitAsync(item, programme, found!, enrolment, cancellationToken) is { } exited)
+            return exited;
+
+        var now = time.GetUtcNow();
+        var last = await programmes.LastAsync(item.LeadId, NurtureBehaviourEntity.BranchRow(programme.Id, step.Id), cancellationToken);
+        var waitStartedAt = item.DueAt - branch.Wait;
+        var targetId = branch.Resolve(waitStartedAt, last);
+        LogBranch(logger, item.LeadId, programme.Id, step.Id, branch.When.ToString(), NurtureBranch.Happened(waitStartedAt, last), targetId ?? NurtureCatalogueReader.End);
+        if (programme.Find(targetId) is { } target)
+        {
+            var dueAt = NurturePlanner.DueAt(target, item.TransitionAt, now);
+            await store.ScheduleAsync(
+                DueItemEntity.Create(item.LeadId, DueKinds.Nurture, dueAt, item.TransitionAt, $"{programme.Id}-{target.Id}", programme.Id, target.Id),
+                cancellationToken);
+        }
+        await store.CompleteAsync(item, cancellationToken);
+        return Outcome.AlreadySent;
+    }
+
+    /// <summary>
+    /// Null while the lead stays in <paramref name="programme"/>; otherwise the reminder is dropped because the programme's goal was
+    /// reached since enrolment, or because a higher-priority programme now matches the lead (entry is evaluated again before every
+    /// step), which the lead then enters: its first step is scheduled from now.
+    /// </summary>
+    private async Task<Outcome?> ExitAsync(DueItemEntity item, NurtureProgramme programme, LeadSummary lead, NurtureEnrolmentEntity? enrolment, CancellationToken cancellationToken)
+    {
+        if (programme.Exit.Goals.Count > 0
+            && NurtureBranch.Happened(item.TransitionAt, await programmes.LastAsync(item.LeadId, NurtureBehaviourEntity.GoalRow(programme.Id), cancellationToken)))
+            return await DropAsync(item, "the programme's goal was reached", cancellationToken);
+
+        var kind = enrolment is not null && !enrolment.IsBefore(item.TransitionAt) && !enrolment.IsAfter(item.TransitionAt) ? enrolment.EntryKind : NurtureEntryKind.Mql;
+        if (configuration.Catalogue.Select(lead, kind, above: programme.Priority) is not { } better)
+            return null;
+        var now = time.GetUtcNow();
+        await programmes.EnrolAsync(item.LeadId, better.Id, item.TransitionAt, kind, now, programme.Id, cancellationToken);
+        var first = better.Steps[0];
+        await store.ScheduleAsync(
+            DueItemEntity.Create(item.LeadId, DueKinds.Nurture, now + first.Delay, item.TransitionAt, $"{better.Id}-{first.Id}", better.Id, first.Id),
+            cancellationToken);
+        LogTakenOver(logger, item.LeadId, programme.Id, better.Id);
+        return await DropAsync(item, $"taken over by {better.Id}", cancellationToken);
     }
 
     /// <summary>
@@ -654,6 +726,12 @@ internal sealed partial class NurtureRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} {Programme}/{Step} deferred to {RetryAt}: {Reason}")]
     private static partial void LogDeferred(ILogger logger, string leadId, string programme, string step, DateTimeOffset retryAt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} {Programme}/{Step}: branch on {Behaviour}, happened {Happened}, next {Next}")]
+    private static partial void LogBranch(ILogger logger, string leadId, string programme, string step, string behaviour, bool happened, string next);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} left programme {From}: taken over by {To}")]
+    private static partial void LogTakenOver(ILogger logger, string leadId, string from, string to);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dropped {Kind} {Programme}/{Step} for lead {LeadId}: {Reason}")]
     private static partial void LogDropped(ILogger logger, string leadId, string kind, string programme, string step, string reason);

@@ -14,16 +14,24 @@ internal sealed partial class NurtureStageObserver(
     NurtureStore store,
     NurtureConfiguration configuration,
     IOptions<SalesAlertOptions> alertOptions,
-    ILogger<NurtureStageObserver> logger) : IStageChangeObserver
+    ILogger<NurtureStageObserver> logger,
+    NurtureProgrammeState programmes) : IStageChangeObserver
 {
     public async Task OnStageChangingAsync(LeadSummary lead, StageChange change, CancellationToken cancellationToken)
     {
         if (change.From == change.To)
             return;
 
-        if (change.To == LifecycleStage.Mql)
+        if (NurtureEntry.KindOf(change) is { } kind)
         {
-            var programme = configuration.Catalogue.EnrolmentProgramme;
+            // Entry is decided here, on the lead as this event leaves it: the highest-priority programme whose entry matches.
+            var programme = configuration.Catalogue.Select(lead, kind);
+            if (programme is null)
+            {
+                LogNoProgramme(logger, lead.LeadId, NurtureEntry.Name(kind));
+                return;
+            }
+            await programmes.EnrolAsync(lead.LeadId, programme.Id, change.At, kind, change.At, takenOverFrom: null, cancellationToken);
             var first = programme.Steps[0];
             var dueAt = NurturePlanner.DueAt(first, change.At, previousSentAt: null);
             await store.ScheduleAsync(DueItemEntity.Create(lead.LeadId, DueKinds.Nurture, dueAt, change.At, $"{programme.Id}-{first.Id}", programme.Id, first.Id), cancellationToken);
@@ -64,7 +72,13 @@ internal sealed partial class NurtureStageObserver(
         }
         else if (change.Kind == ConsentChangeKind.Confirmed && lead.Stage == LifecycleStage.Mql)
         {
-            var programme = configuration.Catalogue.EnrolmentProgramme;
+            // The programme the lead entered with this MQL episode, or (enrolled before programmes were recorded) the one it would enter now.
+            var enrolment = await programmes.FindEnrolmentAsync(lead.LeadId, cancellationToken);
+            var programme = enrolment is { } e && (new DateTimeOffset(e.TransitionTicks, TimeSpan.Zero) - lead.StageChangedAt).Duration() <= NurturePlanner.StoreTolerance
+                ? configuration.Catalogue.Find(e.Programme)
+                : configuration.Catalogue.Select(lead, NurtureEntryKind.Mql);
+            if (programme is null)
+                return;
             var first = programme.Steps[0];
             var dueAt = change.Record.EffectiveAt > lead.StageChangedAt + first.Delay ? change.Record.EffectiveAt : lead.StageChangedAt + first.Delay;
             await store.ScheduleAsync(
@@ -79,6 +93,9 @@ internal sealed partial class NurtureStageObserver(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} enrolled in nurture programme {Programme} v{ProgrammeVersion}, first step due {DueAt}")]
     private static partial void LogEnrolled(ILogger logger, string leadId, string programme, string programmeVersion, DateTimeOffset dueAt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} became an MQL ({Entry}) but no programme's entry matches it: no nurture")]
+    private static partial void LogNoProgramme(ILogger logger, string leadId, string entry);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId} became an SQL: sales alert and {Steps} SLA steps scheduled, SLA deadline {Deadline}")]
     private static partial void LogAlertScheduled(ILogger logger, string leadId, int steps, DateTimeOffset deadline);

@@ -40,12 +40,18 @@ internal static class RowKinds
     public const string ProjectionWork = "projectionWork";
     /// <summary>Rows of the lead index (lists): name, company, stage, owner and score of the lead.</summary>
     public const string LeadIndex = "leadIndex";
+    /// <summary>When the lead last did what a nurture branch or goal waits for (a time per configured condition).</summary>
+    public const string NurtureBehaviour = "nurtureBehaviour";
+    /// <summary>The nurture programme the lead is in.</summary>
+    public const string NurtureEnrolment = "nurtureEnrolment";
 
     public static string ForLeadPartition(string rowKey) => rowKey switch
     {
         ErasureTombstoneEntity.Row => Tombstone,
         Leads.LeadRows.Lead => Lead,
         SuppressionEntity.Row => Suppression,
+        NurtureEnrolmentEntity.Row => NurtureEnrolment,
+        _ when rowKey.StartsWith(NurtureBehaviourEntity.BranchPrefix, StringComparison.Ordinal) || rowKey.StartsWith(NurtureBehaviourEntity.GoalPrefix, StringComparison.Ordinal) => NurtureBehaviour,
         _ when rowKey.StartsWith(Leads.LeadRows.AppliedPrefix, StringComparison.Ordinal) => AppliedEvents,
         _ when rowKey.StartsWith(Leads.LeadRows.LedgerPrefix, StringComparison.Ordinal) => Ledger,
         _ when rowKey.StartsWith(Leads.LeadRows.HistoryPrefix, StringComparison.Ordinal) => History,

@@ -15,8 +15,8 @@ public sealed class NurtureCatalogueTests
         var catalogue = NurtureCatalogueReader.Parse(json, name => File.Exists(Path.Combine(templates, name + ".html.liquid")));
 
         // Assert
-        Assert.True(catalogue.EnrolmentProgramme.Steps.Count >= 3);
-        Assert.Equal(StepAnchor.Enrolment, catalogue.EnrolmentProgramme.Steps[0].After);
+        Assert.True(catalogue.Programmes["mql-welcome"].Steps.Count >= 3);
+        Assert.Equal(StepAnchor.Enrolment, catalogue.Programmes["mql-welcome"].Steps[0].After);
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class LocalHostNurtureTests(AzuriteFixture azurite) : IDisposable
         // Arrange
         await using var host = await StartAsync();
         var email = AzuriteFixture.UniqueName("ada") + "@example.com";
-        var programme = ShippedProgrammes().EnrolmentProgramme;
+        var programme = ShippedProgrammes().Programmes["mql-welcome"];
         var first = programme.Steps[0];
         Assert.Equal(TimeSpan.Zero, first.Delay);
         var nurtureSuffix = $"-{programme.Id}-{first.Id}";
@@ -105,13 +105,62 @@ public sealed class LocalHostNurtureTests(AzuriteFixture azurite) : IDisposable
         Assert.Contains("/api/sales/reject?t=", alert.HtmlBody, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_lead_who_clicks_the_guide_link_gets_the_clicked_branchs_email_in_the_outbox()
+    {
+        // Arrange: the shipped templates, a branch that waits fifteen seconds (time enough for the listener to apply the click) for a click on the welcome's guide link.
+        Directory.CreateDirectory(_scratch);
+        var programmes = Path.Combine(_scratch, "nurture.json");
+        await File.WriteAllTextAsync(programmes, """
+            { "version": "e2e-branch", "programmes": [ { "id": "fork", "version": "1", "priority": 1, "entry": { "on": ["mql"] }, "steps": [
+              { "id": "welcome", "delay": "0", "subject": "Welcome {{ lead.firstName }}", "template": "nurture-welcome" },
+              { "id": "read-guide", "branch": { "wait": "00:00:15", "click": "guide" }, "then": "clicked", "else": "not-clicked" },
+              { "id": "clicked", "delay": "0", "subject": "You read the guide", "template": "nurture-case-study", "next": "end" },
+              { "id": "not-clicked", "delay": "0", "subject": "You missed the guide", "template": "nurture-talk" } ] } ] }
+            """);
+        await using var host = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Nurture:ProgrammesFile"] = programmes,
+            ["Tracking:MinimumHumanDelaySeconds"] = "1",
+        });
+        var email = AzuriteFixture.UniqueName("branch") + "@example.com";
+        var visitor = "visitor-" + Guid.NewGuid().ToString("N")[..12];
+        await PostAsync(host, "/api/forms/whitepaper-lead-scoring", new Dictionary<string, object>
+        {
+            ["email"] = email, ["firstName"] = "Ada", ["lastName"] = "Lovelace", ["company"] = "Analytical Engines",
+            ["role"] = "marketing-manager", ["companySize"] = "51-200", ["consent"] = true, ["visitorId"] = visitor,
+        });
+        foreach (var content in new[] { "pricing-guide", "buyers-checklist" })
+            await PostAsync(host, "/api/events", new Dictionary<string, object> { ["type"] = "content-download", ["visitorId"] = visitor, ["contentId"] = content });
+        var confirmation = await EventuallyAsync(() => OutboxMessageTo(email));
+        using (var confirmed = await host.Client.PostAsync(ConfirmationLink(confirmation!.TextBody), new FormUrlEncodedContent(new Dictionary<string, string> { ["confirm"] = "yes" })))
+            Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
+        var welcome = await EventuallyAsync(() => OutboxMessageTo(email, "-fork-welcome"));
+        Assert.NotNull(welcome);
+
+        // Act: the person follows the guide link from a browser, a couple of seconds after it arrived.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var click = System.Text.RegularExpressions.Regex.Match(welcome.HtmlBody ?? "", @"https?://[^""]+/api/track/click\?t=[^""]+");
+        Assert.True(click.Success, "The welcome e-mail has no tracked link.");
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(WebUtility.HtmlDecode(click.Value)).PathAndQuery, UriKind.Relative));
+        request.Headers.UserAgent.ParseAdd("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15");
+        using (var redirect = await host.Client.SendAsync(request))
+            Assert.StartsWith("https://www.example.com/guides/getting-started", redirect.Headers.Location?.ToString(), StringComparison.Ordinal);
+        var clicked = await EventuallyAsync(() => OutboxMessageTo(email, "-fork-clicked"));
+
+        // Assert
+        Assert.NotNull(clicked);
+        Assert.Equal("You read the guide", clicked.Subject);
+        Assert.Null(await OutboxMessageTo(email, "-fork-not-clicked"));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_scratch))
             Directory.Delete(_scratch, recursive: true);
     }
 
-    private async Task<RunningLocalHost> StartAsync()
+    private async Task<RunningLocalHost> StartAsync(IReadOnlyDictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -122,6 +171,8 @@ public sealed class LocalHostNurtureTests(AzuriteFixture azurite) : IDisposable
             // Every two seconds (NCRONTAB with seconds), so the timer picks up what the listener scheduled.
             ["NurtureSchedule"] = "*/2 * * * * *",
         };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+            settings[key] = value;
         return await RunningLocalHost.StartAsync(azurite, triggers: true, settings);
     }
 
