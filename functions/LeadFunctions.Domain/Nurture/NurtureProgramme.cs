@@ -22,6 +22,9 @@ public sealed record NurtureStep(string Id, TimeSpan Delay, StepAnchor After, st
 /// </summary>
 public sealed record NurtureProgramme(string Id, string Version, IReadOnlyList<NurtureStep> Steps)
 {
+    /// <summary>The days and hours its e-mails may go, in the lead's time zone; null sends at any time.</summary>
+    public SendWindow? Window { get; init; }
+
     public int IndexOf(string stepId)
     {
         for (var i = 0; i < Steps.Count; i++)
@@ -43,6 +46,9 @@ public sealed record NurtureProgramme(string Id, string Version, IReadOnlyList<N
 public sealed record NurtureCatalogue(string Version, string EnrolOnMql, IReadOnlyDictionary<string, NurtureProgramme> Programmes)
 {
     public NurtureProgramme EnrolmentProgramme => Programmes[EnrolOnMql];
+
+    /// <summary>The zone of a lead whose profile gives neither a time zone nor a known country; null means UTC.</summary>
+    public TimeZoneInfo? DefaultTimeZone { get; init; }
 
     public NurtureProgramme? Find(string programmeId) => Programmes.GetValueOrDefault(programmeId);
 }
@@ -131,8 +137,9 @@ public static partial class NurtureCatalogueReader
                 steps.Add(new NurtureStep(step.Id ?? "", delay, anchor, step.Subject ?? "", step.Template ?? ""));
             }
 
+            var window = SendWindowReader.Parse(source.SendWindow, name, errors);
             if (!string.IsNullOrWhiteSpace(source.Id))
-                programmes.TryAdd(source.Id, new NurtureProgramme(source.Id, source.Version ?? "", steps));
+                programmes.TryAdd(source.Id, new NurtureProgramme(source.Id, source.Version ?? "", steps) { Window = window });
         }
 
         if (string.IsNullOrWhiteSpace(model.EnrolOnMql))
@@ -140,9 +147,10 @@ public static partial class NurtureCatalogueReader
         else if (!programmes.ContainsKey(model.EnrolOnMql))
             errors.Add($"enrolOnMql names programme '{model.EnrolOnMql}', which is not defined.");
 
+        var defaultTimeZone = SendWindowReader.ParseTimeZone(model.DefaultTimeZone, errors);
         if (errors.Count > 0)
             throw new NurtureConfigurationException(errors);
-        return new NurtureCatalogue(model.Version!, model.EnrolOnMql!, programmes);
+        return new NurtureCatalogue(model.Version!, model.EnrolOnMql!, programmes) { DefaultTimeZone = defaultTimeZone };
     }
 
     /// <summary>Accepts <c>0</c>, <c>45m</c>, <c>36h</c>, <c>2d</c>, or a .NET TimeSpan (<c>2.12:00:00</c>).</summary>
@@ -181,6 +189,7 @@ public static partial class NurtureCatalogueReader
         [JsonPropertyName("$schema")] public string? Schema { get; set; }
         public string? Version { get; set; }
         public string? EnrolOnMql { get; set; }
+        public string? DefaultTimeZone { get; set; }
         public List<ProgrammeModel>? Programmes { get; set; }
     }
 
@@ -190,6 +199,7 @@ public static partial class NurtureCatalogueReader
         public string? Version { get; set; }
         public string? Description { get; set; }
         public List<StepModel>? Steps { get; set; }
+        public SendWindowModel? SendWindow { get; set; }
     }
 
     private sealed class StepModel

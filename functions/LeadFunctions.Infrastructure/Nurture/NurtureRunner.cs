@@ -214,6 +214,9 @@ internal sealed partial class NurtureRunner(
             case FollowUpVerdict.Wait:
                 return await PostponeAsync(item, decision, cancellationToken);
         }
+        // Checked after the cap and consent, so a step held to its window is checked against them again when it opens.
+        if (SendWindowGate.Hold(programme, found!.Profile, configuration.Catalogue.DefaultTimeZone, time.GetUtcNow()) is { } held)
+            return await PostponeAsync(item, held, cancellationToken);
 
         var lead = found!;
         var now = time.GetUtcNow();
