@@ -47,6 +47,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("ChangeLeadStage", "leads/{id}/stage", "POST", "Anonymous")]
     [InlineData("ReceiveCrmEvents", "crm/events", "POST", "Anonymous")]
     [InlineData("GetScoringCalibration", "ops/scoring/calibration", "GET", "Admin")]
+    [InlineData("PreviewNurtureStep", "ops/nurture/preview", "POST", "Admin")]
     [InlineData("ShowWorkspaceCalibration", "workspace/calibration", "GET", "Anonymous")]
     public void An_http_function_is_generated_with_its_route_methods_and_auth_level(string name, string route, string methods, string authLevel)
     {
