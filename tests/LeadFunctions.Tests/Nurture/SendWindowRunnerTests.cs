@@ -89,7 +89,7 @@ public sealed class SendWindowRunnerTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task A_sales_alert_at_night_is_never_held_by_a_marketing_window()
+    public async Task A_sales_alert_and_its_sla_reminder_at_night_are_never_held_by_a_marketing_window()
     {
         // Arrange: an SQL at 03:00 on a Saturday in New York, with a programme that sends only in office hours.
         await using var harness = new NurtureHarness(azurite, programme: OfficeHours);
@@ -100,9 +100,12 @@ public sealed class SendWindowRunnerTests(AzuriteFixture azurite)
         // Act
         await harness.MoveAsync(lead, LifecycleStage.Sql);
         await harness.RunAsync();
+        var atOnce = (await harness.MessagesAsync()).Select(m => m.Subject ?? "").ToList();
+        harness.Time.Advance(TimeSpan.FromMinutes(30));
+        await harness.RunAsync();
 
         // Assert
-        var alert = Assert.Single(await harness.MessagesAsync());
-        Assert.StartsWith("New SQL: Ada Lovelace", alert.Subject, StringComparison.Ordinal);
+        Assert.StartsWith("New SQL: Ada Lovelace", Assert.Single(atOnce), StringComparison.Ordinal);
+        Assert.Contains(await harness.MessagesAsync(), m => (m.Subject ?? "").StartsWith("Reminder: Ada Lovelace", StringComparison.Ordinal));
     }
 }
