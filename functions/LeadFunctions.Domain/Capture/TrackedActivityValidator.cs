@@ -1,5 +1,6 @@
 using LeadFunctions.Domain.Content;
 using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain.Nurture;
 
 namespace LeadFunctions.Domain.Capture;
 
@@ -92,6 +93,18 @@ public sealed class TrackedActivityValidator(TimeProvider time, ContentCatalogue
                 errors.Add(error);
             else
                 properties[LeadEventProperties.Campaign] = campaign;
+        }
+
+        // The browser's zone (the snippet sends Intl's): malformed is refused like any bad field; a well-formed id this machine's
+        // tz data does not know (a browser with newer data) is dropped, so the activity still counts.
+        var timeZone = input.Field(LeadEventProperties.TimeZone);
+        if (timeZone is not null)
+        {
+            if (!LeadTimeZones.IsWellFormed(timeZone))
+                errors.Add(new FieldError(LeadEventProperties.TimeZone, FieldErrorCodes.InvalidValue,
+                    $"timeZone must be an IANA time zone id such as Europe/London (at most {LeadTimeZones.MaxLength} letters, digits, '/', '_', '+' or '-')."));
+            else if (LeadTimeZones.TryFind(timeZone, out var zone))
+                properties[LeadEventProperties.TimeZone] = zone.Id;
         }
 
         if (errors.Count > 0)

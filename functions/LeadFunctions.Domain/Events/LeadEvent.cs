@@ -85,6 +85,8 @@ public static class LeadEventTypes
 /// <summary>Names of <see cref="LeadEvent.Properties"/> that producers and the processor agree on.</summary>
 public static class LeadEventProperties
 {
+    /// <summary>The visitor's IANA time zone as their browser reports it (tracking snippet); kept as profile field <c>timeZone</c> unless a form gave one.</summary>
+    public const string TimeZone = "timeZone";
     /// <summary>Page URL of a page view, or the original URL of an e-mail click.</summary>
     public const string Url = "url";
     /// <summary>Funnel stage of downloaded content or a catalogued page: <c>top</c>, <c>middle</c> or <c>bottom</c>, from the content catalogue.</summary>

@@ -48,6 +48,9 @@ public sealed record NurtureProgramme(string Id, string Version, IReadOnlyList<N
 
     public NurtureExit Exit { get; init; } = NurtureExit.None;
 
+    /// <summary>The days and hours its e-mails may go, in the lead's time zone; null sends at any time.</summary>
+    public SendWindow? Window { get; init; }
+
     public int IndexOf(string stepId)
     {
         for (var i = 0; i < Steps.Count; i++)
@@ -67,6 +70,9 @@ public sealed record NurtureProgramme(string Id, string Version, IReadOnlyList<N
 /// <summary>All programmes, and which one a lead enters.</summary>
 public sealed record NurtureCatalogue(string Version, IReadOnlyDictionary<string, NurtureProgramme> Programmes)
 {
+    /// <summary>The zone of a lead whose profile gives neither a time zone nor a known country; null means UTC.</summary>
+    public TimeZoneInfo? DefaultTimeZone { get; init; }
+
     public NurtureProgramme? Find(string programmeId) => Programmes.GetValueOrDefault(programmeId);
 
     /// <summary>
@@ -148,6 +154,7 @@ public static partial class NurtureCatalogueReader
             CheckGraph(steps, name, errors);
 
             var exit = ReadExit(source.Exit, name, errors);
+            var window = SendWindowReader.Parse(source.SendWindow, name, errors);
             if (!string.IsNullOrWhiteSpace(source.Id))
             {
                 programmes.TryAdd(source.Id, new NurtureProgramme(source.Id, source.Version ?? "", steps)
@@ -155,6 +162,7 @@ public static partial class NurtureCatalogueReader
                     Priority = source.Priority ?? 0,
                     Entry = entry,
                     Exit = exit,
+                    Window = window,
                 });
             }
         }
@@ -162,9 +170,10 @@ public static partial class NurtureCatalogueReader
         foreach (var tie in programmes.Values.Where(p => p.Entry is not null).GroupBy(p => p.Priority).Where(g => g.Count() > 1))
             errors.Add($"programmes {string.Join(" and ", tie.Select(p => $"'{p.Id}'"))} have the same priority {tie.Key}: give each programme with an entry its own priority (higher wins).");
 
+        var defaultTimeZone = SendWindowReader.ParseTimeZone(model.DefaultTimeZone, errors);
         if (errors.Count > 0)
             throw new NurtureConfigurationException(errors);
-        return new NurtureCatalogue(model.Version!, programmes);
+        return new NurtureCatalogue(model.Version!, programmes) { DefaultTimeZone = defaultTimeZone };
     }
 
     private static NurtureEntry? ReadEntry(EntryModel? entry, string name, List<string> errors)
@@ -431,6 +440,7 @@ public static partial class NurtureCatalogueReader
         public string? Version { get; set; }
         /// <summary>The first format: the one programme every new MQL entered. Still read; see <see cref="ProgrammeModel.Entry"/>.</summary>
         public string? EnrolOnMql { get; set; }
+        public string? DefaultTimeZone { get; set; }
         public List<ProgrammeModel>? Programmes { get; set; }
     }
 
@@ -443,6 +453,7 @@ public static partial class NurtureCatalogueReader
         public EntryModel? Entry { get; set; }
         public ExitModel? Exit { get; set; }
         public List<StepModel>? Steps { get; set; }
+        public SendWindowModel? SendWindow { get; set; }
     }
 
     private sealed class EntryModel

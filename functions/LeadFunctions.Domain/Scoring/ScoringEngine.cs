@@ -47,6 +47,13 @@ public sealed class ScoringEngine(ScoringModel model)
         LifecycleMachine.ApplyDecay(state, Model, now, outcome);
 
         var profileChanged = MergeProfile(state, e);
+        // The browser's zone fills the field only while no form has given one; what a person typed wins over what a browser says.
+        if (e.Property(LeadEventProperties.TimeZone) is { } browserZone && !state.Profile.ContainsKey(Nurture.LeadTimeZones.ProfileField) &&
+            Nurture.LeadTimeZones.TryFind(browserZone, out _))
+        {
+            state.Profile[Nurture.LeadTimeZones.ProfileField] = browserZone;
+            profileChanged = true;
+        }
         MergeConsents(state, e, now, outcome);
 
         if (IsProbableBot(e))

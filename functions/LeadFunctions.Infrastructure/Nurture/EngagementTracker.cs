@@ -99,6 +99,8 @@ internal sealed partial class EngagementTracker(
         var claims = signer.Verify(token, TrackingKind.Unsubscribe);
         if (claims is null)
             return false;
+        if (NurturePreview.IsPreviewLead(claims.LeadId))
+            return true; // a marketer trying a preview's link: the page answers, nothing is stored or queued
         var now = time.GetUtcNow();
         // The suppression row is what the timer checks, so it is written before answering: no e-mail can go after this returns.
         await store.SuppressAsync(claims.LeadId, now, source, cancellationToken);
@@ -198,6 +200,8 @@ internal sealed partial class EngagementTracker(
 
     private async Task PublishEngagementAsync(string type, TrackingClaims claims, string method, string? userAgent, CancellationToken cancellationToken)
     {
+        if (NurturePreview.IsPreviewLead(claims.LeadId))
+            return; // a preview's pixel or link: no lead to count it for, and no event for the queue to refuse
         var now = time.GetUtcNow();
         var verdict = bots.Judge(method, userAgent, claims.SentAt, now);
         await CountHitAsync(claims, type == LeadEventTypes.EmailClick, verdict.ProbableBot, cancellationToken);

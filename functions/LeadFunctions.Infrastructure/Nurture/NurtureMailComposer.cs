@@ -27,7 +27,8 @@ internal sealed class NurtureMailComposer(
     public const string ListUnsubscribePost = "List-Unsubscribe-Post";
     public const string OneClick = "List-Unsubscribe=One-Click";
 
-    public EmailMessage Nurture(LeadSummary lead, NurtureProgramme programme, NurtureStep step, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now)
+    public EmailMessage Nurture(LeadSummary lead, NurtureProgramme programme, NurtureStep step, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now,
+        ICollection<string>? missing = null)
     {
         TrackingClaims Claims(TrackingKind kind, string? url = null, string? linkName = null) => new()
         {
@@ -49,7 +50,7 @@ internal sealed class NurtureMailComposer(
             ["programme"] = programme.Id,
             ["step"] = step.Id,
         };
-        var rendered = configuration.Templates.Render(step.Template, step.Subject, model);
+        var rendered = configuration.Templates.Render(step.Template, step.Subject, model, missing);
         var html = TrackedHtml.Rewrite(
             rendered.HtmlBody,
             (url, name) => links.IsOurs(url) ? null : links.For(Claims(TrackingKind.Click, url, name)),
@@ -79,7 +80,7 @@ internal sealed class NurtureMailComposer(
     /// The double opt-in e-mail: one signed link that confirms the pending marketing consent. It is not marketing, so it has no
     /// open pixel, no tracked links and no unsubscribe (ignoring it is the way to say no).
     /// </summary>
-    public EmailMessage ConsentConfirmation(LeadSummary lead, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now)
+    public EmailMessage ConsentConfirmation(LeadSummary lead, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now, ICollection<string>? missing = null)
     {
         var options = nurtureOptions.Value;
         var confirm = links.ConfirmConsent(new TrackingClaims
@@ -95,7 +96,7 @@ internal sealed class NurtureMailComposer(
             ["links"] = new Dictionary<string, object?> { ["confirm"] = confirm },
             ["validDays"] = options.ConfirmationValidDays,
         };
-        var rendered = configuration.Templates.Render(options.ConfirmationTemplate, options.ConfirmationSubject, model);
+        var rendered = configuration.Templates.Render(options.ConfirmationTemplate, options.ConfirmationSubject, model, missing);
         return new EmailMessage
         {
             Id = messageId,
@@ -130,15 +131,15 @@ internal sealed class NurtureMailComposer(
         return first;
     }
 
-    public EmailMessage SalesAlert(LeadDetails details, DateTimeOffset sqlAt, string owner, string routedBy, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now, SqlOrigin? origin = null) =>
+    public EmailMessage SalesAlert(LeadDetails details, DateTimeOffset sqlAt, string owner, string routedBy, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now, SqlOrigin? origin = null, ICollection<string>? missing = null) =>
         Sales(new SalesMail(details, sqlAt, owner, owner, routedBy, alertOptions.Value.AlertTemplate,
             "New SQL: {{ lead.firstName }} {{ lead.lastName }}{% if lead.company %} ({{ lead.company }}){% endif %}, respond within {{ card.respondWithin }}",
             SalesAlertKeys.AlertMarker, ReplyToLead: true, Step: null, origin, ReroutedFrom: null),
-            messageId, firstAttemptAt, now);
+            messageId, firstAttemptAt, now, missing);
 
     /// <summary>The e-mail of one SLA ladder step: to the rep (remind), the manager (escalate, breach) or the next rep (reroute).</summary>
     public EmailMessage SlaStep(LeadDetails details, DateTimeOffset sqlAt, SlaStep step, string to, string owner, string routedBy, string? reroutedFrom,
-        string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now, SqlOrigin? origin = null)
+        string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now, SqlOrigin? origin = null, ICollection<string>? missing = null)
     {
         var subject = step.Kind switch
         {
@@ -150,13 +151,13 @@ internal sealed class NurtureMailComposer(
         // Whoever should now contact the lead can reply straight to it; a manager's reply goes to the rep who let it wait.
         var replyToLead = step.Kind is SlaStepKind.Remind or SlaStepKind.Reroute;
         return Sales(new SalesMail(details, sqlAt, to, owner, routedBy, step.Template, subject, step.Marker, replyToLead, step, origin, reroutedFrom),
-            messageId, firstAttemptAt, now);
+            messageId, firstAttemptAt, now, missing);
     }
 
     private sealed record SalesMail(LeadDetails Details, DateTimeOffset SqlAt, string To, string Owner, string RoutedBy, string Template, string Subject,
         string ActorMarker, bool ReplyToLead, SlaStep? Step, SqlOrigin? Origin, string? ReroutedFrom);
 
-    private EmailMessage Sales(SalesMail mail, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now)
+    private EmailMessage Sales(SalesMail mail, string messageId, DateTimeOffset firstAttemptAt, DateTimeOffset now, ICollection<string>? missing)
     {
         var options = alertOptions.Value;
         var ladder = options.GetLadder();
@@ -190,7 +191,7 @@ internal sealed class NurtureMailComposer(
                 ? new Dictionary<string, object?> { ["form"] = origin.FormId, ["eventType"] = origin.EventType, ["page"] = origin.LandingPageUrl }
                 : null,
         };
-        var rendered = configuration.Templates.Render(mail.Template, mail.Subject, model);
+        var rendered = configuration.Templates.Render(mail.Template, mail.Subject, model, missing);
         return new EmailMessage
         {
             Id = messageId,

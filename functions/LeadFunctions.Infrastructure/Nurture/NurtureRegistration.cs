@@ -67,6 +67,7 @@ public static class NurtureRegistration
         services.TryAddSingleton<LinkBuilder>();
         services.TryAddSingleton<SalesReps>();
         services.TryAddSingleton<NurtureMailComposer>();
+        services.TryAddSingleton<INurturePreview, NurturePreviewService>();
         services.TryAddSingleton<INurtureRunner, NurtureRunner>();
         services.TryAddSingleton<IEngagementTracker, EngagementTracker>();
         services.TryAddSingleton<IConsentConfirmations, ConsentConfirmations>();

@@ -224,10 +224,12 @@ internal sealed partial class NurtureRunner(
             case FollowUpVerdict.Wait:
                 return await PostponeAsync(item, decision, cancellationToken);
         }
-
         var lead = found!;
         if (await ExitAsync(item, programme, lead, enrolment, cancellationToken) is { } exited)
             return exited;
+        // Checked after the cap, consent and exit rules, so a step held to its window is checked against them again when it opens.
+        if (SendWindowGate.Hold(programme, lead.Profile, configuration.Catalogue.DefaultTimeZone, time.GetUtcNow()) is { } held)
+            return await PostponeAsync(item, held, cancellationToken);
         var now = time.GetUtcNow();
         var messageId = $"{lead.LeadId}-{DueKinds.Nurture}-{programme.Id}-{step.Id}";
         var claim = await store.ClaimAsync(

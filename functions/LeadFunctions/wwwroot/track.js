@@ -57,9 +57,16 @@
 
   var visitorId = ensureVisitorId();
 
+  /* The visitor's IANA zone, so nurture e-mails can keep to a programme's sending hours in their local time. */
+  function timeZone() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { return ''; }
+  }
+
   function context() {
     var fields = { visitorId: visitorId, pageUrl: window.location.href };
     if (document.referrer) fields.referrer = document.referrer;
+    var zone = timeZone();
+    if (zone) fields.timeZone = zone;
     var tags = utmTags();
     Object.keys(tags).forEach(function (k) { fields[k] = tags[k]; });
     return fields;

@@ -185,7 +185,7 @@ public sealed class NurtureProgrammeRulesTests
         Assert.Equal("general", catalogue.Select(Lead(grade: "A", industry: "Retail"), NurtureEntryKind.Mql)!.Id); // profile
         Assert.Equal("general", catalogue.Select(Lead(engagement: 79.9), NurtureEntryKind.Mql)!.Id); // score
         Assert.Equal("general", catalogue.Select(Lead(form: "newsletter", intent: nameof(FormIntent.NewsletterSignup)), NurtureEntryKind.Mql)!.Id); // form
-        Assert.Null(NurtureScores.Of(Lead(), "intent")); // a named score not known yet never matches
+        Assert.Equal(0, NurtureScores.Of(Lead(), "intent")); // a named score the lead never earned counts as 0
     }
 
     [Fact]

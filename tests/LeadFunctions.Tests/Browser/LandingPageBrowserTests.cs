@@ -104,7 +104,12 @@ public sealed class LandingPageBrowserTests(AzuriteFixture azurite)
         Assert.Equal(new Dictionary<string, string>
         {
             ["contentId"] = "whitepaper-lead-scoring", ["funnelStage"] = "middle", ["title"] = "Lead scoring that explains itself (whitepaper)",
-        }, download.Properties);
+        }, download.Properties.Where(p => p.Key != "timeZone").ToDictionary());
+
+        // The browser's own time zone rides along (for nurture send windows), as Intl reports it.
+        var zone = await page.EvaluateAsync<string>("() => Intl.DateTimeFormat().resolvedOptions().timeZone");
+        Assert.Equal(zone, sent["timeZone"]);
+        Assert.Equal(zone, download.Properties.GetValueOrDefault("timeZone"));
     }
 
     [Fact]

@@ -248,4 +248,38 @@ public sealed class TrackEventTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(2, ids.Count);
         Assert.Equal(first.JsonBody().GetProperty("submissionId").GetString(), Assert.Single(ids.Distinct()));
     }
+
+    [Theory]
+    [InlineData("Europe/London<script>")]
+    [InlineData("Eastern Standard Time")]
+    [InlineData("Europe/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    public async Task A_malformed_browser_time_zone_is_a_400_naming_the_field_and_nothing_is_enqueued(string zone)
+    {
+        // Arrange
+        var json = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["type"] = "page-view", ["visitorId"] = "visitor-12345", ["url"] = "https://www.example.com/", ["timeZone"] = zone,
+        });
+
+        // Act
+        var response = await _app.PostEventAsync(_app.Json(Path, json));
+
+        // Assert
+        Assert.Equal(400, response.Status);
+        Assert.Equal(["timeZone"], response.ErrorFields());
+        Assert.Empty(await _app.MessagesAsync());
+    }
+
+    [Fact]
+    public async Task A_known_browser_time_zone_rides_with_the_event_and_a_well_formed_unknown_one_is_dropped_without_losing_the_event()
+    {
+        // Act
+        var known = await _app.PostEventAsync(_app.Json(Path, """{"type":"page-view","visitorId":"visitor-12345","url":"https://www.example.com/a","timeZone":"America/New_York"}"""));
+        var unknown = await _app.PostEventAsync(_app.Json(Path, """{"type":"page-view","visitorId":"visitor-12345","url":"https://www.example.com/b","timeZone":"Mars/Olympus_Mons"}"""));
+
+        // Assert
+        Assert.Equal((202, 202), (known.Status, unknown.Status));
+        var messages = (await _app.MessagesAsync()).OrderBy(m => m.Property(LeadEventProperties.Url), StringComparer.Ordinal).ToList();
+        Assert.Equal(["America/New_York", null], messages.Select(m => m.Property(LeadEventProperties.TimeZone)));
+    }
 }

@@ -47,6 +47,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("ChangeLeadStage", "leads/{id}/stage", "POST", "Anonymous")]
     [InlineData("ReceiveCrmEvents", "crm/events", "POST", "Anonymous")]
     [InlineData("GetScoringCalibration", "ops/scoring/calibration", "GET", "Admin")]
+    [InlineData("PreviewNurtureStep", "ops/nurture/preview", "POST", "Admin")]
     [InlineData("ShowWorkspaceCalibration", "workspace/calibration", "GET", "Anonymous")]
     [InlineData("PublishScoringModel", "workspace/scoring/models", "POST", "Anonymous")]
     [InlineData("ListScoringModels", "workspace/scoring/models", "GET", "Anonymous")]

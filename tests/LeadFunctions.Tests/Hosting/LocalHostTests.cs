@@ -109,6 +109,30 @@ public sealed class LocalHostTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
     }
 
+    [Fact]
+    public async Task The_nurture_preview_needs_the_admin_key_and_renders_a_shipped_step_with_it()
+    {
+        // Arrange: keys required, as under the Functions host in Azure.
+        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, new Dictionary<string, string?>
+        {
+            ["LocalHost:FunctionKey"] = "the-local-key",
+            ["LocalHost:RequireFunctionKey"] = "true",
+        });
+        var preview = new Uri("/api/ops/nurture/preview", UriKind.Relative);
+        using var body = new StringContent("""{ "programme": "mql-welcome", "step": "welcome" }""", System.Text.Encoding.UTF8, "application/json");
+
+        // Act
+        using var withoutKey = await host.Client.PostAsync(preview, body);
+        using var withKey = await host.Client.PostAsync(new Uri(preview + "?code=the-local-key", UriKind.Relative), body);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Unauthorized, withoutKey.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, withKey.StatusCode);
+        using var json = JsonDocument.Parse(await withKey.Content.ReadAsStringAsync());
+        Assert.Equal("Ada, a guide picked for you", json.RootElement.GetProperty("subject").GetString());
+        Assert.Contains(json.RootElement.GetProperty("links").EnumerateArray(), l => l.GetProperty("kind").GetString() == "click");
+    }
+
     private static JsonElement FormDefinition(string formId)
     {
         using var forms = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "config", "forms.json")));

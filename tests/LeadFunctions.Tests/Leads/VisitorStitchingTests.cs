@@ -154,6 +154,29 @@ public sealed class VisitorStitchingTests(AzuriteFixture azurite)
         Assert.Equal((1 + 1 + 2 + 2, 1 + 2 + 1, 1 + 1), stitch);
     }
 
+    [Fact]
+    public async Task The_browser_time_zone_of_a_stitched_visitor_becomes_the_leads_time_zone_but_never_replaces_one_already_known()
+    {
+        // Arrange: a visitor whose browser says New York converts; later the same browser says Tokyo.
+        var harness = NewHarness();
+        await using var pipeline = await StartAsync(harness);
+        var visitor = CapturePipeline.NewVisitorId();
+        await pipeline.PostEventAsync(new Dictionary<string, string> { ["type"] = "page-view", ["visitorId"] = visitor, ["url"] = "https://www.example.com/a", ["timeZone"] = "America/New_York" });
+        await pipeline.DrainAsync();
+
+        // Act
+        await pipeline.PostFormAsync("whitepaper-lead-scoring", Whitepaper(Victim, visitor));
+        await pipeline.DrainAsync();
+        var first = (await harness.LeadAsync(Victim)).Lead.Profile.GetValueOrDefault("timeZone");
+        await pipeline.PostEventAsync(new Dictionary<string, string> { ["type"] = "page-view", ["visitorId"] = visitor, ["url"] = "https://www.example.com/b", ["timeZone"] = "Asia/Tokyo" });
+        await pipeline.DrainAsync();
+
+        // Assert
+        Assert.Equal("America/New_York", first);
+        Assert.Equal("America/New_York", (await harness.LeadAsync(Victim)).Lead.Profile.GetValueOrDefault("timeZone"));
+        Assert.Equal(0, pipeline.Failures);
+    }
+
     private ScoringHarness NewHarness()
     {
         var harness = new ScoringHarness(azurite);

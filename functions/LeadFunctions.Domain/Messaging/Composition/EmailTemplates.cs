@@ -86,12 +86,22 @@ public sealed class EmailTemplates
     public static string? SubjectError(string subject) =>
         Parser.TryParse(subject, out _, out var error) ? null : error;
 
-    public RenderedEmail Render(string name, string subject, IReadOnlyDictionary<string, object?> model)
+    /// <param name="missing">When given, receives each variable the subject or a body uses that <paramref name="model"/> lacks
+    /// (as <c>file: path</c>), which Liquid would render as nothing (<see cref="TemplateVariables"/>).</param>
+    public RenderedEmail Render(string name, string subject, IReadOnlyDictionary<string, object?> model, ICollection<string>? missing = null)
     {
         if (!_templates.TryGetValue(name, out var pair))
             throw new InvalidOperationException($"There is no e-mail template '{name}'.");
         var subjectTemplate = _subjects.GetOrAdd(subject, s =>
             Parser.TryParse(s, out var parsed, out var error) ? parsed : throw new EmailTemplateException([$"subject '{s}': {error}"]));
+        if (missing is not null)
+        {
+            foreach (var (part, template) in new[] { ("subject", subjectTemplate), (name + HtmlSuffix, pair.Html), (name + TextSuffix, pair.Text) })
+            {
+                foreach (var path in TemplateVariables.Missing(template, model))
+                    missing.Add($"{part}: {path}");
+            }
+        }
 
         var context = CreateContext(model);
         return new RenderedEmail(
