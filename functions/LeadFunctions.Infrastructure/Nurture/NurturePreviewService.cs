@@ -37,6 +37,8 @@ internal sealed partial class NurturePreviewService(
         var step = programme.Steps.FirstOrDefault(s => s.Id == stepId);
         if (step is null)
             return new(null, 404, "step", $"Programme '{programme.Id}' has no step '{stepId}' (steps: {string.Join(", ", programme.Steps.Select(s => s.Id))}).");
+        if (step.IsBranch)
+            return new(null, 404, "step", $"Step '{step.Id}' of programme '{programme.Id}' is a branch: it sends nothing to preview (e-mail steps: {string.Join(", ", programme.Steps.Where(s => !s.IsBranch).Select(s => s.Id))}).");
 
         var now = time.GetUtcNow();
         var lead = new LeadSummary
