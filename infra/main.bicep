@@ -200,6 +200,7 @@ var tableNames = [
   'AccessLog'
   'WebhookDeliveries'
   'FunnelCounters'
+  'NurtureResults'
 ]
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {

@@ -3,6 +3,7 @@ using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Tracking;
 using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Nurture.Results;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -75,6 +76,7 @@ public static class NurtureRegistration
         services.TryAddSingleton<TableLeadEmails>();
         services.TryAddSingleton<ILeadEmails>(sp => sp.GetRequiredService<TableLeadEmails>());
         services.AddSingleton<IStageChangeObserver, NurtureStageObserver>();
+        services.AddNurtureResults();
         return services;
     }
 }

@@ -48,6 +48,8 @@ public sealed class FunctionsMetadataTests
     [InlineData("ReceiveCrmEvents", "crm/events", "POST", "Anonymous")]
     [InlineData("GetScoringCalibration", "ops/scoring/calibration", "GET", "Admin")]
     [InlineData("ShowWorkspaceCalibration", "workspace/calibration", "GET", "Anonymous")]
+    [InlineData("GetNurtureResults", "ops/nurture/results", "GET", "Admin")]
+    [InlineData("ShowWorkspaceNurtureResults", "workspace/nurture/results", "GET", "Anonymous")]
     public void An_http_function_is_generated_with_its_route_methods_and_auth_level(string name, string route, string methods, string authLevel)
     {
         // Act
