@@ -111,6 +111,29 @@ public sealed class NurtureResultsTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task When_counting_fails_after_the_send_the_email_is_not_sent_again_and_the_retried_item_counts_it()
+    {
+        // Arrange: the results table is gone (storage trouble) when the timer sends.
+        await using var harness = new NurtureHarness(azurite);
+        var journey = new Journey(harness);
+        await journey.EnrolAsync("a");
+        await journey.ResultsTable.Client.DeleteAsync();
+
+        // Act
+        var failed = await harness.RunAsync();
+        await journey.ResultsTable.Client.CreateIfNotExistsAsync();
+        harness.Time.Advance(TimeSpan.FromHours(1));
+        var retried = await harness.RunAsync();
+        var step = (await journey.ReportAsync()).Programmes.Single(p => p.Programme == "trio").Steps[0];
+
+        // Assert: one e-mail went; the first run's item failed (to be retried), the retry found it sent and counted it once.
+        Assert.Single(harness.EmlFiles());
+        Assert.Equal((0, 1), (failed.Sent, failed.Failed));
+        Assert.Equal((0, 0, 0), (retried.Sent, retried.Failed, retried.Parked));
+        Assert.Equal(1, step.Sent);
+    }
+
+    [Fact]
     public async Task The_results_table_names_no_lead_and_no_message()
     {
         // Arrange
