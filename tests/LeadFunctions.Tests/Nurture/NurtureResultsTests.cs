@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Data.Tables;
 using LeadFunctions.Admin;
+using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Tracking;
 using LeadFunctions.Infrastructure.Email;
@@ -85,6 +86,49 @@ public sealed class NurtureResultsTests(AzuriteFixture azurite)
         Assert.Equal(new NurtureStepResult("second", Sent: 2, Delivered: 0, Bounced: 0, Opened: 0, HumanOpens: 0, Clicked: 0, HumanClicks: 0,
             Unsubscribed: 0, Goals: 2, GoalWindowDays: 30), trio.Steps[1]);
         Assert.Equal(new NurtureStepResult("third", 0, 0, 0, 0, 0, 0, 0, 0, 0, 30), trio.Steps[2]);
+    }
+
+    [Fact]
+    public async Task The_processor_counts_a_goal_for_the_nurture_step_when_the_lead_moves_from_mql_to_sql()
+    {
+        // Arrange: the real processor. A demo request makes an SQL, the rep sends it back to MQL, nurture sends step "first".
+        await using var harness = new NurtureHarness(azurite, realLeads: true);
+        var processor = harness.Services.GetRequiredService<LeadEventProcessor>();
+        var directory = harness.Services.GetRequiredService<ILeadDirectory>();
+        var email = AzuriteFixture.UniqueName("goal") + "@example.com";
+        var leadId = TestLeadIds.LeadIdFor(email);
+        await processor.ProcessAsync(DemoRequest(harness, email, "form-1"), CancellationToken.None);
+        await processor.ProcessAsync(new LeadEvent
+        {
+            EventId = "reject-1",
+            Type = LeadEventTypes.SalesDecision,
+            OccurredAt = harness.Time.GetUtcNow(),
+            LeadId = leadId,
+            Properties = new Dictionary<string, string>
+            {
+                [LeadEventProperties.Decision] = "reject",
+                [LeadEventProperties.ToStage] = "mql",
+                [LeadEventProperties.Reason] = "not yet",
+                [LeadEventProperties.Actor] = "sam",
+            },
+        }, CancellationToken.None);
+        Assert.Equal(LifecycleStage.Mql, (await directory.FindSummaryAsync(leadId, CancellationToken.None))!.Stage);
+        harness.Time.Advance(TimeSpan.FromMinutes(15));
+        await harness.RunAsync();
+        harness.Time.Advance(TimeSpan.FromDays(1));
+        await harness.RunAsync();
+        Assert.Contains((await harness.MessagesAsync()).Select(m => m.Subject ?? ""), s => s.StartsWith("First for", StringComparison.Ordinal));
+
+        // Act: a day later the lead asks for a demo again and is an SQL once more; the event is delivered twice.
+        harness.Time.Advance(TimeSpan.FromDays(1));
+        var again = DemoRequest(harness, email, "form-2");
+        await processor.ProcessAsync(again, CancellationToken.None);
+        await processor.ProcessAsync(again, CancellationToken.None);
+        var step = (await new Journey(harness).ReportAsync()).Programmes.Single(p => p.Programme == "trio").Steps[0];
+
+        // Assert
+        Assert.Equal(LifecycleStage.Sql, (await directory.FindSummaryAsync(leadId, CancellationToken.None))!.Stage);
+        Assert.Equal((1L, 1L), (step.Sent, step.Goals));
     }
 
     [Fact]
@@ -227,6 +271,18 @@ public sealed class NurtureResultsTests(AzuriteFixture azurite)
         Assert.Equal(403, StageHarness.StatusOf(sales));
         Assert.Equal(401, StageHarness.StatusOf(nobody));
     }
+
+    private static LeadEvent DemoRequest(NurtureHarness harness, string email, string eventId) => new()
+    {
+        EventId = eventId,
+        Type = LeadEventTypes.FormSubmission,
+        OccurredAt = harness.Time.GetUtcNow(),
+        Email = email,
+        FormId = "demo",
+        Intent = FormIntent.DemoRequest,
+        Profile = new Dictionary<string, string> { ["firstName"] = "Dora", ["lastName"] = "Demo", ["country"] = "FR" },
+        Consents = [new ConsentRecord(ConsentPurposes.MarketingEmail, "v1", true, harness.Time.GetUtcNow(), "demo form")],
+    };
 
     private static DeliveryReport Report(Journey journey, string leadId, string step, string status, string eventId) =>
         new(eventId, MessageIdentity.RequestId(Journey.MessageId(leadId, step)).ToString("D"), journey.EmailOf(leadId), status, status == "Bounced" ? "550 5.1.1" : "250 OK", journey.Harness.Time.GetUtcNow());
