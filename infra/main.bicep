@@ -201,6 +201,7 @@ var tableNames = [
   'WebhookDeliveries'
   'FunnelCounters'
   'ScoringModels'
+  'NurtureResults'
 ]
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {

@@ -300,6 +300,11 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Funnel__CountersTable: 'FunnelCounters'
     Funnel__Shards: '4'
     Funnel__MarkerDays: '90'
+    // Nurture results per step (docs/nurture-results.md): counters per step and shard, hashed per-message markers kept MarkerDays.
+    NurtureResults__CountersTable: 'NurtureResults'
+    NurtureResults__Shards: '4'
+    NurtureResults__GoalWindowDays: '30'
+    NurtureResults__MarkerDays: '120'
     Nurture__MaxItemsPerRun: '500'
     Nurture__MaxSendAttempts: '8'
     Nurture__RetryDelaySeconds: '60'

@@ -5,6 +5,7 @@ using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Nurture;
 using LeadFunctions.Domain.Tracking;
+using LeadFunctions.Infrastructure.Nurture.Results;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -72,7 +73,8 @@ internal sealed partial class EngagementTracker(
     IOptions<TrackingOptions> options,
     TimeProvider time,
     ILogger<EngagementTracker> logger,
-    TableLeadEmails? emails = null) : IEngagementTracker
+    TableLeadEmails? emails = null,
+    INurtureResults? results = null) : IEngagementTracker
 {
     public async Task<bool> RecordOpenAsync(string? token, string method, string? userAgent, CancellationToken cancellationToken)
     {
@@ -104,6 +106,7 @@ internal sealed partial class EngagementTracker(
         var now = time.GetUtcNow();
         // The suppression row is what the timer checks, so it is written before answering: no e-mail can go after this returns.
         await store.SuppressAsync(claims.LeadId, now, source, cancellationToken);
+        await (results?.UnsubscribedAsync(claims.LeadId, claims.MessageId, now, cancellationToken) ?? Task.CompletedTask);
         var leadEvent = new LeadEvent
         {
             EventId = $"unsubscribe-{claims.LeadId}-{now.ToUnixTimeSeconds() / 60}", // one per minute: a client's retry is one event, a later unsubscribe is another
@@ -250,6 +253,7 @@ internal sealed partial class EngagementTracker(
         try
         {
             await emails.CountHitAsync(claims.LeadId, messageId, click, probableBot, cancellationToken);
+            await (results?.TryCountAsync(claims.LeadId, messageId, cancellationToken) ?? Task.CompletedTask);
         }
         catch (Azure.RequestFailedException ex)
         {

@@ -63,6 +63,9 @@ internal sealed class LeadEmailEntity : ITableEntity
     public int HumanClicks { get; set; }
     public int BotHits { get; set; }
 
+    /// <summary>When the unsubscribe link of this very message was first used (what the step's results count as its unsubscribe).</summary>
+    public DateTimeOffset? UnsubscribedAt { get; set; }
+
     public static string RowFor(DateTimeOffset sentAt, string messageId) =>
         string.Create(CultureInfo.InvariantCulture, $"{Prefix}{DateTimeOffset.MaxValue.UtcTicks - Math.Clamp(sentAt.UtcTicks, 0, DateTimeOffset.MaxValue.UtcTicks):D19}|{LeadRows.EventKey(messageId)}");
 

@@ -3,6 +3,7 @@ using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Tracking;
 using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Nurture.Results;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -81,6 +82,7 @@ public static class NurtureRegistration
             sp.GetRequiredService<TableServiceClient>().GetTableClient(sp.GetRequiredService<IOptions<Storage.StorageOptions>>().Value.LeadsTable)));
         services.TryAddSingleton<NurtureProgrammeState>();
         services.AddSingleton<Leads.ILeadEventRecorder, NurtureBehaviourRecorder>();
+        services.AddNurtureResults();
         return services;
     }
 }

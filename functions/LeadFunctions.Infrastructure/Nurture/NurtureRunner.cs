@@ -6,6 +6,7 @@ using LeadFunctions.Domain.Messaging;
 using LeadFunctions.Domain.Nurture;
 using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Domain.SalesAlerts;
+using LeadFunctions.Infrastructure.Nurture.Results;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -44,7 +45,8 @@ internal sealed partial class NurtureRunner(
     IOptions<SalesAlertOptions> alertOptions,
     OutboxMetrics metrics,
     ILogger<NurtureRunner> logger,
-    NurtureProgrammeState programmes) : INurtureRunner
+    NurtureProgrammeState programmes,
+    INurtureResults results) : INurtureRunner
 {
     /// <summary>Counting the backlog reads row keys only, and stops here.</summary>
     private const int BacklogCountLimit = 10_000;
@@ -209,7 +211,10 @@ internal sealed partial class NurtureRunner(
         var outboxKey = $"{OutboxEntity.NurturePrefix}{programme.Id}-{step.Id}";
         var existing = await store.FindOutboxAsync(item.LeadId, outboxKey, cancellationToken);
         if (existing is { Status: OutboxStatus.Sent })
+        {
+            await results.CountAsync(item.LeadId, existing.MessageId, cancellationToken); // a run that stopped after the send counts it now
             return await AdvanceAsync(item, programme, step, existing.SentAt ?? time.GetUtcNow(), cancellationToken);
+        }
 
         // The lead alone (one point read): a nurture step needs its stage, consent and profile, not its ledger.
         var found = await directory.FindSummaryAsync(item.LeadId, cancellationToken);
@@ -248,6 +253,7 @@ internal sealed partial class NurtureRunner(
         await SendAsync(record, message, cancellationToken);
         var sentAt = time.GetUtcNow();
         await store.MarkSentAsync(record, sentAt, new SentEmailInfo(programme.Id, step.Id, message.Subject), cancellationToken);
+        await results.CountAsync(lead.LeadId, messageId, cancellationToken); // throws: the item retries, and the branch above counts it
         LogNurtureSent(logger, lead.LeadId, programme.Id, programme.Version, step.Id, record.Attempts);
         await AdvanceAsync(item, programme, step, sentAt, cancellationToken);
         return Outcome.Sent;

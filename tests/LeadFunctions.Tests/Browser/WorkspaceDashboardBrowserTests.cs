@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Azure.Data.Tables;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Nurture.Results;
 using LeadFunctions.Tests.Hosting;
 using LeadFunctions.Tests.Leads;
 using LeadFunctions.Tests.Support;
@@ -199,6 +201,43 @@ public sealed class WorkspaceDashboardBrowserTests(AzuriteFixture azurite)
         Assert.Empty(await dashboard.CspViolationsAsync());
     }
 
+    [Fact]
+    public async Task The_nurture_results_panel_shows_the_counted_numbers_of_each_step_as_text()
+    {
+        // Arrange: counters of the shipped programme's first step in two shards, and a counted step no longer in the catalogue
+        // whose id is the XSS probe (ids come from storage: they must stay text too).
+        await using var host = await StartAsync();
+        var counters = host.Services.GetRequiredService<NurtureResultsTable>().Client;
+        await counters.UpsertEntityAsync(Counter("s00", "mql-welcome", "welcome", sent: 7, delivered: 6, bounced: 1, opened: 4, humanOpens: 5, clicked: 2, humanClicks: 3, unsubscribed: 1, goals: 1));
+        await counters.UpsertEntityAsync(Counter("s01", "mql-welcome", "welcome", sent: 3, delivered: 3, bounced: 0, opened: 1, humanOpens: 2, clicked: 0, humanClicks: 0, unsubscribed: 0, goals: 1));
+        await counters.UpsertEntityAsync(Counter("s02", "retired", XssProbe, sent: 1, delivered: 0, bounced: 0, opened: 0, humanOpens: 0, clicked: 0, humanClicks: 0, unsubscribed: 0, goals: 0));
+        await using var chromium = await Chromium.LaunchAsync();
+
+        // Act
+        var dashboard = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!);
+        await dashboard.Page.WaitForSelectorAsync("#results-section[data-loaded=true]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+
+        // Assert: the step's row sums the shards, in the documented column order; the other steps show zeros.
+        var rows = await dashboard.Page.EvalOnSelectorAllAsync<string[][]>("table.results[data-programme='mql-welcome'] tbody tr",
+            "rows => rows.map(r => Array.from(r.cells).map(c => c.textContent))");
+        Assert.Equal(["welcome", "10", "9", "1", "5", "7", "2", "3", "1", "2"], rows[0]);
+        Assert.Equal(["case-study", "0", "0", "0", "0", "0", "0", "0", "0", "0"], rows[1]);
+        Assert.Equal(["talk", "0", "0", "0", "0", "0", "0", "0", "0", "0"], rows[2]);
+        Assert.Equal(XssProbe, await dashboard.Page.TextContentAsync("table.results[data-programme='retired'] tbody th"));
+        Assert.Contains("within 30 days", await dashboard.Page.InnerTextAsync("#results-message"), StringComparison.Ordinal);
+        Assert.Equal(0, await dashboard.Page.Locator("#results-section img").CountAsync());
+        Assert.Empty(dashboard.Dialogs);
+        Assert.Empty(await dashboard.CspViolationsAsync());
+        await dashboard.Page.ScreenshotAsync(new PageScreenshotOptions { Path = WorkspaceDashboard.ScreenshotPath("workspace-nurture-results.png"), FullPage = true });
+    }
+
+    private static TableEntity Counter(string shard, string programme, string step, long sent, long delivered, long bounced, long opened, long humanOpens,
+        long clicked, long humanClicks, long unsubscribed, long goals) => new(shard, "c|" + programme + "|" + step)
+    {
+        ["Programme"] = programme, ["Step"] = step, ["Sent"] = sent, ["Delivered"] = delivered, ["Bounced"] = bounced, ["Opened"] = opened,
+        ["HumanOpens"] = humanOpens, ["Clicked"] = clicked, ["HumanClicks"] = humanClicks, ["Unsubscribed"] = unsubscribed, ["Goals"] = goals,
+    };
+
     /// <summary>The panel reads leads only when asked: press its button and wait for the answer to be shown.</summary>
     private static async Task ComputeCalibrationAsync(WorkspaceDashboard dashboard)
     {
@@ -213,6 +252,7 @@ public sealed class WorkspaceDashboardBrowserTests(AzuriteFixture azurite)
             ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
             ["Nurture:DueTable"] = AzuriteFixture.UniqueName("due"),
             ["Nurture:StateTable"] = AzuriteFixture.UniqueName("state"),
+            ["NurtureResults:CountersTable"] = AzuriteFixture.UniqueName("results"),
             // The local host's development sign-in (Easy Auth's stand-in): the workspace endpoints authorise from this user.
             ["LocalHost:DevelopmentUser:Id"] = "00000000-0000-0000-0000-0000000000ad",
             ["LocalHost:DevelopmentUser:Name"] = "Test Admin",

@@ -53,6 +53,8 @@ public sealed class FunctionsMetadataTests
     [InlineData("ListScoringModels", "workspace/scoring/models", "GET", "Anonymous")]
     [InlineData("StartScoringRescore", "workspace/scoring/rescores", "POST", "Anonymous")]
     [InlineData("GetScoringRescore", "workspace/scoring/rescores/{id}", "GET", "Anonymous")]
+    [InlineData("GetNurtureResults", "ops/nurture/results", "GET", "Admin")]
+    [InlineData("ShowWorkspaceNurtureResults", "workspace/nurture/results", "GET", "Anonymous")]
     public void An_http_function_is_generated_with_its_route_methods_and_auth_level(string name, string route, string methods, string authLevel)
     {
         // Act

@@ -80,6 +80,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
             ["Email:FromAddress"] = "noreply@contoso.example",
             ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
             ["Lists:IndexTable"] = AzuriteFixture.UniqueName("index"),
+            ["NurtureResults:CountersTable"] = AzuriteFixture.UniqueName("results"),
             ["Nurture:ReplyToAddress"] = ReplyToAddress,
         });
         if (settings is not null)

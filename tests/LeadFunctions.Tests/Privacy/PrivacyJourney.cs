@@ -7,6 +7,7 @@ using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Email.DeliveryReports;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
+using LeadFunctions.Infrastructure.Nurture.Results;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Privacy;
 using LeadFunctions.SalesAlerts;
@@ -97,7 +98,8 @@ internal sealed class PrivacyJourney : IAsyncDisposable
         // A delivery report for the nurture e-mail.
         var tables = h.Services.GetRequiredService<NurtureTables>();
         var outbox = tables.State.Query<OutboxEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {LeadId} and RowKey ge {OutboxEntity.NurturePrefix}")).First();
-        var recorder = new DeliveryReportRecorder(tables, h.Services.GetRequiredService<NurtureStore>(), h.Services.GetRequiredService<LeadIdentity>(), h.Time, NullLogger<DeliveryReportRecorder>.Instance);
+        var recorder = new DeliveryReportRecorder(tables, h.Services.GetRequiredService<NurtureStore>(), h.Services.GetRequiredService<LeadIdentity>(), h.Time, NullLogger<DeliveryReportRecorder>.Instance,
+            h.Services.GetRequiredService<INurtureResults>());
         Assert.Equal(DeliveryReportResult.Counted, await recorder.RecordAsync(
             new DeliveryReport("report-1", MessageIdentity.RequestId(outbox.MessageId).ToString("D"), Email, "Delivered", "250 OK", h.Time.GetUtcNow()), CancellationToken.None));
 

@@ -34,6 +34,7 @@ public sealed partial class WorkspaceHttpTests(AzuriteFixture azurite)
         {
             ("page", await host.Client.GetAsync(new Uri("/api/workspace", UriKind.Relative))),
             ("overview", await host.Client.GetAsync(new Uri("/api/workspace/overview", UriKind.Relative))),
+            ("nurture results", await host.Client.GetAsync(new Uri("/api/workspace/nurture/results", UriKind.Relative))),
             ("search found nothing", await host.Client.PostAsJsonAsync(new Uri("/api/workspace/search", UriKind.Relative), new { email = "nobody@example.com" })),
             ("search refused", await host.Client.PostAsJsonAsync(new Uri("/api/workspace/search", UriKind.Relative), new { email = "not an address" })),
             ("unknown asset", await host.Client.GetAsync(new Uri("/api/workspace/assets/nothing.js", UriKind.Relative))),

@@ -4,6 +4,7 @@ using Azure;
 using Azure.Data.Tables;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Nurture;
+using LeadFunctions.Infrastructure.Nurture.Results;
 using Microsoft.Extensions.Logging;
 
 namespace LeadFunctions.Infrastructure.Email.DeliveryReports;
@@ -26,7 +27,7 @@ public enum DeliveryReportResult
 /// report's <c>messageId</c>. Then a bounce-like status suppresses the lead (which stops its nurture: the timer checks suppression
 /// before every send) and the status is counted once per report event id.
 /// </summary>
-internal sealed partial class DeliveryReportRecorder(NurtureTables tables, NurtureStore nurture, LeadIdentity identity, TimeProvider time, ILogger<DeliveryReportRecorder> logger)
+internal sealed partial class DeliveryReportRecorder(NurtureTables tables, NurtureStore nurture, LeadIdentity identity, TimeProvider time, ILogger<DeliveryReportRecorder> logger, INurtureResults results)
 {
     /// <summary>ACS sends a report or two per recipient (Expanded, then Delivered); anything past this is not a real delivery.</summary>
     public const int MaxReportsPerMessage = 16;
@@ -64,6 +65,7 @@ internal sealed partial class DeliveryReportRecorder(NurtureTables tables, Nurtu
         }
 
         var result = await CountAsync(leadId, acsMessageId, outbox, report, now, cancellationToken);
+        await results.CountAsync(leadId, outbox.MessageId, cancellationToken); // also for a duplicate: its first count may have failed; throws -> 503, Event Grid retries
         LogRecorded(logger, report.EventId, leadId, outbox.MessageId, DeliveryStatuses.Canonical(report.Status), result, DeliveryStatuses.Suppresses(report.Status));
         return result;
     }

@@ -93,6 +93,7 @@
     }
     byId('nurture-section').hidden = !hasRole(MARKETING_ROLES);
     byId('calibration-section').hidden = !hasRole(MARKETING_ROLES);
+    byId('results-section').hidden = !hasRole(MARKETING_ROLES);
   }
 
   async function loadOverview() {
@@ -174,6 +175,50 @@
         scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
       },
     });
+  }
+
+  // ---- nurture results per programme and step (marketing, admin) ----
+
+  // The JSON names of the counters, in the order the table shows them, with their column headings.
+  const RESULT_COLUMNS = [
+    ['sent', 'Sent'], ['delivered', 'Delivered'], ['bounced', 'Bounced'], ['opened', 'Opened'], ['humanOpens', 'Human opens'],
+    ['clicked', 'Clicked'], ['humanClicks', 'Human clicks'], ['unsubscribed', 'Unsubscribed'], ['goals', 'Goals'],
+  ];
+
+  /** One table per programme, a row per step; every id and number goes in as text. */
+  async function loadNurtureResults() {
+    const section = byId('results-section');
+    const box = byId('results-programmes');
+    const result = await api('/api/workspace/nurture/results');
+    clear(box);
+    if (!result.ok || !result.body) {
+      say('results-message', problemText(result, 'The nurture results are not available'), true);
+      section.dataset.loaded = 'true';
+      return;
+    }
+    const programmes = Array.isArray(result.body.programmes) ? result.body.programmes : [];
+    let windowDays = null;
+    for (const programme of programmes) {
+      const steps = Array.isArray(programme && programme.steps) ? programme.steps : [];
+      const body = el('tbody');
+      for (const step of steps) {
+        if (typeof step.goalWindowDays === 'number') windowDays = step.goalWindowDays;
+        body.append(el('tr', {},
+          el('th', { scope: 'row' }, String(step.step ?? '')),
+          ...RESULT_COLUMNS.map(([key]) => el('td', { class: 'num' }, String(Number(step[key]) || 0)))));
+      }
+      const table = el('table', { class: 'grid results' },
+        el('caption', {}, String(programme.programme ?? '')),
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Step'), ...RESULT_COLUMNS.map(([, label]) => el('th', { scope: 'col' }, label)))),
+        body);
+      table.dataset.programme = String(programme.programme ?? '');
+      box.append(table);
+    }
+    say('results-message', programmes.length === 0
+      ? 'No nurture programmes yet.'
+      : 'Opened and clicked count e-mails with at least one human open or click; bot hits count nowhere. Goals: e-mails of the step followed by MQL to SQL within '
+        + String(windowDays ?? '') + ' days.');
+    section.dataset.loaded = 'true';
   }
 
   // ---- calibration (marketing, admin) ----
@@ -506,7 +551,12 @@
 
     const failed = (what) => (error) => say('status', what + ' failed: ' + (error && error.message ? error.message : 'network error'), true);
     Promise.allSettled([
-      loadIdentity().catch(failed('Reading who you are')).then(() => { if (state.lead) showActions(state.lead); }),
+      loadIdentity().catch(failed('Reading who you are')).then(() => {
+        if (state.lead) showActions(state.lead);
+        // A few range reads of the counters, cheap enough for every load (unlike calibration).
+        if (hasRole(MARKETING_ROLES)) return loadNurtureResults().catch(failed('Loading the nurture results'));
+        return undefined;
+      }),
       loadOverview().catch(failed('Loading the overview')),
       loadFunnel().catch(failed('Loading the funnel')),
       loadQueue(false).catch(failed('Loading the SQL queue')),

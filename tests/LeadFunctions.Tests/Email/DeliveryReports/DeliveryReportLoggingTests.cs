@@ -2,6 +2,7 @@ using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Email.DeliveryReports;
 using LeadFunctions.Infrastructure.Nurture;
+using LeadFunctions.Infrastructure.Nurture.Results;
 using LeadFunctions.Tests.Nurture;
 using LeadFunctions.Tests.Support;
 using Microsoft.AspNetCore.Http;
@@ -30,7 +31,7 @@ public sealed class DeliveryReportLoggingTests(AzuriteFixture azurite)
         var sentId = (await state.State.QueryAsync<OutboxEntity>(filter).FirstAsync()).MessageId;
         var recorderLog = new ListLogger<DeliveryReportRecorder>();
         var webhookLog = new ListLogger<DeliveryReportWebhook>();
-        var recorder = new DeliveryReportRecorder(state, harness.Services.GetRequiredService<NurtureStore>(), TestLeadIds.Identity, harness.Time, recorderLog);
+        var recorder = new DeliveryReportRecorder(state, harness.Services.GetRequiredService<NurtureStore>(), TestLeadIds.Identity, harness.Time, recorderLog, harness.Services.GetRequiredService<INurtureResults>());
         var webhook = new DeliveryReportWebhook(Options.Create(new DeliveryReportOptions { WebhookSecret = new string('s', 40) }), recorder, webhookLog);
         var stranger = AzuriteFixture.UniqueName("stranger") + "@example.com";
 
