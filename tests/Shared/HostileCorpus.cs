@@ -43,7 +43,14 @@ public sealed record HostileRequest(
 }
 
 /// <summary>What the generator needs to know about the app under test: the keys it signs and checks with.</summary>
-public sealed record HostileCorpusSecrets(string TrackingSigningKey, string CrmWebhookSecret, string DeliveryReportSecret);
+public sealed record HostileCorpusSecrets(string TrackingSigningKey, string CrmWebhookSecret, string DeliveryReportSecret)
+{
+    /// <summary>The keys the corpus test and tests/load/hostile.sh configure the app with (throwaway values, for test hosts only).</summary>
+    public static HostileCorpusSecrets Default { get; } = new(
+        TrackingSigningKey: "hostile-corpus-tracking-signing-key-0123456789abcdef",
+        CrmWebhookSecret: "hostile-corpus-crm-webhook-secret-0123456789abcdef",
+        DeliveryReportSecret: "hostile-corpus-delivery-secret-0123456789abcdef");
+}
 
 /// <summary>
 /// A seeded generator of malformed and hostile requests against every anonymous endpoint of the app. Request <c>i</c> of seed

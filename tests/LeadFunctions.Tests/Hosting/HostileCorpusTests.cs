@@ -22,10 +22,7 @@ public sealed class HostileCorpusTests(ITestOutputHelper output) : IAsyncLifetim
     public const int RequestsPerHost = 5_000;
     private const int Concurrency = 16;
 
-    public static readonly HostileCorpusSecrets Secrets = new(
-        TrackingSigningKey: "hostile-corpus-tracking-signing-key-0123456789abcdef",
-        CrmWebhookSecret: "hostile-corpus-crm-webhook-secret-0123456789abcdef",
-        DeliveryReportSecret: "hostile-corpus-delivery-secret-0123456789abcdef");
+    public static readonly HostileCorpusSecrets Secrets = HostileCorpusSecrets.Default;
 
     private readonly AzuritePorts _ports = AzuritePorts.Free();
     private readonly string _log = Path.Combine(Path.GetTempPath(), "leadfunctions-hostile-" + Guid.NewGuid().ToString("N") + ".log");
@@ -57,6 +54,8 @@ public sealed class HostileCorpusTests(ITestOutputHelper output) : IAsyncLifetim
         ["Crm:WebhookSecret"] = Secrets.CrmWebhookSecret,
         ["DeliveryReports:WebhookSecret"] = Secrets.DeliveryReportSecret,
         ["RateLimit:Enabled"] = "false",
+        // As in Azure: a function-key route is closed without its key (the corpus sends none).
+        ["LocalHost:RequireFunctionKey"] = "true",
     };
 
     [Fact]
