@@ -2,11 +2,13 @@ using BenchmarkDotNet.Running;
 using LeadFunctions.Benchmarks.Load;
 using LeadFunctions.Benchmarks.Scoring;
 
-// "load" is the bounded load run of tests/load/load.sh; everything else goes to BenchmarkDotNet as before.
+// "load" is the bounded load run of tests/load/load.sh, "hostile" the corpus run of tests/load/hostile.sh; everything else goes to BenchmarkDotNet as before.
 if (args is ["load", ..])
     return await LoadRun.RunAsync();
 if (args is ["dry-run", ..])
     return await DryRunRun.RunAsync(args);
+if (args is ["hostile", ..])
+    return await HostileCorpusRun.RunAsync(args);
 if (args is ["speed-to-lead", ..])
     return await SpeedToLeadRun.RunAsync();
 

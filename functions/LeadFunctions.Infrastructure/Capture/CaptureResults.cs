@@ -27,8 +27,9 @@ public static class CaptureResults
                 CaptureCors.ApplyToPreflight(response, outcome.AllowedOrigin!);
                 return new NoContentResult();
             case CaptureOutcomeKind.PreflightDenied:
-                // No CORS headers: the browser refuses the real request, which is the point.
-                return new StatusCodeResult(StatusCodes.Status403Forbidden);
+                // No CORS headers: the browser refuses the real request, which is the point. The body says why, for whoever debugs it.
+                return Problem(request, new CaptureProblem(StatusCodes.Status403Forbidden, CaptureProblemCodes.OriginNotAllowed, "This origin may not call this endpoint.",
+                    "The preflight's origin, method or headers are not allowed here."));
         }
 
         if (outcome.AllowedOrigin is not null)
@@ -52,6 +53,11 @@ public static class CaptureResults
             return new ContentResult { StatusCode = problem.Status, ContentType = "text/html; charset=utf-8", Content = ErrorPage(problem) };
         }
 
+        return Problem(request, problem);
+    }
+
+    private static ObjectResult Problem(HttpRequest request, CaptureProblem problem)
+    {
         var details = new ProblemDetails
         {
             Type = problem.Type,

@@ -48,6 +48,7 @@ public sealed class FunnelReport(FunnelCountersTable table, IOptions<FunnelOptio
     public const int MaxDays = 366;
     public const int DefaultDays = 30;
     private const string DateFormat = "yyyy-MM-dd";
+    private static readonly DateOnly LatestEnd = new(9999, 11, 30);
 
     private static readonly LifecycleStage[] Stages = Enum.GetValues<LifecycleStage>().Order().ToArray();
 
@@ -73,6 +74,9 @@ public sealed class FunnelReport(FunnelCountersTable table, IOptions<FunnelOptio
             return new("period", "period must be day, week or month.");
         if (start >= end)
             return new("to", "to must be later than from.");
+        // The last period must be able to end: a month from 9999-12-01 is past the calendar.
+        if (end > LatestEnd)
+            return new("to", $"to must be at most {LatestEnd.ToString(DateFormat, CultureInfo.InvariantCulture)}.");
         if (end.DayNumber - start.DayNumber > MaxDays)
             return new("to", $"The range may cover at most {MaxDays} days.");
         query = new FunnelQuery(start, end, grouping);

@@ -48,8 +48,9 @@ public sealed class LeadLookup(ILeadDetailReader directory, LeadIdentity identit
                     ? value.GetString()
                     : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: bytes that are not UTF-8, or a lone surrogate escape, inside the string read.
             email = null;
         }
         if (!EmailAddress.TryNormalize(email, out var normalized))

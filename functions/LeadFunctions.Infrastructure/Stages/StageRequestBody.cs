@@ -22,6 +22,12 @@ internal static class StageRequestBody
     public static JsonDocument? Parse(byte[] body, out StageOutcome? problem)
     {
         problem = null;
+        // Bytes that are not UTF-8 inside a JSON string parse, and throw only when the string is read: refused here, as a 400.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            problem = StageOutcome.Invalid("body", "The body must be UTF-8 JSON.");
+            return null;
+        }
         try
         {
             var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 8 });
@@ -50,7 +56,17 @@ internal static class StageRequestBody
             problem = StageOutcome.Invalid(name, $"{name} must be a string.");
             return null;
         }
-        var text = value.GetString()!.Trim();
+        string text;
+        try
+        {
+            text = value.GetString()!.Trim();
+        }
+        catch (InvalidOperationException)
+        {
+            // An escape that is no Unicode text (a lone surrogate such as \ud800) is valid JSON but cannot be read as a string.
+            problem = StageOutcome.Invalid(name, $"{name} must be Unicode text.");
+            return null;
+        }
         if (text.Length > maxLength)
         {
             problem = StageOutcome.Invalid(name, $"{name} must be at most {maxLength} characters.");

@@ -38,6 +38,7 @@ public sealed class ListFailedEmails(IParkedEmails parked)
 
     internal static BadRequestObjectResult Problem(string field, string detail) => new(new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [detail] })
     {
+        Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "invalid-query",
         Status = StatusCodes.Status400BadRequest,
         Title = $"The {field} parameter is invalid.",
         Detail = detail,

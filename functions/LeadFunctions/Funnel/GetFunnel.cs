@@ -28,6 +28,7 @@ public sealed class GetFunnel(FunnelReport report, WorkspaceAccess access)
         {
             return WorkspaceResult.Of(new BadRequestObjectResult(new ValidationProblemDetails(new Dictionary<string, string[]> { [error.Field] = [error.Message] })
             {
+                Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "invalid-query",
                 Status = StatusCodes.Status400BadRequest,
                 Title = $"The {error.Field} parameter is invalid.",
                 Detail = error.Message,

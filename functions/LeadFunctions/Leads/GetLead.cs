@@ -83,6 +83,7 @@ public sealed class GetLead(ILeadDetailReader reader, ISuppressionList suppressi
     private static BadRequestObjectResult Problem(string field, string detail) =>
         new(new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [detail] })
         {
+            Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "invalid-query",
             Status = StatusCodes.Status400BadRequest,
             Title = "The query is not valid.",
             Detail = detail,

@@ -47,6 +47,7 @@ public sealed class LookupLead(LeadLookup lookup, ISuppressionList suppressions,
     private static ValidationProblemDetails Problem(string field, int status, string title, string detail) =>
         new(new Dictionary<string, string[]> { [field] = [detail] })
         {
+            Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + (status == StatusCodes.Status413PayloadTooLarge ? "body-too-large" : "invalid-fields"),
             Status = status,
             Title = title,
             Detail = detail,

@@ -45,16 +45,8 @@ public sealed class RequestLeadData(IDataRequests requests, CaptureRateLimiter l
 
     internal static async Task<string?> ReadFieldAsync(HttpRequest request, string field, CancellationToken cancellationToken)
     {
-        if (!request.HasFormContentType)
-            return null;
-        try
-        {
-            return (await request.ReadFormAsync(cancellationToken))[field].ToString();
-        }
-        catch (InvalidDataException)
-        {
-            return null;
-        }
+        var form = await Tracking.TrackingPages.ReadFormAsync(request, cancellationToken);
+        return form?[field].ToString();
     }
 }
 

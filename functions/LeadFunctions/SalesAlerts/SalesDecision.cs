@@ -63,9 +63,9 @@ public sealed class SalesDecision(IEngagementTracker tracker, CaptureRateLimiter
                 : Refused(leadLine, accepted);
         }
 
-        if (!request.HasFormContentType)
-            return new BadRequestObjectResult("Expected a form with reason and toStage.");
-        var form = await request.ReadFormAsync(cancellationToken);
+        var form = await TrackingPages.ReadFormAsync(request, cancellationToken);
+        if (form is null)
+            return TrackingPages.Page("Reject this lead", "<p>Expected a form with reason and toStage.</p>", StatusCodes.Status400BadRequest);
         var reason = form["reason"].ToString().Trim();
         LifecycleStage? toStage = form["toStage"].ToString().Trim().ToLowerInvariant() switch
         {

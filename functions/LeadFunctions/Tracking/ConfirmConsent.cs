@@ -37,17 +37,9 @@ public sealed class ConfirmConsent(IConsentConfirmations confirmations, CaptureR
         if (HttpMethods.IsGet(request.Method))
             return ConsentPages.Ask(request.Path + request.QueryString);
 
-        if (!request.HasFormContentType)
+        var form = await TrackingPages.ReadFormAsync(request, cancellationToken);
+        if (form is null)
             return ConsentPages.BadRequest();
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(cancellationToken);
-        }
-        catch (InvalidDataException)
-        {
-            return ConsentPages.BadRequest();
-        }
         if (!string.Equals(form[ConfirmField], ConfirmValue, StringComparison.Ordinal))
             return ConsentPages.BadRequest();
 

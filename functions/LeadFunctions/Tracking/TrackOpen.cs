@@ -19,7 +19,7 @@ public sealed class TrackOpen(IEngagementTracker tracker, CaptureRateLimiter lim
             return CaptureResults.TooManyRequests(limited, request);
         var valid = await tracker.RecordOpenAsync(request.Query[TrackingRoutes.TokenParameter], request.Method, request.Headers.UserAgent, cancellationToken);
         if (!valid)
-            return new NotFoundResult();
+            return TrackingPages.LinkNotValidProblem();
         request.HttpContext.Response.Headers.CacheControl = "no-store, no-cache, must-revalidate";
         return new FileContentResult(TrackingPages.TransparentGif, "image/gif");
     }

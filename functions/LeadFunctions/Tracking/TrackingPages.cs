@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Mvc;
@@ -26,7 +27,42 @@ internal static class TrackingPages
     public static ContentResult NotFound() =>
         Page("Link not valid", "<p>This link is not valid. It may have expired, or have been copied incompletely.</p>", 404);
 
+    /// <summary>For the open pixel, which no person reads: a 404 in problem details rather than a page.</summary>
+    public static ObjectResult LinkNotValidProblem()
+    {
+        var result = new ObjectResult(new ProblemDetails
+        {
+            Type = Infrastructure.Capture.CaptureProblemCodes.TypePrefix + "link-not-valid",
+            Title = "This link is not valid.",
+            Status = StatusCodes.Status404NotFound,
+            Detail = "The token is missing, forged, edited or of another kind of link.",
+        })
+        { StatusCode = StatusCodes.Status404NotFound };
+        result.ContentTypes.Add(Infrastructure.Capture.CaptureResults.ProblemContentType);
+        return result;
+    }
+
     public static string Encode(string? value) => WebUtility.HtmlEncode(value ?? "");
+
+    /// <summary>
+    /// The form a link's page posted back; null when the body is no form we can read (another content type, a charset .NET refuses
+    /// such as UTF-7, bytes that are not in the charset, a broken multipart boundary, over the form limits). Those are the
+    /// sender's mistake, answered with the page's 400, never a 500.
+    /// </summary>
+    public static async Task<IFormCollection?> ReadFormAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!request.HasFormContentType)
+            return null;
+        try
+        {
+            return await request.ReadFormAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or NotSupportedException or ArgumentException or System.Text.DecoderFallbackException or BadHttpRequestException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>A form that posts back to the same signed URL.</summary>
     public static string Form(string action, string fieldsHtml, string button)

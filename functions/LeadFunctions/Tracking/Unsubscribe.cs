@@ -35,11 +35,9 @@ public sealed class Unsubscribe(IEngagementTracker tracker, CaptureRateLimiter l
                 TrackingPages.Form(action, $"<input type=\"hidden\" name=\"{OneClickField}\" value=\"{OneClickValue}\">", "Unsubscribe"));
         }
 
-        if (!request.HasFormContentType)
-            return new BadRequestObjectResult("Expected the form body List-Unsubscribe=One-Click (RFC 8058).");
-        var form = await request.ReadFormAsync(cancellationToken);
-        if (!string.Equals(form[OneClickField], OneClickValue, StringComparison.Ordinal))
-            return new BadRequestObjectResult("Expected the form body List-Unsubscribe=One-Click (RFC 8058).");
+        var form = await TrackingPages.ReadFormAsync(request, cancellationToken);
+        if (form is null || !string.Equals(form[OneClickField], OneClickValue, StringComparison.Ordinal))
+            return TrackingPages.Page("Unsubscribe", "<p>Expected the form body List-Unsubscribe=One-Click (RFC 8058).</p>", StatusCodes.Status400BadRequest);
 
         await tracker.UnsubscribeAsync(token, "one-click", cancellationToken);
         return TrackingPages.Page("You are unsubscribed", "<p>You will not receive our marketing e-mails any more.</p>");

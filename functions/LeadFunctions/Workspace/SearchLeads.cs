@@ -70,6 +70,8 @@ public sealed class SearchLeads(LeadLookup lookup, ScoringModel model, IOptions<
         {
             LeadLookupStatus.Found => new OkObjectResult(WorkspaceLeadItem.From(
                 result.Details!.Lead, model.HalfLife, salesAlerts.Value.GetLadder().Deadline, time.GetUtcNow())),
+            // Nobody with that address: said in problem details, as every workspace refusal is.
+            LeadLookupStatus.NotFound => WorkspaceResult.NotFound().Inner,
             _ => LookupLead.NotShown(result),
         });
     }

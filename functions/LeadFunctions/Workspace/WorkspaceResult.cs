@@ -25,7 +25,9 @@ internal sealed class WorkspaceResult(IActionResult inner, string cacheControl) 
 
     public static WorkspaceResult Cached(IActionResult inner) => new(inner, Immutable);
 
-    public static WorkspaceResult NotFound() => Of(new NotFoundResult());
+    /// <summary>A 404 that says so in problem details, as every other workspace refusal does.</summary>
+    public static WorkspaceResult NotFound() =>
+        Of(WorkspaceRequests.Problem(new Infrastructure.Workspace.WorkspaceRefusal(StatusCodes.Status404NotFound, "not-found", "Not found.", "There is nothing at this address.")));
 
     public Task ExecuteResultAsync(ActionContext context)
     {

@@ -44,6 +44,9 @@ public static class DeliveryReportParser
 
     public static DeliveryReportBatch Parse(ReadOnlyMemory<byte> body)
     {
+        // The reader accepts bytes that are not UTF-8 inside strings and only fails when one is read, as an InvalidOperationException.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+            return new DeliveryReportBatch.Invalid("body", "The body is not UTF-8 text.");
         JsonDocument document;
         try
         {
@@ -57,12 +60,20 @@ public static class DeliveryReportParser
         using (document)
         {
             var root = document.RootElement;
-            return root.ValueKind switch
+            try
             {
-                JsonValueKind.Array => ParseEvents(root),
-                JsonValueKind.Object => ParseEvents([root], single: true),
-                _ => new DeliveryReportBatch.Invalid("body", "Expected an array of Event Grid events or a CloudEvent object."),
-            };
+                return root.ValueKind switch
+                {
+                    JsonValueKind.Array => ParseEvents(root),
+                    JsonValueKind.Object => ParseEvents([root], single: true),
+                    _ => new DeliveryReportBatch.Invalid("body", "Expected an array of Event Grid events or a CloudEvent object."),
+                };
+            }
+            catch (InvalidOperationException)
+            {
+                // A string with an escape that is no Unicode text (a lone surrogate such as \ud800) throws when read.
+                return new DeliveryReportBatch.Invalid("body", "A string in the body is not valid Unicode text.");
+            }
         }
     }
 

@@ -23,7 +23,8 @@ public static class DeliveryReportResults
             case DeliveryReportOutcomeKind.Disabled:
                 return new NotFoundResult();
             case DeliveryReportOutcomeKind.Unauthorized:
-                return new UnauthorizedResult();
+                outcome = outcome with { ProblemCode = "webhook-secret-required", Title = "The webhook secret is missing or wrong.", Detail = $"Send the configured secret as ?{DeliveryReportEndpoint.SecretParameter}=." };
+                break;
             case DeliveryReportOutcomeKind.Handshake:
                 request.HttpContext.Response.Headers["WebHook-Allowed-Origin"] = outcome.AllowedOrigin;
                 request.HttpContext.Response.Headers["WebHook-Allowed-Rate"] = "*";

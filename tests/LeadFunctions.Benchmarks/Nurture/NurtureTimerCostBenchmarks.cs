@@ -1,0 +1,270 @@
+using System.Globalization;
+using Azure.Data.Tables;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using RunStrategy = BenchmarkDotNet.Engines.RunStrategy;
+using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain.Scoring;
+using LeadFunctions.Infrastructure.Email;
+using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Nurture;
+using LeadFunctions.Infrastructure.Storage;
+using LeadFunctions.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace LeadFunctions.Benchmarks.Nurture;
+
+/// <summary>
+/// One nurture timer run (<see cref="INurtureRunner.RunOnceAsync"/>) with 1,000 MQLs due, among <see cref="Leads"/> leads, against
+/// Azurite (LEADFUNCTIONS_TEST_STORAGE, default UseDevelopmentStorage=true). The timer's work must follow the due set, not the
+/// table: the run reads the due index, then each due lead by its key, so 100,000 leads should cost what 1,000 do. The real folder
+/// sender writes each e-mail and the real outbox claims, marks and reschedules in the state and due tables.
+/// <para>
+/// The leads are seeded once per size (a lead row each; every lead is its own partition, so no two rows can share an entity-group
+/// transaction, and the due index's rows, which share partitions, go 100 to a transaction) and kept for every iteration; each
+/// iteration setup only puts the 1,000 due reminders back and empties the outbox. Of the other leads, one in ten is an MQL with its reminder due next month, so the due index is not trivially small.
+/// Storage requests of each run are counted (<see cref="CountingPolicy"/>) and printed at the end as "STORAGE …".
+/// </para>
+/// </summary>
+[Config(typeof(TimerRunConfig))]
+public class NurtureTimerCostBenchmarks
+{
+    /// <summary>
+    /// In process (the generated project does not build within BenchmarkDotNet's two minutes on a busy 2-core machine), each run
+    /// measured once: a run is a minute or more of real storage work, not a microsecond to repeat. NURTURE_BENCH_WARMUPS and
+    /// NURTURE_BENCH_ITERATIONS change the counts (defaults 1 and 3).
+    /// </summary>
+    private sealed class TimerRunConfig : ManualConfig
+    {
+        public TimerRunConfig() => AddJob(Job.Default
+            .WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1)
+            .WithWarmupCount(Count("NURTURE_BENCH_WARMUPS", 1)).WithIterationCount(Count("NURTURE_BENCH_ITERATIONS", 3))
+            .WithInvocationCount(1).WithUnrollFactor(1)
+            .WithToolchain(InProcessEmitToolchain.Instance));
+
+        private static int Count(string variable, int fallback) =>
+            int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : fallback;
+    }
+
+    /// <summary>The table sizes; NURTURE_BENCH_LEADS (e.g. <c>100000</c>) runs only those.</summary>
+    public static IEnumerable<int> Sizes() =>
+        Environment.GetEnvironmentVariable("NURTURE_BENCH_LEADS") is { Length: > 0 } sizes
+            ? sizes.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))
+            : [1_000, 100_000];
+
+    public const int DueLeads = 1_000;
+
+    private const string Programme = """
+        {
+          "version": "bench-1",
+          "enrolOnMql": "trio",
+          "programmes": [
+            { "id": "trio", "version": "1", "steps": [
+              { "id": "first", "delay": "0", "after": "enrolment", "subject": "First for {{ lead.firstName }}", "template": "nurture-welcome" },
+              { "id": "second", "delay": "2d", "after": "previous", "subject": "Second for {{ lead.firstName }}", "template": "nurture-case-study" }
+            ] }
+          ]
+        }
+        """;
+
+    private readonly CountingPolicy _counter = new();
+    private readonly List<(long Reads, long Batches, long Others)> _counts = [];
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "bench-nurture-" + Guid.NewGuid().ToString("N"));
+    private IHost _host = null!;
+    private INurtureRunner _runner = null!;
+    private NurtureTables _tables = null!;
+    private string _outbox = "";
+    private DateTimeOffset _transitionAt;
+    private NurtureRunResult? _last;
+
+    [ParamsSource(nameof(Sizes))]
+    public int Leads { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        Directory.CreateDirectory(_root);
+        var programmeFile = Path.Combine(_root, "nurture.json");
+        File.WriteAllText(programmeFile, Programme);
+        _outbox = Path.Combine(_root, "outbox");
+        var size = Leads.ToString(CultureInfo.InvariantCulture);
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [StorageOptions.ConnectionName] = Environment.GetEnvironmentVariable("LEADFUNCTIONS_TEST_STORAGE") ?? "UseDevelopmentStorage=true",
+            // Named by size, not per process: a persistent Azurite keeps the seeded leads for the next run of the benchmark.
+            ["Storage:LeadsTable"] = "benchnurtureleads" + size,
+            ["Nurture:DueTable"] = "benchnurturedue" + size,
+            ["Nurture:StateTable"] = "benchnurturestate" + size,
+            ["Lists:IndexTable"] = "benchnurtureindex" + size,
+            ["Nurture:ProgrammesFile"] = programmeFile,
+            ["Nurture:TemplatesFolder"] = Path.Combine(RepoRoot(), "functions", "LeadFunctions", "config", "templates"),
+            ["Nurture:MaxItemsPerRun"] = "10000",
+            ["Nurture:RunBudgetSeconds"] = "3600",
+            ["Nurture:MaxMarketingEmailsPerWeek"] = "3",
+            ["Nurture:FromAddress"] = "news@contoso.example",
+            ["SalesAlerts:EscalationAddress"] = "boss@sales.example.com",
+            ["SalesAlerts:FromAddress"] = "alerts@contoso.example",
+            ["Tracking:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+            ["Tracking:BaseUrl"] = "https://leads.contoso.example",
+            ["LeadIds:Key"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+            ["Email:Sender"] = "Folder",
+            ["Email:Folder:Path"] = _outbox,
+            ["Email:FromAddress"] = "noreply@contoso.example",
+        });
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new StoragePipelinePolicy(_counter));
+        builder.Services.AddLeadStorage();
+        builder.Services.AddLeadScoring();
+        builder.Services.AddEmailDelivery();
+        builder.Services.AddNurture();
+        _host = builder.Build();
+        _host.StartAsync().GetAwaiter().GetResult(); // creates the tables
+        _tables = _host.Services.GetRequiredService<NurtureTables>();
+        _runner = _host.Services.GetRequiredService<INurtureRunner>();
+        _transitionAt = DateTimeOffset.UtcNow.AddHours(-1);
+        var seeded = System.Diagnostics.Stopwatch.StartNew();
+        var added = SeedLeadsAsync(_host.Services.GetRequiredService<LeadsTable>().Client).GetAwaiter().GetResult();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// SEED {Leads} leads: {added} added in {seeded.Elapsed.TotalSeconds:0.0} s"));
+        // A seeded lead the directory would not read as a due MQL would make every run measure dropping, not sending.
+        var first = _host.Services.GetRequiredService<ILeadDirectory>().FindSummaryAsync(LeadId(0), CancellationToken.None).GetAwaiter().GetResult();
+        if (first is not { Stage: LifecycleStage.Mql, HasMarketingEmailConsent: true })
+            throw new InvalidOperationException($"The seeded lead reads as {first?.Stage.ToString() ?? "missing"}, not as an MQL with consent.");
+    }
+
+    [IterationSetup]
+    public void ResetDueSet()
+    {
+        ResetAsync().GetAwaiter().GetResult();
+        _counter.Reset();
+    }
+
+    [Benchmark]
+    public async Task OneTimerRun()
+    {
+        _last = await _runner.RunOnceAsync(CancellationToken.None);
+        if (_last.Sent != DueLeads)
+            throw new InvalidOperationException($"The run sent {_last.Sent} of {DueLeads} due e-mails ({_last}).");
+        _counts.Add((_counter.Reads, _counter.Batches, _counter.Others));
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        foreach (var (reads, batches, others) in _counts)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"// STORAGE {Leads} leads: {DueLeads} due, {reads} reads + {batches} transactions + {others} other = {reads + batches + others} requests in one run"));
+        }
+        _host.StopAsync().GetAwaiter().GetResult();
+        _host.Dispose();
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "LeadFunctions.sln")))
+                return dir.FullName;
+        }
+        return Directory.GetCurrentDirectory();
+    }
+
+    /// <summary>Fixed, so a persistent Azurite's seeded table matches the next run's ids; lead ids must have the app's shape.</summary>
+    private static readonly LeadIdentity Identity = new(LeadIdentity.DefaultKeyId, "bench-nurture-lead-ids-0123456789abcdef0123456789");
+
+    private static readonly string[] LeadIds = [.. Enumerable.Range(0, 100_000).Select(i => Identity.LeadIdFor($"bench{i.ToString(CultureInfo.InvariantCulture)}@example.com"))];
+
+    private static string LeadId(int i) => LeadIds[i];
+
+    /// <summary>The i-th lead: the first <see cref="DueLeads"/> and every tenth after them are MQLs with marketing consent.</summary>
+    private LeadEntity Lead(int i)
+    {
+        var mql = i < DueLeads || i % 10 == 0;
+        var state = new LeadScoreState
+        {
+            LeadId = LeadId(i),
+            Email = $"bench{i.ToString(CultureInfo.InvariantCulture)}@example.com",
+            Stage = mql ? LifecycleStage.Mql : LifecycleStage.Lead,
+            StageChangedAt = _transitionAt,
+            Profile = new Dictionary<string, string>(StringComparer.Ordinal) { ["firstName"] = "Ada", ["lastName"] = "Lovelace", ["company"] = "Analytical Engines" },
+            Consents = [new ConsentRecord(ConsentPurposes.MarketingEmail, "v1", true, _transitionAt.AddDays(-1), "form")],
+            EngagementValue = mql ? 90 : 20,
+            EngagementAnchor = _transitionAt,
+            FitScore = 30,
+            FitGrade = "B",
+            ModelVersion = "bench",
+            CreatedAt = _transitionAt.AddDays(-2),
+            UpdatedAt = _transitionAt,
+            EventCount = 2,
+        };
+        return LeadMapping.ToEntity(state, TimeSpan.FromDays(45), default);
+    }
+
+    /// <summary>Adds the leads not there yet (a marker row per size says the table is complete); one transaction per lead.</summary>
+    private async Task<int> SeedLeadsAsync(TableClient leads)
+    {
+        const string markerPartition = "~bench";
+        var marker = await leads.GetEntityIfExistsAsync<TableEntity>(markerPartition, "seeded");
+        if (marker.HasValue)
+            return 0;
+        var added = 0;
+        // One row per lead, each in its own partition, so no two share a transaction: one upsert each, many in flight.
+        await Parallel.ForEachAsync(Enumerable.Range(0, Leads), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
+        {
+            await leads.UpsertEntityAsync(Lead(i), TableUpdateMode.Replace, ct);
+            Interlocked.Increment(ref added);
+        });
+        await leads.UpsertEntityAsync(new TableEntity(markerPartition, "seeded"));
+        // The non-due MQLs' reminders, a month out: the index holds far more than is due, as it does in production.
+        var future = Enumerable.Range(DueLeads, Math.Max(0, Leads - DueLeads)).Where(i => i % 10 == 0)
+            .Select(i => DueItemEntity.Create(LeadId(i), DueKinds.Nurture, DateTimeOffset.UtcNow.AddDays(30), _transitionAt, "trio-first", "trio", "first"));
+        await InBatchesAsync(_tables.Due, future, TableTransactionActionType.UpsertReplace);
+        return added;
+    }
+
+    /// <summary>
+    /// Back to the state before a run: the outbox and e-mail records empty, the next steps the last run scheduled removed, and the
+    /// 1,000 first-step reminders due again (their keys are deterministic, so they are the same rows every iteration).
+    /// </summary>
+    private async Task ResetAsync()
+    {
+        var state = new List<TableEntity>();
+        await foreach (var row in _tables.State.QueryAsync<TableEntity>(select: ["PartitionKey", "RowKey"]))
+            state.Add(row);
+        await Parallel.ForEachAsync(state.GroupBy(r => r.PartitionKey), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (rows, ct) =>
+        {
+            foreach (var chunk in rows.Chunk(100))
+                await _tables.State.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, Azure.ETag.All)), ct);
+        });
+
+        // Everything in the index due before the month-out reminders: last run's next steps (two days out) and any leftovers.
+        var before = DueItemEntity.UpperBound(DateTimeOffset.UtcNow.AddDays(10));
+        var stale = new List<TableEntity>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {DuePartitions.Default} and RowKey lt {before}");
+        await foreach (var row in _tables.Due.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"]))
+            stale.Add(row);
+        await InBatchesAsync(_tables.Due, stale, TableTransactionActionType.Delete);
+
+        var due = Enumerable.Range(0, DueLeads)
+            .Select(i => DueItemEntity.Create(LeadId(i), DueKinds.Nurture, _transitionAt, _transitionAt, "trio-first", "trio", "first"));
+        await InBatchesAsync(_tables.Due, due, TableTransactionActionType.UpsertReplace);
+
+        if (Directory.Exists(_outbox))
+            Directory.Delete(_outbox, recursive: true);
+    }
+
+    /// <summary>Rows of one partition, 100 to a transaction, several transactions in flight.</summary>
+    private static Task InBatchesAsync<T>(TableClient table, IEnumerable<T> rows, TableTransactionActionType kind) where T : ITableEntity =>
+        Parallel.ForEachAsync(rows.GroupBy(r => r.PartitionKey).SelectMany(p => p.Chunk(100)), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (chunk, ct) =>
+            await table.SubmitTransactionAsync(chunk.Select(r => kind == TableTransactionActionType.Delete
+                ? new TableTransactionAction(kind, r, Azure.ETag.All)
+                : new TableTransactionAction(kind, r)), ct));
+}
