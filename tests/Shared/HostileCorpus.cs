@@ -83,6 +83,10 @@ public sealed class HostileCorpus
         new("workspace calibration", "workspace/calibration", ["GET"], RefusalBody.Problem),
         new("workspace search", "workspace/search", ["POST"], RefusalBody.Problem),
         new("workspace assets", "workspace/assets/{name}", ["GET"], RefusalBody.Problem),
+        new("workspace nurture results", "workspace/nurture/results", ["GET"], RefusalBody.Problem),
+        new("scoring models", "workspace/scoring/models", ["GET", "POST"], RefusalBody.Problem),
+        new("scoring rescore start", "workspace/scoring/rescores", ["POST"], RefusalBody.Problem),
+        new("scoring rescore progress", "workspace/scoring/rescores/{id}", ["GET"], RefusalBody.Problem),
     ];
 
     /// <summary>The form ids of the shipped config/forms.json, plus ids no form has.</summary>
@@ -232,7 +236,16 @@ public sealed class HostileCorpus
                         () => "[\"ada@example.com\"]",
                     ])());
                     break;
-                case "workspace/assets/{name}" or "workspace" or "workspace/me" or "workspace/overview" or "workspace/calibration":
+                case "workspace/scoring/models" or "workspace/scoring/rescores" when method == "POST":
+                    (body, contentType) = JsonishBody(Pick([
+                        () => Obj(("model", Pick(["{}", "null", "[]", "{\"version\":\"x\"}", Str(Pick(Xss)), "{\"version\":" + Str(Long(200)) + "}"])),
+                            ("reason", Str(Pick([Pick(Xss), Long(5000), "", Pick(Injection)]))), ("rescore", Pick(["true", "1", "\"yes\"", "null"]))),
+                        () => Obj(("reason", Str(Pick(Xss))), ("expectedActiveVersion", Str(Pick(Injection)))),
+                        () => "[]",
+                    ])());
+                    break;
+                case "workspace/assets/{name}" or "workspace" or "workspace/me" or "workspace/overview" or "workspace/calibration" or
+                    "workspace/nurture/results" or "workspace/scoring/models" or "workspace/scoring/rescores/{id}":
                     if (random.Next(3) == 0)
                         query.Add(Pick(["v=1", "name=../../host.json", "x=" + Uri.EscapeDataString(Pick(Xss))]));
                     break;
@@ -270,6 +283,9 @@ public sealed class HostileCorpus
                     Attack("lead-id");
                     var id = Pick([Pick(Injection), Pick(Xss), Long(2000), "0000000000000000000000000000000000000000000", "lead-" + index.ToString(CultureInfo.InvariantCulture), "%2F", "..", "~bench", "a#b", "\u00e9\u4e2d\ud83d\ude00"]);
                     return "leads/" + Uri.EscapeDataString(id) + (endpoint.Route.EndsWith("/stage", StringComparison.Ordinal) ? "/stage" : "");
+                case "workspace/scoring/rescores/{id}":
+                    Attack("lead-id");
+                    return "workspace/scoring/rescores/" + Uri.EscapeDataString(Pick([Pick(Injection), Pick(Xss), Long(2000), "r-" + index.ToString(CultureInfo.InvariantCulture), "..", "%2F"]));
                 case "workspace/assets/{name}":
                     Attack("asset-name");
                     return "workspace/assets/" + Pick([Pick(Traversal), Pick(Traversal), Uri.EscapeDataString(Pick(Xss)), Uri.EscapeDataString(Pick(Injection)), "dashboard.js", Long(3000), "chart.umd.min.js"]);

@@ -32,6 +32,7 @@ public sealed class GetNurtureResults(INurtureResultsReport report)
         {
             return new ObjectResult(new ProblemDetails
             {
+                Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "storage-unavailable",
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "The nurture results cannot be read right now.",
             })

@@ -107,6 +107,7 @@ public sealed class PreviewNurtureStep(INurturePreview preview)
 
     private static ObjectResult Problem(int status, string field, string detail) => new(new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [detail] })
     {
+        Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "nurture-preview",
         Status = status,
         Title = status switch
         {

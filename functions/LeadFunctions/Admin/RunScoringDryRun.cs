@@ -69,6 +69,7 @@ public sealed class RunScoringDryRun(ScoringDryRunService dryRun)
         {
             return new BadRequestObjectResult(new ValidationProblemDetails(new Dictionary<string, string[]> { ["model"] = [.. ex.Errors] })
             {
+                Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "invalid-scoring-model",
                 Status = StatusCodes.Status400BadRequest,
                 Title = "The proposed scoring model is invalid.",
                 Detail = string.Join("; ", ex.Errors),

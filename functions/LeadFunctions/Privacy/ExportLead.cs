@@ -44,6 +44,7 @@ internal static class PrivacyProblems
 {
     public static BadRequestObjectResult BadLeadId() => new(new ValidationProblemDetails(new Dictionary<string, string[]> { ["id"] = ["id must be a lead id."] })
     {
+        Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "invalid-lead-id",
         Status = StatusCodes.Status400BadRequest,
         Title = "The id is not a lead id.",
     });

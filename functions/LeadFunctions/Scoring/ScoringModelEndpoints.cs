@@ -147,13 +147,20 @@ internal static class ScoringRequests
     public static IActionResult Invalid(string title, IReadOnlyDictionary<string, string[]> errors) =>
         WorkspaceResult.Of(new BadRequestObjectResult(new ValidationProblemDetails(errors.ToDictionary(e => e.Key, e => e.Value))
         {
+            Type = WorkspaceRefusal.TypePrefix + "invalid-scoring-request",
             Status = StatusCodes.Status400BadRequest,
             Title = title,
             Detail = string.Join("; ", errors.SelectMany(e => e.Value)),
         }));
 
     public static IActionResult Conflict(string reason) =>
-        WorkspaceResult.Of(new ObjectResult(new ProblemDetails { Status = StatusCodes.Status409Conflict, Title = "The scoring model cannot be changed so.", Detail = reason })
+        WorkspaceResult.Of(new ObjectResult(new ProblemDetails
+        {
+            Type = WorkspaceRefusal.TypePrefix + "scoring-conflict",
+            Status = StatusCodes.Status409Conflict,
+            Title = "The scoring model cannot be changed so.",
+            Detail = reason,
+        })
         {
             StatusCode = StatusCodes.Status409Conflict,
         });
