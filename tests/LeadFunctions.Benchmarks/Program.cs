@@ -7,6 +7,8 @@ if (args is ["load", ..])
     return await LoadRun.RunAsync();
 if (args is ["dry-run", ..])
     return await DryRunRun.RunAsync(args);
+if (args is ["faults", ..])
+    return await FaultsRun.RunAsync(args);
 if (args is ["speed-to-lead", ..])
     return await SpeedToLeadRun.RunAsync();
 
