@@ -101,6 +101,7 @@ public static class LocalHostApp
 
         // The same registrations as the Functions app, then every function class so endpoints and adapters resolve them.
         builder.AddLeadPipeline();
+        StorageRequestCounting.AddIfConfigured(builder.Services, builder.Configuration);
         builder.Services.AddMvcCore();
         foreach (var functionClass in HttpFunction.FunctionClasses(FunctionsAssembly))
             builder.Services.AddTransient(functionClass);

@@ -9,6 +9,8 @@ if (args is ["dry-run", ..])
     return await DryRunRun.RunAsync(args);
 if (args is ["hostile", ..])
     return await HostileCorpusRun.RunAsync(args);
+if (args is ["faults", ..])
+    return await FaultsRun.RunAsync(args);
 if (args is ["speed-to-lead", ..])
     return await SpeedToLeadRun.RunAsync();
 

@@ -12,8 +12,12 @@ start_storage
 LEADS_TABLE="LoadLeads$(date +%s)"
 # The nurture timer is off (once a year) so it does not compete, and the per-client rate limits are off: every request
 # comes from 127.0.0.1, and this measures throughput.
-start_local_host "" Storage__LeadsTable="$LEADS_TABLE" NurtureSchedule="0 0 0 1 1 *" RateLimit__Enabled=false
+# Every storage request of the local host is counted by kind (an Azure.Core pipeline policy on its clients and the WebJobs
+# listener's), written to a file the load tool reads before and after the processing phase.
+COUNT_FILE="$SCRATCH/storage-requests.json"
+start_local_host "" Storage__LeadsTable="$LEADS_TABLE" NurtureSchedule="0 0 0 1 1 *" RateLimit__Enabled=false \
+  LocalHost__StorageRequestCountFile="$COUNT_FILE"
 
 announce_measuring
-LOAD_URL="http://127.0.0.1:$APP_PORT" LOAD_STORAGE="$STORAGE" LOAD_LEADS_TABLE="$LEADS_TABLE" \
+LOAD_URL="http://127.0.0.1:$APP_PORT" LOAD_STORAGE="$STORAGE" LOAD_LEADS_TABLE="$LEADS_TABLE" LOAD_COUNT_FILE="$COUNT_FILE" \
   dotnet "$BIN/bench/LeadFunctions.Benchmarks.dll" load

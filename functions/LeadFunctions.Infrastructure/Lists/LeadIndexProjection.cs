@@ -10,11 +10,24 @@ namespace LeadFunctions.Infrastructure.Lists;
 /// the event, and every one it was in before, it reconciles that partition to <see cref="LeadProjectionWork.After"/> in one
 /// entity-group transaction: the anchor (ETag-checked) and the lead's rows change together. A partition whose anchor already
 /// reflects this or a later event is left alone, so a redelivered or late work never resurrects rows.
-/// Cost: per partition touched, one point read and one transaction.
+/// Cost: per partition touched, one point read and one transaction; only the transaction when this instance wrote the
+/// partition's anchor for the lead last (see <see cref="_written"/>).
 /// </summary>
 internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<LeadIndexProjection> logger) : ILeadProjection
 {
     private const int MaxAttempts = 8;
+
+    /// <summary>Anchors remembered at most; past that the memory starts again empty (a forgotten anchor costs one read).</summary>
+    private const int MaxRemembered = 10_000;
+
+    /// <summary>
+    /// The anchors this instance wrote, with their ETags: a lead's next event in this instance (the processor's lead lock makes
+    /// them follow each other) writes against the remembered ETag instead of reading the anchor first. Only a hint: the write
+    /// is still ETag-checked, and any conflict (another instance wrote since, an erasure deleted it) drops the memory and goes
+    /// the reading way. A remembered anchor at or past the work's version is not trusted to skip the work (versions start again
+    /// after an erasure); that case reads too.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Partition, string LeadId), LeadIndexAnchorEntity> _written = new();
 
     public async Task ProjectAsync(LeadProjectionWork work, CancellationToken cancellationToken)
     {
@@ -43,10 +56,22 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
     {
         var version = work.After.EventCount;
         var deleteInBatch = true;
+        var anchorKey = (partition, work.LeadId);
         for (var attempt = 0; ; attempt++)
         {
-            var read = await table.Client.GetEntityIfExistsAsync<LeadIndexAnchorEntity>(partition, LeadIndexRows.Anchor(work.LeadId), cancellationToken: cancellationToken);
-            var anchor = read.HasValue ? read.Value : null;
+            LeadIndexAnchorEntity? anchor;
+            LeadIndexAnchorEntity? remembered = null;
+            var fromMemory = attempt == 0 && _written.TryGetValue(anchorKey, out remembered) && remembered.Version < version;
+            if (fromMemory)
+            {
+                anchor = remembered;
+            }
+            else
+            {
+                _written.TryRemove(anchorKey, out _);
+                var read = await table.Client.GetEntityIfExistsAsync<LeadIndexAnchorEntity>(partition, LeadIndexRows.Anchor(work.LeadId), cancellationToken: cancellationToken);
+                anchor = read.HasValue ? read.Value : null;
+            }
             if (anchor is not null && anchor.Version >= version)
             {
                 LogStale(logger, work.LeadId, work.EventId, anchor.Version);
@@ -69,11 +94,19 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
                 : new TableTransactionAction(TableTransactionActionType.UpdateReplace, next, anchor.ETag));
             try
             {
-                await table.Client.SubmitTransactionAsync(actions, cancellationToken);
+                var committed = await table.Client.SubmitTransactionAsync(actions, cancellationToken);
+                Remember(anchorKey, next, committed.Value.Count == actions.Count ? committed.Value[^1].Headers.ETag : null);
                 return;
             }
             catch (TableTransactionFailedException ex) when (ex.Status is 404 or 409 or 412 && attempt + 1 < MaxAttempts)
             {
+                _written.TryRemove(anchorKey, out _);
+                if (fromMemory)
+                {
+                    // The remembered anchor is out of date (another instance, an erasure): what it named says nothing now.
+                    LogConflict(logger, work.LeadId, partition, ex.Status);
+                    continue;
+                }
                 if (ex.Status == 404)
                 {
                     // A row the anchor names is gone (an erasure or an earlier version's cleanup): take them out one by one.
@@ -85,6 +118,19 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 + attempt * 10)), cancellationToken);
             }
         }
+    }
+
+    private void Remember((string, string) key, LeadIndexAnchorEntity anchor, Azure.ETag? etag)
+    {
+        if (etag is not { } written)
+        {
+            _written.TryRemove(key, out _);
+            return;
+        }
+        if (_written.Count >= MaxRemembered)
+            _written.Clear();
+        anchor.ETag = written;
+        _written[key] = anchor;
     }
 
     private async Task DeleteIfPresentAsync(string partition, string rowKey, CancellationToken cancellationToken)

@@ -37,7 +37,9 @@ internal static class LoadRun
         var queue = new QueueClient(settings.Storage, StorageQueueName, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         var table = new TableClient(settings.Storage, settings.LeadsTable);
         await WaitForEmptyQueueAsync(queue, settings);
+        var countsBefore = await StorageCounts.ReadAsync(settings.CountFile);
         var processing = await MeasureProcessingAsync(queue, table, runId, settings);
+        var counted = settings.CountFile is null ? null : await StorageCounts.SettledAsync(settings.CountFile, countsBefore, processing.Applied);
 
         Console.WriteLine();
         Console.WriteLine("| measurement | result |");
@@ -46,6 +48,8 @@ internal static class LoadRun
         Row("POST /api/forms/{formId}", $"{form.PerSecond:F0} req/s ({form.PerSecond / page.PerSecond:P0} of baseline), p50 {form.P50:F1} ms, p95 {form.P95:F1} ms, {form.Failures} failed");
         Row("enqueue to lead-events (baseline)", $"{processing.EnqueuePerSecond:F0} events/s");
         Row("processed by the queue listener", $"{processing.AppliedPerSecond:F0} events/s ({processing.AppliedPerSecond / processing.EnqueuePerSecond:P0} of enqueue), {processing.Applied}/{settings.Events} applied in {processing.Seconds:F1} s");
+        if (counted is not null)
+            StorageCounts.Report(counted, processing.Applied);
         return page.Failures + form.Failures == 0 && processing.Applied == settings.Events ? 0 : 1;
     }
 
@@ -186,7 +190,8 @@ internal static class LoadRun
 }
 
 /// <summary>What a load run does, from environment variables (the script sets the addresses; counts have defaults).</summary>
-internal sealed record LoadSettings(Uri BaseUrl, string Storage, string LeadsTable, int Requests, int Concurrency, int Events, int PhaseSeconds)
+/// <param name="CountFile">Where the local host writes its storage-request counts (<c>LocalHost:StorageRequestCountFile</c>); null: not counted.</param>
+internal sealed record LoadSettings(Uri BaseUrl, string Storage, string LeadsTable, int Requests, int Concurrency, int Events, int PhaseSeconds, string? CountFile = null)
 {
     public static LoadSettings FromEnvironment()
     {
@@ -201,7 +206,8 @@ internal sealed record LoadSettings(Uri BaseUrl, string Storage, string LeadsTab
             Number("LOAD_REQUESTS", 2000, 1, 100_000),
             Number("LOAD_CONCURRENCY", 16, 1, 256),
             Number("LOAD_EVENTS", 2000, 1, 100_000),
-            Number("LOAD_PHASE_SECONDS", 30, 1, 600));
+            Number("LOAD_PHASE_SECONDS", 30, 1, 600),
+            Environment.GetEnvironmentVariable("LOAD_COUNT_FILE") is { Length: > 0 } countFile ? countFile : null);
     }
 
     private static string Required(string name) =>

@@ -6,6 +6,7 @@ using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Lists;
 using LeadFunctions.Tests.Leads;
 using LeadFunctions.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LeadFunctions.Tests.Lists;
 
@@ -106,6 +107,33 @@ public sealed class LeadIndexTests(AzuriteFixture azurite)
         var rows = lists.Index.Client.Query<TableEntity>(TableClient.CreateQueryFilter($"LeadId eq {leadId}")).ToList();
         Assert.Equal(2, rows.Count(r => r.PartitionKey == "stage|SQL" && !r.RowKey.StartsWith("l|", StringComparison.Ordinal)));
         Assert.DoesNotContain(rows, r => r.PartitionKey == "stage|Lead" && !r.RowKey.StartsWith("l|", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_instance_whose_remembered_anchor_another_instance_has_since_replaced_reads_it_again_and_leaves_the_right_rows()
+    {
+        // Arrange: two instances' projections over one index. Instance A indexes the lead as a Lead (and remembers its anchor),
+        // instance B then moves it to MQL; A has not seen that.
+        var lists = new ListsHarness(azurite);
+        var other = new LeadIndexProjection(lists.Index, NullLogger<LeadIndexProjection>.Instance);
+        var t1 = lists.Now;
+        var asLead = Snapshot(LifecycleStage.Lead, t1, 15, t1, eventCount: 1);
+        var asLeadAgain = Snapshot(LifecycleStage.Lead, t1.AddHours(1), 20, t1.AddHours(1), eventCount: 2);
+        var asSql = Snapshot(LifecycleStage.Sql, t1.AddHours(2), 75, t1.AddHours(2), eventCount: 3);
+        const string leadId = "lead-two-instances";
+        await lists.Projection.ProjectAsync(new LeadProjectionWork(leadId, "e1", t1, null, asLead, []), CancellationToken.None);
+        await other.ProjectAsync(new LeadProjectionWork(leadId, "e2", t1.AddHours(1), asLead, asLeadAgain, []), CancellationToken.None);
+
+        // Act: A writes the third event with what it remembers from the first.
+        await lists.Projection.ProjectAsync(new LeadProjectionWork(leadId, "e3", t1.AddHours(2), asLeadAgain, asSql, []), CancellationToken.None);
+
+        // Assert: the stale ETag was refused, A read the anchor and replaced B's rows; nothing of the Lead partition is left.
+        Assert.Empty((await lists.ListAsync(new LeadListRequest(Stage: "Lead"))).Items);
+        var sql = Assert.Single((await lists.ListAsync(new LeadListRequest(Stage: "SQL"))).Items);
+        Assert.Equal(leadId, sql.LeadId);
+        var rows = lists.Index.Client.Query<TableEntity>(TableClient.CreateQueryFilter($"LeadId eq {leadId}")).ToList();
+        Assert.DoesNotContain(rows, r => r.PartitionKey == "stage|Lead" && !r.RowKey.StartsWith("l|", StringComparison.Ordinal));
+        Assert.Equal(2, rows.Count(r => r.PartitionKey == "stage|SQL" && !r.RowKey.StartsWith("l|", StringComparison.Ordinal)));
     }
 
     [Fact]

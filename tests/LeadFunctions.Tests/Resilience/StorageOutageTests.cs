@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using Azure.Data.Tables;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
@@ -57,6 +59,75 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
         Assert.Equal(events.Count, await AppliedRowsAsync(table));
         Assert.True(await poison.ExistsAsync() is not { Value: true } || (await poison.PeekMessagesAsync(32)).Value.Length == 0, "a lead event reached the poison queue");
         Assert.Empty((await queue.PeekMessagesAsync(32)).Value);
+    }
+
+    [Fact]
+    public async Task Form_posts_during_a_storage_outage_are_each_answered_202_and_applied_exactly_once_or_answered_503()
+    {
+        // Arrange: capture and the queue listener in one local host, on an Azurite of this test's own.
+        await using var azurite = await RestartableAzurite.StartNewAsync();
+        var leadsTable = AzuriteFixture.UniqueName("leads");
+        var table = azurite.TableService().GetTableClient(leadsTable);
+        await using var host = await RunningLocalHost.StartAsync(azurite.ConnectionString, triggers: true, new Dictionary<string, string?>
+        {
+            ["Storage:LeadsTable"] = leadsTable,
+            ["RateLimit:Enabled"] = "false",
+        });
+        var answers = new System.Collections.Concurrent.ConcurrentDictionary<string, HttpStatusCode>(StringComparer.Ordinal);
+        using var stop = new CancellationTokenSource();
+        var prefix = AzuriteFixture.UniqueName("capture");
+        var next = 0;
+        var posters = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var email = $"{prefix}-{Interlocked.Increment(ref next)}@example.com";
+                using var response = await host.Client.PostAsJsonAsync("/api/forms/whitepaper-lead-scoring", new Dictionary<string, object>
+                {
+                    ["email"] = email, ["firstName"] = "Out", ["lastName"] = "Age", ["company"] = "Example",
+                    ["role"] = "developer", ["companySize"] = "51-200",
+                });
+                answers[email] = response.StatusCode;
+            }
+        })).ToList();
+
+        // Act: posts before, during (15 s of no storage) and after the outage.
+        await Eventually.TrueAsync(() => Task.FromResult(answers.Count >= 20), TimeSpan.FromMinutes(1));
+        await azurite.StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(15));
+        await azurite.StartAsync();
+        var afterRestart = answers.Count;
+        await Eventually.TrueAsync(() => Task.FromResult(answers.Count >= afterRestart + 20), TimeSpan.FromMinutes(1));
+        await stop.CancelAsync();
+        await Task.WhenAll(posters);
+        var accepted = answers.Where(a => a.Value == HttpStatusCode.Accepted).Select(a => a.Key).ToList();
+        var refused = answers.Where(a => a.Value != HttpStatusCode.Accepted).ToList();
+        // Events that failed in the outage come back after host.json's visibilityTimeout; wait for every accepted lead.
+        await Eventually.TrueAsync(async () =>
+        {
+            foreach (var email in accepted)
+            {
+                if (await AppliedRowsAsync(table, TestLeadIds.LeadIdFor(email)) == 0)
+                    return false;
+            }
+            return true;
+        }, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
+
+        // Assert: a 202 is a promise kept exactly once; anything else is a 503 the client can retry.
+        output.WriteLine($"{answers.Count} posts: {accepted.Count} answered 202, {refused.Count} answered 503.");
+        Assert.NotEmpty(refused);
+        Assert.All(refused, r => Assert.Equal(HttpStatusCode.ServiceUnavailable, r.Value));
+        foreach (var email in accepted)
+            Assert.Equal(1, await AppliedRowsAsync(table, TestLeadIds.LeadIdFor(email)));
+        var refusedButStored = 0;
+        foreach (var (email, _) in refused)
+        {
+            var rows = await AppliedRowsAsync(table, TestLeadIds.LeadIdFor(email));
+            Assert.True(rows <= 1, $"a refused post was applied {rows} times");
+            refusedButStored += rows;
+        }
+        output.WriteLine($"{refusedButStored} of the 503s had reached the queue before the answer was lost (applied once; a client retry makes a second submission).");
+        Assert.Equal(accepted.Count + refusedButStored, await AppliedRowsAsync(table));
     }
 
     /// <summary>Waits out the outage with storage down, starts it again, and counts what had been applied before it began.</summary>

@@ -34,11 +34,48 @@ public sealed class RestartableAzurite : IAsyncDisposable
         if (IsRunning)
             return;
         Directory.CreateDirectory(_folder);
+        ReleasePorts();
         _process = AzuriteProcess.Start(_ports, "--location", _folder);
         await AzuriteProcess.WaitForPortAsync(_ports.Queue, TimeSpan.FromSeconds(60));
         await AzuriteProcess.WaitForPortAsync(_ports.Table, TimeSpan.FromSeconds(60));
         await AzuriteProcess.WaitForPortAsync(_ports.Blob, TimeSpan.FromSeconds(60));
+        // Something else answering on our ports (Azurite then exits on EADDRINUSE) is not our storage coming back.
+        await Task.Delay(500);
+        if (_process.HasExited)
+            throw new InvalidOperationException($"Azurite exited ({_process.ExitCode}) on restart: another process holds one of ports {_ports.Blob}, {_ports.Queue}, {_ports.Table}.");
     }
+
+    /// <summary>
+    /// Bound but not listening: while storage is "down" its ports refuse connections, as a stopped Azurite's do, but no other
+    /// process can take them. Without this, an Azurite another test (or another test run on the machine) starts during the
+    /// outage can be handed one of these ports as a free one, and the host under test then talks to that stranger's storage
+    /// after the "restart": empty tables, none of its messages, the outage test waiting 5 minutes for nothing.
+    /// </summary>
+    private void HoldPorts()
+    {
+        foreach (var port in new[] { _ports.Blob, _ports.Queue, _ports.Table })
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                _held.Add(socket);
+            }
+            catch (SocketException)
+            {
+                socket.Dispose(); // already taken: StartAsync will say so
+            }
+        }
+    }
+
+    private void ReleasePorts()
+    {
+        foreach (var socket in _held)
+            socket.Dispose();
+        _held.Clear();
+    }
+
+    private readonly List<Socket> _held = [];
 
     /// <summary>
     /// Takes storage away and waits until its ports refuse connections. Azurite is asked to stop (SIGTERM) rather than killed:
@@ -67,6 +104,7 @@ public sealed class RestartableAzurite : IAsyncDisposable
         _process = null;
         await WaitForPortClosedAsync(_ports.Queue);
         await WaitForPortClosedAsync(_ports.Table);
+        HoldPorts();
     }
 
     public TableServiceClient TableService() => new(ConnectionString);
@@ -76,6 +114,7 @@ public sealed class RestartableAzurite : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
+        ReleasePorts();
         try
         {
             if (Directory.Exists(_folder))
