@@ -218,7 +218,7 @@ public sealed class LeadDetailPagingTests(AzuriteFixture azurite)
         Assert.Equal(("nurture", "trio", "first", "First for Dora", "sent"), (sent.Kind, sent.Programme, sent.Step, sent.Subject, sent.Status));
         Assert.Equal((1, 1), (sent.HumanOpens, sent.HumanClicks));
         Assert.StartsWith(journey.LeadId, sent.MessageId, StringComparison.Ordinal);
-        Assert.IsType<NotFoundResult>(afterErasure);
+        Assert.Equal(404, Assert.IsType<ObjectResult>(afterErasure).StatusCode);
         var state = services.GetRequiredService<Infrastructure.Nurture.NurtureTables>().State;
         Assert.Empty(state.Query<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {journey.LeadId} and RowKey ge {"mail"} and RowKey lt {"mailz"}")));
     }

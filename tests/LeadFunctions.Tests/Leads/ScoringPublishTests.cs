@@ -254,7 +254,7 @@ public sealed class ScoringPublishTests(AzuriteFixture azurite) : IAsyncLifetime
         var job = Assert.IsType<RescoreJobView>(Assert.IsType<ObjectResult>(started).Value);
         Assert.Equal((202, "pub-2", RescoreStates.Enqueueing, Principals.DanaId), (Status(started), job.TargetVersion, job.State, job.StartedById));
         Assert.Equal(409, Status(again));
-        Assert.IsType<NotFoundResult>(unknown);
+        Assert.Equal(404, Status(unknown));
     }
 
     private static int Status(IActionResult result) => result switch

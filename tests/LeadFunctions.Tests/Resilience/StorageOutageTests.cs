@@ -74,26 +74,43 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
             ["RateLimit:Enabled"] = "false",
         });
         var answers = new System.Collections.Concurrent.ConcurrentDictionary<string, HttpStatusCode>(StringComparer.Ordinal);
+        var slowest = new System.Collections.Concurrent.ConcurrentBag<TimeSpan>();
         using var stop = new CancellationTokenSource();
         var prefix = AzuriteFixture.UniqueName("capture");
         var next = 0;
+        var paused = 0;
+        var inFlight = 0;
         var posters = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
+                if (Volatile.Read(ref paused) == 1)
+                {
+                    await Task.Delay(10);
+                    continue;
+                }
+                Interlocked.Increment(ref inFlight);
                 var email = $"{prefix}-{Interlocked.Increment(ref next)}@example.com";
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 using var response = await host.Client.PostAsJsonAsync("/api/forms/whitepaper-lead-scoring", new Dictionary<string, object>
                 {
                     ["email"] = email, ["firstName"] = "Out", ["lastName"] = "Age", ["company"] = "Example",
                     ["role"] = "developer", ["companySize"] = "51-200",
                 });
                 answers[email] = response.StatusCode;
+                slowest.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                Interlocked.Decrement(ref inFlight);
             }
         })).ToList();
 
         // Act: posts before, during (15 s of no storage) and after the outage.
         await Eventually.TrueAsync(() => Task.FromResult(answers.Count >= 20), TimeSpan.FromMinutes(1));
+        // Posting pauses while Azurite shuts down: a write it acknowledges after SIGTERM may never reach its disk, which is the
+        // emulator's shutdown, not an outage (Azure does not acknowledge a write it has not made durable). Posts go on during it.
+        Volatile.Write(ref paused, 1);
+        await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref inFlight) == 0), TimeSpan.FromMinutes(1));
         await azurite.StopAsync();
+        Volatile.Write(ref paused, 0);
         await Task.Delay(TimeSpan.FromSeconds(15));
         await azurite.StartAsync();
         var afterRestart = answers.Count;
@@ -114,8 +131,11 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
         }, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
 
         // Assert: a 202 is a promise kept exactly once; anything else is a 503 the client can retry.
-        output.WriteLine($"{answers.Count} posts: {accepted.Count} answered 202, {refused.Count} answered 503.");
-        Assert.NotEmpty(refused);
+        var longest = slowest.Max();
+        output.WriteLine($"{answers.Count} posts: {accepted.Count} answered 202, {refused.Count} answered 503; the slowest took {longest.TotalSeconds:0.0} s.");
+        // The outage was met: some posts were refused, or they waited it out inside the queue client's retries (a 202 once
+        // storage was back, which the rest of the test holds to exactly once); which of the two depends on the machine's pace.
+        Assert.True(refused.Count > 0 || longest >= TimeSpan.FromSeconds(10), "no post met the outage");
         Assert.All(refused, r => Assert.Equal(HttpStatusCode.ServiceUnavailable, r.Value));
         foreach (var email in accepted)
             Assert.Equal(1, await AppliedRowsAsync(table, TestLeadIds.LeadIdFor(email)));

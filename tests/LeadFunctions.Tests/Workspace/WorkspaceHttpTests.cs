@@ -130,8 +130,15 @@ public sealed partial class WorkspaceHttpTests(AzuriteFixture azurite)
         using var response = await host.Client.GetAsync(new Uri("/api/workspace/assets/" + name, UriKind.Relative));
 
         // Assert
+        // A problem that says nothing of what exists on disk: the same small body whatever was asked for.
+        // (A name routing cannot take to the function at all is the host's bare 404.)
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        var body = await response.Content.ReadAsStringAsync();
+        if (body.Length > 0)
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(body.Length < 400, body);
+        Assert.DoesNotContain("Values", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("<", body, StringComparison.Ordinal);
     }
 
     [Fact]

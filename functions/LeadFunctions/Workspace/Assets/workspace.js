@@ -410,7 +410,13 @@
     byId('lead-engagement').textContent = number(engagement.score) + (engagement.asOf ? ' (as of ' + when(engagement.asOf) + ')' : '');
     const fit = lead.fit || {};
     byId('lead-fit').textContent = (fit.score ?? '') + ' (grade ' + (fit.grade || '?') + ')';
-    byId('lead-model').textContent = lead.modelVersion || '';
+    // Which model the points come from, and whether a re-score under the active one is still to reach this lead.
+    const points = lead.pointsModelVersion || lead.modelVersion || '';
+    byId('lead-model').textContent = points +
+      (lead.onActiveModel === false && lead.activeModelVersion ? ' (active model ' + lead.activeModelVersion + ': not re-scored yet)' : '');
+    const scores = Array.isArray(lead.scores) ? lead.scores : [];
+    byId('lead-scores-row').hidden = scores.length === 0;
+    byId('lead-scores').textContent = scores.map(s => (s.name || '') + ' ' + number(s.score)).join(', ');
 
     const dl = byId('lead-profile');
     clear(dl);
@@ -448,7 +454,7 @@
     if (l.folded) note += (note ? ' ' : '') + '(' + l.folded.rows + ' older rows carried forward, ' + when(l.folded.from) + ' – ' + when(l.folded.until) + ')';
     const row = el('tr', { class: 'ledger' },
       el('td', {}, when(l.at)),
-      el('td', { class: 'rule' }, l.rule || ''),
+      el('td', { class: 'rule' }, (l.rule || '') + (l.score && l.score !== 'engagement' ? ' → ' + l.score : '')),
       el('td', { class: 'num points' }, number(l.points, 2)),
       el('td', { class: 'num points-now' }, number(l.pointsNow, 2)),
       el('td', { class: 'note' }, note));
