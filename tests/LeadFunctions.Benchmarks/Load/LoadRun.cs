@@ -58,7 +58,7 @@ internal static class LoadRun
         var form = forms[0];
 
         // Processing: ours (the queue listener) and the raw SDK loop, alternating; the host's storage requests counted per round.
-        await WaitForEmptyQueueAsync(queue, settings);
+        await WaitForEmptyQueueAsync(queue, settings, settings.Requests * settings.Rounds);
         var (batchSize, threshold) = RawBaselines.ListenerShape();
         var rawCounter = new LeadFunctions.Testing.CountingPolicy();
         var rawQueue = RawBaselines.Queue(settings.Storage, $"load-raw-{runId}", rawCounter);
@@ -301,19 +301,26 @@ internal static class LoadRun
         return applied;
     }
 
-    /// <summary>The form posts of the HTTP phase are processed in the background; let them finish so they do not skew the next phase.</summary>
-    private static async Task WaitForEmptyQueueAsync(QueueClient queue, LoadSettings settings)
+    /// <summary>
+    /// The form posts of the HTTP phase are processed in the background; let them finish so they do not skew the next phase.
+    /// Bounded like a processing round, scaled by the posts waiting (a form post for a new lead is the processor's most
+    /// expensive event), and a time-out is said as such.
+    /// </summary>
+    private static async Task WaitForEmptyQueueAsync(QueueClient queue, LoadSettings settings, int posts = 0)
     {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(settings.PhaseSeconds * 3);
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(Math.Max(settings.PhaseSeconds * 3, posts / 10.0));
         var waited = Stopwatch.StartNew();
+        var left = 0;
         while (DateTimeOffset.UtcNow < deadline)
         {
             var properties = await queue.GetPropertiesAsync();
-            if (properties.Value.ApproximateMessagesCount == 0)
+            if ((left = properties.Value.ApproximateMessagesCount) == 0)
                 break;
             await Task.Delay(500);
         }
-        Console.WriteLine(string.Create(Inv, $"the form posts' events were processed {waited.Elapsed.TotalSeconds:F1} s after the HTTP phase"));
+        Console.WriteLine(left == 0
+            ? string.Create(Inv, $"the form posts' events were processed {waited.Elapsed.TotalSeconds:F1} s after the HTTP phase")
+            : string.Create(Inv, $"TIMED OUT waiting for the form posts' events: {left} still on the queue after {waited.Elapsed.TotalSeconds:F1} s"));
     }
 }
 
