@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # A bounded load run on this machine: Azurite in memory and the local host (Release) on free 127.0.0.1 ports, an isolated
 # outbox, then `LeadFunctions.Benchmarks load` measures the landing page, form posts and queue processing. See docs/performance.md.
-# Counts (env): LOAD_REQUESTS (2000), LOAD_CONCURRENCY (16), LOAD_EVENTS (2000), LOAD_PHASE_SECONDS (30, the cap of each phase).
+# Each of capture and processing is measured in LOAD_ROUNDS alternating rounds against its baseline in the same Azurite (a bare
+# enqueue of the same message size; a raw SDK loop doing the processor's storage work), reported as ours/baseline min/median/max
+# and as one JSON line (LOAD_RESULT ...).
+# Counts (env): LOAD_REQUESTS (2000), LOAD_CONCURRENCY (16), LOAD_EVENTS (2000), LOAD_PHASE_SECONDS (30, the cap of each HTTP
+# phase; a processing round may take max(3 x that, LOAD_EVENTS / 10) s), LOAD_ROUNDS (3),
+# LOAD_COMPLETION_CHECK (queue: the queue's approximate count; scan: the old scan of the leads table, for comparison).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
