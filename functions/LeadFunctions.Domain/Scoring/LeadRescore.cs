@@ -80,7 +80,7 @@ public static class LeadRescore
         // The floor of the last rejection, as the new model values it, when the replay saw that same rejection.
         if (replay.RequalifyFloorAt == state.RequalifyFloorAt)
             state.RequalifyFloorValue = replay.RequalifyFloorValue;
-        outcome.FitChanged = Fit(state, target);
+        outcome.FitChanged = ScoringEngine.ComputeFit(state, target); // from the stored profile (the bounded one the lead row keeps)
         state.ModelVersion = target.Version;
         state.UpdatedAt = now;
         state.EventCount++;
@@ -125,24 +125,5 @@ public static class LeadRescore
             outcome.Awards.Add(new LedgerAward(rescore.EventId, rescore.Type, LedgerRule, after - before, now, false, string.Create(CultureInfo.InvariantCulture,
                 $"re-scored under model {target.Version}: score {score.Name} {before:0.#} -> {after:0.#}"), score.Name));
         }
-    }
-
-    /// <summary>Fit from the stored profile (the bounded one the lead row keeps), as the engine computes it.</summary>
-    private static bool Fit(LeadScoreState state, ScoringModel model)
-    {
-        var previousScore = state.FitScore;
-        var previousGrade = state.FitGrade;
-        state.FitFactors.Clear();
-        double score = 0;
-        foreach (var rule in model.FitRules)
-        {
-            if (!rule.Matches(state.Profile))
-                continue;
-            score += rule.Points;
-            state.FitFactors.Add(new FitFactor(rule.Id, rule.Field, state.Profile[rule.Field], rule.Points));
-        }
-        state.FitScore = score;
-        state.FitGrade = model.GradeFor(score);
-        return previousScore != score || previousGrade != state.FitGrade;
     }
 }

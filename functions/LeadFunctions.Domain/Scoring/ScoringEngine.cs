@@ -304,13 +304,16 @@ public sealed class ScoringEngine(ScoringModel model)
         outcome.ConsentChanges.Add(new ConsentChange(ConsentChangeKind.Confirmed, confirmed, e.EventId));
     }
 
-    private bool ComputeFit(LeadScoreState state)
+    private bool ComputeFit(LeadScoreState state) => ComputeFit(state, Model);
+
+    /// <summary>Fit from the lead's profile under <paramref name="model"/>; true when the score or grade changed.</summary>
+    internal static bool ComputeFit(LeadScoreState state, ScoringModel model)
     {
         var previousScore = state.FitScore;
         var previousGrade = state.FitGrade;
         state.FitFactors.Clear();
         double score = 0;
-        foreach (var rule in Model.FitRules)
+        foreach (var rule in model.FitRules)
         {
             if (!rule.Matches(state.Profile))
                 continue;
@@ -318,7 +321,7 @@ public sealed class ScoringEngine(ScoringModel model)
             state.FitFactors.Add(new FitFactor(rule.Id, rule.Field, state.Profile[rule.Field], rule.Points));
         }
         state.FitScore = score;
-        state.FitGrade = Model.GradeFor(score);
+        state.FitGrade = model.GradeFor(score);
         return previousScore != score || previousGrade != state.FitGrade;
     }
 }

@@ -28,7 +28,7 @@ public sealed class PreviewNurtureStep(INurturePreview preview)
         ArgumentNullException.ThrowIfNull(request);
         if (request.ContentLength > MaxBodyBytes)
             return Problem(StatusCodes.Status413PayloadTooLarge, "body", $"The body must be at most {MaxBodyBytes} bytes.");
-        var body = await ReadBoundedAsync(request.Body, cancellationToken);
+        var body = await BoundedBody.ReadAsync(request.Body, MaxBodyBytes, cancellationToken);
         if (body is null)
             return Problem(StatusCodes.Status413PayloadTooLarge, "body", $"The body must be at most {MaxBodyBytes} bytes.");
 
@@ -119,19 +119,4 @@ public sealed class PreviewNurtureStep(INurturePreview preview)
         Detail = detail,
     })
     { StatusCode = status };
-
-    /// <summary>The body as text, or null when it is larger than the bound (a missing Content-Length does not get past it).</summary>
-    private static async Task<string?> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[MaxBodyBytes + 1];
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var n = await body.ReadAsync(buffer.AsMemory(read), cancellationToken);
-            if (n == 0)
-                break;
-            read += n;
-        }
-        return read > MaxBodyBytes ? null : Encoding.UTF8.GetString(buffer, 0, read);
-    }
 }

@@ -25,7 +25,7 @@ public sealed class RunScoringDryRun(ScoringDryRunService dryRun)
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var body = await ReadBoundedAsync(request.Body, cancellationToken);
+        var body = await BoundedBody.ReadAsync(request.Body, MaxBodyBytes, cancellationToken);
         if (body is null)
             return ListFailedEmails.Problem("body", $"The body must be a scoring model file of at most {MaxBodyBytes} bytes.");
 
@@ -79,20 +79,5 @@ public sealed class RunScoringDryRun(ScoringDryRunService dryRun)
         return string.Equals(query["format"].ToString(), "text", StringComparison.OrdinalIgnoreCase)
             ? new ContentResult { Content = report.ToText(), ContentType = "text/plain; charset=utf-8", StatusCode = 200 }
             : new ContentResult { Content = report.ToJson(), ContentType = "application/json; charset=utf-8", StatusCode = 200 };
-    }
-
-    /// <summary>The body as text, or null when it is larger than the bound (a missing Content-Length does not get past it).</summary>
-    private static async Task<string?> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[MaxBodyBytes + 1];
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var n = await body.ReadAsync(buffer.AsMemory(read), cancellationToken);
-            if (n == 0)
-                break;
-            read += n;
-        }
-        return read > MaxBodyBytes ? null : Encoding.UTF8.GetString(buffer, 0, read);
     }
 }

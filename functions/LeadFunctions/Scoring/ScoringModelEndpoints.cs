@@ -34,7 +34,7 @@ public sealed class PublishScoringModel(ScoringModelPublisher publisher, Workspa
         if (check.Refused)
             return WorkspaceResult.Of(check.Refusal);
 
-        var body = await ScoringRequests.ReadBoundedAsync(request.Body, MaxBodyBytes, cancellationToken);
+        var body = await BoundedBody.ReadAsync(request.Body, MaxBodyBytes, cancellationToken);
         if (body is null)
             return ScoringRequests.Problem("body", $"The body must be JSON of at most {MaxBodyBytes} bytes.");
         PublishModelRequest parsed;
@@ -164,19 +164,4 @@ internal static class ScoringRequests
         {
             StatusCode = StatusCodes.Status409Conflict,
         });
-
-    /// <summary>The body as text, or null when it is larger than the bound (a missing Content-Length does not get past it).</summary>
-    public static async Task<string?> ReadBoundedAsync(Stream body, int maxBytes, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[maxBytes + 1];
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var n = await body.ReadAsync(buffer.AsMemory(read), cancellationToken);
-            if (n == 0)
-                break;
-            read += n;
-        }
-        return read > maxBytes ? null : Encoding.UTF8.GetString(buffer, 0, read);
-    }
 }
