@@ -76,6 +76,23 @@ public class NurtureTimerCostBenchmarks
         """;
 
     private readonly CountingPolicy _counter = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _perTable = new(StringComparer.Ordinal);
+    private readonly List<IReadOnlyDictionary<string, long>> _perTableCounts = [];
+
+    /// <summary>The shared counter, plus each request by table and kind, so the report can say what one due item costs where.</summary>
+    private sealed class PerTable(CountingPolicy counter, System.Collections.Concurrent.ConcurrentDictionary<string, long> counts) : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
+    {
+        public override void OnSendingRequest(Azure.Core.HttpMessage message)
+        {
+            counter.OnSendingRequest(message);
+            var path = message.Request.Uri.Path.TrimStart('/');
+            if (path.StartsWith("devstoreaccount1/", StringComparison.Ordinal))
+                path = path["devstoreaccount1/".Length..]; // Azurite's path-style addressing puts the account first
+            var end = path.IndexOfAny(['(', '/', '?']);
+            var table = (end < 0 ? path : path[..end]).Replace("benchnurture", "", StringComparison.Ordinal).TrimEnd("0123456789".ToCharArray());
+            counts.AddOrUpdate($"{table} {CountingPolicy.KindOf(message.Request)}", 1, (_, n) => n + 1);
+        }
+    }
     private readonly List<(long Reads, long Batches, long Others)> _counts = [];
     private readonly string _root = Path.Combine(Path.GetTempPath(), "bench-nurture-" + Guid.NewGuid().ToString("N"));
     private IHost _host = null!;
@@ -123,7 +140,7 @@ public class NurtureTimerCostBenchmarks
             ["Email:FromAddress"] = "noreply@contoso.example",
         });
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(new StoragePipelinePolicy(_counter));
+        builder.Services.AddSingleton(new StoragePipelinePolicy(new PerTable(_counter, _perTable)));
         builder.Services.AddLeadStorage();
         builder.Services.AddLeadScoring();
         builder.Services.AddEmailDelivery();
@@ -184,6 +201,7 @@ public class NurtureTimerCostBenchmarks
     {
         ResetAsync().GetAwaiter().GetResult();
         _counter.Reset();
+        _perTable.Clear();
     }
 
     [Benchmark]
@@ -193,6 +211,7 @@ public class NurtureTimerCostBenchmarks
         if (_last.Sent != DueLeads)
             throw new InvalidOperationException($"The run sent {_last.Sent} of {DueLeads} due e-mails ({_last}).");
         _counts.Add((_counter.Reads, _counter.Batches, _counter.Others));
+        _perTableCounts.Add(new SortedDictionary<string, long>(_perTable, StringComparer.Ordinal));
     }
 
     [GlobalCleanup]
@@ -202,6 +221,11 @@ public class NurtureTimerCostBenchmarks
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"// STORAGE {Leads} leads: {DueLeads} due, {reads} reads + {batches} transactions + {others} other = {reads + batches + others} requests in one run"));
+        }
+        if (_perTableCounts.Count > 0)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"// STORAGE {Leads} leads, last run by table and kind: {string.Join(", ", _perTableCounts[^1].Select(kv => $"{kv.Key} {kv.Value}"))}"));
         }
         _lock?.Dispose();
         _host.StopAsync().GetAwaiter().GetResult();
