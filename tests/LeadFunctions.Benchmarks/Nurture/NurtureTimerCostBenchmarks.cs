@@ -158,42 +158,22 @@ public class NurtureTimerCostBenchmarks
         var first = _host.Services.GetRequiredService<ILeadDirectory>().FindSummaryAsync(LeadId(0), CancellationToken.None).GetAwaiter().GetResult();
         if (first is not { Stage: LifecycleStage.Mql, HasMarketingEmailConsent: true })
             throw new InvalidOperationException($"The seeded lead reads as {first?.Stage.ToString() ?? "missing"}, not as an MQL with consent.");
-        _lock = MeasureLock.Acquire();
     }
 
-    private MeasureLock? _lock;
-
     /// <summary>
-    /// NURTURE_BENCH_LOCK names a file that runs sharing the machine take turns on with flock(1): held from after the seeding to the
-    /// end of the size's runs, so seeding (not what is measured) does not keep another measurement waiting.
+    /// <c>LeadFunctions.Benchmarks timer-cost-seed</c>: seeds every size and exits, so a later benchmark run in the same Azurite
+    /// finds the tables complete (the marker row) and times the runs alone; BenchmarkDotNet's in-process toolchain gives a
+    /// benchmark five minutes in all, and seeding 100,000 leads on a busy machine takes a good part of that.
     /// </summary>
-    private sealed class MeasureLock : IDisposable
+    public static int SeedOnly()
     {
-        private readonly System.Diagnostics.Process _holder;
-
-        private MeasureLock(System.Diagnostics.Process holder) => _holder = holder;
-
-        public static MeasureLock? Acquire()
+        foreach (var size in Sizes())
         {
-            if (Environment.GetEnvironmentVariable("NURTURE_BENCH_LOCK") is not { Length: > 0 } file)
-                return null;
-            var waited = System.Diagnostics.Stopwatch.StartNew();
-            var start = new System.Diagnostics.ProcessStartInfo("flock") { RedirectStandardInput = true, RedirectStandardOutput = true };
-            foreach (var arg in new[] { file, "sh", "-c", "echo held; exec cat >/dev/null" })
-                start.ArgumentList.Add(arg);
-            var holder = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("flock did not start.");
-            if (holder.StandardOutput.ReadLine() != "held")
-                throw new InvalidOperationException($"flock {file} did not take the lock.");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// LOCK {file} held after {waited.Elapsed.TotalSeconds:0} s"));
-            return new MeasureLock(holder);
+            var benchmark = new NurtureTimerCostBenchmarks { Leads = size };
+            benchmark.Setup();
+            benchmark.Cleanup();
         }
-
-        public void Dispose()
-        {
-            _holder.StandardInput.Close(); // cat ends, and with it the lock
-            _holder.WaitForExit();
-            _holder.Dispose();
-        }
+        return 0;
     }
 
     [IterationSetup]
@@ -227,7 +207,6 @@ public class NurtureTimerCostBenchmarks
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"// STORAGE {Leads} leads, last run by table and kind: {string.Join(", ", _perTableCounts[^1].Select(kv => $"{kv.Key} {kv.Value}"))}"));
         }
-        _lock?.Dispose();
         _host.StopAsync().GetAwaiter().GetResult();
         _host.Dispose();
         if (Directory.Exists(_root))
