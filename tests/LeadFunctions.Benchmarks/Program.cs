@@ -11,6 +11,8 @@ if (args is ["hostile", ..])
     return await HostileCorpusRun.RunAsync(args);
 if (args is ["faults", ..])
     return await FaultsRun.RunAsync(args);
+if (args is ["timer-cost-seed", ..])
+    return LeadFunctions.Benchmarks.Nurture.NurtureTimerCostBenchmarks.SeedOnly();
 if (args is ["speed-to-lead", ..])
     return await SpeedToLeadRun.RunAsync();
 
