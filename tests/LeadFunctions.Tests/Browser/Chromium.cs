@@ -70,6 +70,18 @@ public sealed class Chromium : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the page's address is <paramref name="url"/>. Not <c>WaitForURLAsync</c> or <c>WaitForLoadStateAsync</c>
+    /// after a click: their check-then-subscribe can miss a navigation or load event that arrives in between and then wait
+    /// out the whole timeout (playwright-dotnet #3364, seen once in CI). This assertion is polled, so there is nothing to miss.
+    /// </summary>
+    public static Task ArriveAtAsync(IPage page, string url) =>
+        Assertions.Expect(page).ToHaveURLAsync(url, new PageAssertionsToHaveURLOptions { Timeout = 90_000 });
+
+    /// <summary>Waits (polled, see <see cref="ArriveAtAsync"/>) until <paramref name="locator"/> shows exactly <paramref name="text"/>.</summary>
+    public static Task ShowsAsync(ILocator locator, string text) =>
+        Assertions.Expect(locator).ToHaveTextAsync(text, new LocatorAssertionsToHaveTextOptions { Timeout = 60_000 });
+
     public async ValueTask DisposeAsync()
     {
         await Context.CloseAsync();

@@ -47,11 +47,11 @@ public sealed class LandingPageBrowserTests(AzuriteFixture azurite)
         await page.SelectOptionAsync("#companySize", "51-200");
         await page.CheckAsync("input[name=consent]");
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(thankYouUrl, new PageWaitForURLOptions { WaitUntil = WaitUntilState.Load });
+        await Chromium.ArriveAtAsync(page, thankYouUrl);
 
         // Assert: the browser is on the thank-you page ...
         Assert.Equal(thankYouUrl, page.Url);
-        Assert.Equal("Thank you!", await page.Locator("h1").InnerTextAsync());
+        await Chromium.ShowsAsync(page.Locator("h1"), "Thank you!");
 
         // ... and lead-events holds exactly one submission from this visitor, and the landing page's view under the same id.
         var events = await EventuallyAsync(
@@ -133,13 +133,12 @@ public sealed class LandingPageBrowserTests(AzuriteFixture azurite)
         var response = await page.RunAndWaitForResponseAsync(
             () => page.ClickAsync("button[type=submit]"),
             r => r.Request.Method == "POST" && r.Url.EndsWith("/api/forms/demo-request", StringComparison.Ordinal));
-        await page.WaitForLoadStateAsync(LoadState.Load);
+        await Chromium.ArriveAtAsync(page, new Uri(site.BaseAddress, "/api/forms/demo-request").ToString());
 
         // Assert: an HTML page that says what is wrong, in words ...
         Assert.Equal(400, response.Status);
         Assert.StartsWith("text/html", await response.HeaderValueAsync("content-type") ?? "", StringComparison.Ordinal);
-        Assert.Equal(new Uri(site.BaseAddress, "/api/forms/demo-request").ToString(), page.Url);
-        Assert.Equal("The submission has invalid fields.", await page.Locator("h1").InnerTextAsync());
+        await Chromium.ShowsAsync(page.Locator("h1"), "The submission has invalid fields.");
         var listed = await page.Locator("li").AllInnerTextsAsync();
         Assert.Equal("consent: Consent is required to send this form.", Assert.Single(listed));
 
