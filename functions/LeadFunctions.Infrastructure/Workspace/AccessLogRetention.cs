@@ -95,8 +95,11 @@ internal sealed partial class AccessLogRetention(
 
             state.Continuation = page.ContinuationToken;
             // Only a partition the page ended in can continue on the next page; its count so far travels with the resume point.
-            state.CarriedPartition = state.Continuation is not null && lastPartition is not null ? PartitionHash(lastPartition) : null;
-            state.CarriedCount = state.CarriedPartition is null ? 0 : lastCount;
+            // An empty page (storage may return one at a server boundary) changes nothing about where the scan is.
+            if (state.Continuation is null)
+                (state.CarriedPartition, state.CarriedCount) = (null, 0);
+            else if (lastPartition is not null)
+                (state.CarriedPartition, state.CarriedCount) = (PartitionHash(lastPartition), lastCount);
             if (state.Continuation is null)
             {
                 state.PassesCompleted++;
@@ -144,7 +147,10 @@ internal sealed partial class AccessLogRetention(
         }
     }
 
-    /// <summary>The resume point names the partition by a hash, so the state row holds no lead id that erasure would miss.</summary>
+    /// <summary>
+    /// The resume point names the partition by a hash, so the state row keeps no lead id in the clear that erasure would miss
+    /// (the continuation token beside it is storage's own encoding of the next key, as in the lead retention's state row).
+    /// </summary>
     internal static string PartitionHash(string partitionKey) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(partitionKey)).AsSpan(0, 12));
 

@@ -28,7 +28,7 @@ public sealed class WorkspaceOptions
 
     /// <summary>
     /// At most this many access rows per lead: the retention timer keeps the newest and deletes the rest. A row is one user's
-    /// accesses with one action on one day, so 1,000 is years of daily reads by a whole sales team, and at most ~1 MiB per lead.
+    /// accesses with one action on one day, so 1,000 is years of daily reads by a whole sales team, and well under 1 MiB per lead.
     /// </summary>
     [Range(10, 100000, ErrorMessage = "Workspace:AccessLogRowsPerLead must be between 10 and 100000.")]
     public int AccessLogRowsPerLead { get; set; } = 1000;
