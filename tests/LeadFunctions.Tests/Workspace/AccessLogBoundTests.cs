@@ -302,6 +302,32 @@ public sealed class AccessLogBoundTests(AzuriteFixture azurite)
         Assert.DoesNotContain(state, p => p.Value?.ToString()?.Contains(leadId, StringComparison.Ordinal) == true);
     }
 
+    [Fact]
+    public async Task The_retention_timer_sweeps_the_access_log_even_with_lead_retention_off()
+    {
+        // Arrange: the host's defaults (Retention:* all off, Workspace:AccessLogDays 365); a row last touched 400 days ago.
+        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, new Dictionary<string, string?>
+        {
+            ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
+            ["Workspace:AccessLogTable"] = AzuriteFixture.UniqueName("access"),
+        });
+        var table = host.Services.GetRequiredService<AccessLogTable>().Client;
+        var old = DateTimeOffset.UtcNow.AddDays(-400);
+        var leadId = LeadId();
+        await table.AddEntityAsync(new TableEntity(leadId, AccessLog.RowKeyFor(old, Principals.DanaId, AccessActions.Read, "GetLead"))
+        {
+            ["UserId"] = Principals.DanaId, ["Action"] = AccessActions.Read, ["Function"] = "GetLead", ["LeadId"] = leadId, ["At"] = old, ["LastAt"] = old, ["Count"] = 3,
+        });
+        await host.Services.GetRequiredService<IAccessLog>().RecordAsync(Dana, AccessActions.Read, "GetLead", leadId, CancellationToken.None);
+
+        // Act
+        await host.Services.GetRequiredService<LeadFunctions.Retention.ApplyRetention>().Run(new Microsoft.Azure.Functions.Worker.TimerInfo(), CancellationToken.None);
+
+        // Assert
+        var row = Assert.Single(await RowsAsync(table), r => r.PartitionKey == leadId);
+        Assert.Equal(1, row.GetInt32("Count"));
+    }
+
     [Theory]
     [InlineData(0, 1000, "Workspace:AccessLogDays")]
     [InlineData(3651, 1000, "Workspace:AccessLogDays")]
