@@ -216,6 +216,10 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Storage__LeadsTable: 'Leads'
     // Who read or changed which lead (object ids only), keyed by lead so erasure takes it (docs/workspace.md#access-log).
     Workspace__AccessLogTable: 'AccessLog'
+    // Its bound: rows kept a year, at most 1,000 per lead (one per user, action and day), swept by the retention timer.
+    Workspace__AccessLogDays: '365'
+    Workspace__AccessLogRowsPerLead: '1000'
+    Workspace__AccessLogPagesPerRun: '200'
     // The lead index behind GET /api/leads, kept by the processor.
     Lists__IndexTable: 'LeadIndex'
     // Tables and queues are provisioned by storage.bicep; the identity has data roles, not management ones.

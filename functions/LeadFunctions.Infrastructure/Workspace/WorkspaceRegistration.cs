@@ -22,6 +22,7 @@ public static class WorkspaceRegistration
         services.TryAddSingleton(sp => new AccessLogTable(sp.GetRequiredService<TableServiceClient>().GetTableClient(
             sp.GetRequiredService<IOptions<WorkspaceOptions>>().Value.AccessLogTable)));
         services.TryAddSingleton<IAccessLog, AccessLog>();
+        services.TryAddSingleton<IAccessLogRetention, AccessLogRetention>();
         // Keyed by lead id: export and erasure read and delete the lead's partition here like in every registered table.
         services.AddSingleton(new RequiredTable(sp => sp.GetRequiredService<IOptions<WorkspaceOptions>>().Value.AccessLogTable));
         return services;

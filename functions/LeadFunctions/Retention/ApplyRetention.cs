@@ -1,6 +1,7 @@
 using LeadFunctions.Infrastructure.Funnel;
 using LeadFunctions.Infrastructure.Nurture.Results;
 using LeadFunctions.Infrastructure.Retention;
+using LeadFunctions.Infrastructure.Workspace;
 using Microsoft.Azure.Functions.Worker;
 
 namespace LeadFunctions.Retention;
@@ -9,9 +10,10 @@ namespace LeadFunctions.Retention;
 /// The timer (<c>%RetentionSchedule%</c>) that erases inactive leads and compacts old detail, as the <c>Retention</c> settings say
 /// (all off by default). Overlapping, late or crashed runs are safe: the scan resumes from a state row written with its ETag.
 /// It also deletes the funnel's old exactly-once markers (<c>Funnel:MarkerDays</c>), which hold no personal data and are always bounded,
-/// and the nurture results' markers of messages past <c>NurtureResults:MarkerDays</c>.
+/// and the nurture results' markers of messages past <c>NurtureResults:MarkerDays</c>. The workspace access log is always kept
+/// bounded here too (<c>Workspace:AccessLogDays</c>, <c>Workspace:AccessLogRowsPerLead</c>).
 /// </summary>
-public sealed class ApplyRetention(IRetentionRunner runner, FunnelMaintenance funnel, NurtureResultsMaintenance nurtureResults)
+public sealed class ApplyRetention(IRetentionRunner runner, FunnelMaintenance funnel, NurtureResultsMaintenance nurtureResults, IAccessLogRetention accessLog)
 {
     [Function(nameof(ApplyRetention))]
     public async Task Run([TimerTrigger("%RetentionSchedule%", RunOnStartup = false)] TimerInfo timer, CancellationToken cancellationToken)
@@ -19,5 +21,6 @@ public sealed class ApplyRetention(IRetentionRunner runner, FunnelMaintenance fu
         await runner.RunOnceAsync(cancellationToken);
         await funnel.PruneAsync(cancellationToken);
         await nurtureResults.PruneAsync(cancellationToken);
+        await accessLog.RunOnceAsync(cancellationToken);
     }
 }
