@@ -20,8 +20,8 @@ public sealed class WorkspaceOptions
     /// <summary>
     /// How long an access row is kept (by its latest access), in days; the retention timer deletes older rows. There is no "keep
     /// forever": an audit log is personal data about the lead and the user too. A year answers "who looked at this person" for a
-    /// subject request or an incident found late, which is the range (six months to a year) data protection authorities suggest
-    /// for access logs; shorter than a month would hardly serve accountability.
+    /// subject request or an incident found late, the upper end of the CNIL's 2021 recommendation for logging data (six months
+    /// to a year); shorter than a month would hardly serve accountability.
     /// </summary>
     [Range(30, 3650, ErrorMessage = "Workspace:AccessLogDays must be between 30 and 3650.")]
     public int AccessLogDays { get; set; } = 365;
