@@ -4,6 +4,7 @@ using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
 using LeadFunctions.Domain.Scoring.DryRun;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Infrastructure.Scoring.Publishing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

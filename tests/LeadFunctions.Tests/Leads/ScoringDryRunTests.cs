@@ -7,6 +7,7 @@ using LeadFunctions.Domain.Capture;
 using LeadFunctions.Domain.Content;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;

@@ -63,7 +63,7 @@ public sealed class ScoringPublishTests(AzuriteFixture azurite) : IAsyncLifetime
         await _app.PublishAsync(PublishHarness.PublishBody(PublishHarness.Variant("pub-2", 12)));
 
         // Act
-        var report = await _app.Services.GetRequiredService<LeadFunctions.Infrastructure.Leads.ScoringDryRunService>()
+        var report = await _app.Services.GetRequiredService<LeadFunctions.Infrastructure.Scoring.ScoringDryRunService>()
             .RunAsync(PublishHarness.Variant("pub-3", 1), new Domain.Scoring.DryRun.ReplayFilter(), CancellationToken.None);
 
         // Assert
