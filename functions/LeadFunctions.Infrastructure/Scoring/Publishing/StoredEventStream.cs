@@ -15,7 +15,7 @@ public sealed class StoredEventStreamStats
     /// <summary>Query pages (storage requests) read over all passes.</summary>
     public int Pages { get; internal set; }
 
-    /// <summary>The most applied-event rows (with their JSON) held at once, over all windows; never above the window.</summary>
+    /// <summary>The most applied-event rows (with their JSON) the window held at once; never above it (the query page being read, at most <see cref="StoredEventStream.PageSize"/> rows, comes on top).</summary>
     public int MaxHeld { get; internal set; }
 
     /// <summary>Events handed to the caller.</summary>
@@ -110,10 +110,10 @@ public sealed class StoredEventStream(TableClient table, int window = StoredEven
                 }
             }
 
-            var window = new Row[heap.Count];
-            for (var i = window.Length - 1; i >= 0; i--)
-                window[i] = heap.Dequeue();
-            foreach (var row in window)
+            var earliest = new Row[heap.Count];
+            for (var i = earliest.Length - 1; i >= 0; i--)
+                earliest[i] = heap.Dequeue();
+            foreach (var row in earliest)
             {
                 LeadEvent e;
                 try
@@ -129,9 +129,9 @@ public sealed class StoredEventStream(TableClient table, int window = StoredEven
                 Stats.Streamed++;
                 yield return new ReplayEvent(e, row.AppliedAt);
             }
-            if (!more || window.Length == 0)
+            if (!more || earliest.Length == 0)
                 yield break;
-            last = window[^1];
+            last = earliest[^1];
         }
     }
 
