@@ -49,28 +49,47 @@ public static class LeadRescore
         TimeSpan previousHalfLife, DateTimeOffset now, ScoringOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(rescore);
         ArgumentNullException.ThrowIfNull(events);
+        var replay = new RescoreReplay(state.LeadId, target);
+        foreach (var stored in events)
+            replay.Add(stored);
+        return Apply(state, rescore, replay, target, previousHalfLife, now, outcome);
+    }
+
+    /// <summary>
+    /// Folds the lead's stored events, as a source streams them in applied order, into a replay: only the replay's state is
+    /// kept, never the events, so a lead with any number of stored events costs the memory of the source's window.
+    /// </summary>
+    public static async Task<RescoreReplay> FoldAsync(string leadId, ScoringModel target, IAsyncEnumerable<ReplayEvent> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var replay = new RescoreReplay(leadId, target);
+        await foreach (var stored in events.WithCancellation(cancellationToken).ConfigureAwait(false))
+            replay.Add(stored);
+        return replay;
+    }
+
+    /// <summary>As <see cref="Apply(LeadScoreState, LeadEvent, IEnumerable{ReplayEvent}, ScoringModel, TimeSpan, DateTimeOffset, ScoringOutcome)"/>, from a finished fold.</summary>
+    public static int Apply(LeadScoreState state, LeadEvent rescore, RescoreReplay replayed, ScoringModel target,
+        TimeSpan previousHalfLife, DateTimeOffset now, ScoringOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(rescore);
+        ArgumentNullException.ThrowIfNull(replayed);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(outcome);
+        if (!ReferenceEquals(replayed.Model, target) && replayed.Model.Version != target.Version)
+            throw new ArgumentException($"The replay was folded under model {replayed.Model.Version}, not {target.Version}.", nameof(replayed));
+        if (replayed.LeadId != state.LeadId)
+            throw new ArgumentException($"The replay is of lead {replayed.LeadId}, not {state.LeadId}.", nameof(replayed));
 
-        var engine = new ScoringEngine(target);
-        var replay = new LeadScoreState { LeadId = state.LeadId };
-        var scratch = new ScoringOutcome();
-        var replayed = 0;
-        foreach (var stored in events)
-        {
-            if (stored.Event.Type == LeadEventTypes.ModelRescore)
-                continue;
-            engine.Apply(replay, stored.Event, stored.AppliedAt, scratch);
-            replayed++;
-        }
-
+        var replay = replayed.State;
+        var replayedCount = replayed.Replayed;
         outcome.Reset();
         var previousVersion = state.ModelVersion;
         var before = state.EngagementAt(now, previousHalfLife);
         var previousGrade = state.FitGrade;
-        var after = replayed == 0 ? 0 : replay.EngagementAt(now, target.HalfLife);
+        var after = replayedCount == 0 ? 0 : replay.EngagementAt(now, target.HalfLife);
 
         state.EngagementValue = after;
         state.EngagementAnchor = now;
@@ -88,13 +107,13 @@ public static class LeadRescore
         var delta = after - before;
         outcome.PointsAwarded = delta;
         outcome.Awards.Add(new LedgerAward(rescore.EventId, rescore.Type, LedgerRule, delta, now, false, string.Create(CultureInfo.InvariantCulture,
-            $"re-scored under model {target.Version} (was {(previousVersion.Length == 0 ? "unknown" : previousVersion)}): engagement {before:0.#} -> {after:0.#}, fit {previousGrade} -> {state.FitGrade}, {replayed} stored event(s) replayed")));
+            $"re-scored under model {target.Version} (was {(previousVersion.Length == 0 ? "unknown" : previousVersion)}): engagement {before:0.#} -> {after:0.#}, fit {previousGrade} -> {state.FitGrade}, {replayedCount} stored event(s) replayed")));
 
         RescoreNamed(state, replay, rescore, target, now, outcome);
 
         LifecycleMachine.ApplyDecay(state, target, now, outcome);
         LifecycleMachine.ApplyQualification(state, target, now, rescore.EventId, outcome);
-        return replayed;
+        return replayedCount;
     }
 
     /// <summary>
@@ -125,5 +144,44 @@ public static class LeadRescore
             outcome.Awards.Add(new LedgerAward(rescore.EventId, rescore.Type, LedgerRule, after - before, now, false, string.Create(CultureInfo.InvariantCulture,
                 $"re-scored under model {target.Version}: score {score.Name} {before:0.#} -> {after:0.#}"), score.Name));
         }
+    }
+}
+
+/// <summary>
+/// One lead's stored events replayed from a fresh state through a target model, one event at a time. It keeps the replay's
+/// state (scores, fit, cap counters: bounded by the model) and a count, not the events, so the source decides how many events
+/// are ever in memory.
+/// </summary>
+public sealed class RescoreReplay
+{
+    private readonly ScoringEngine _engine;
+    private readonly ScoringOutcome _scratch = new();
+
+    public RescoreReplay(string leadId, ScoringModel target)
+    {
+        ArgumentNullException.ThrowIfNull(leadId);
+        ArgumentNullException.ThrowIfNull(target);
+        _engine = new ScoringEngine(target);
+        LeadId = leadId;
+        State = new LeadScoreState { LeadId = leadId };
+    }
+
+    public string LeadId { get; }
+    public ScoringModel Model => _engine.Model;
+
+    /// <summary>The replay's state so far.</summary>
+    public LeadScoreState State { get; }
+
+    /// <summary>Events replayed (re-score events are skipped, not counted).</summary>
+    public int Replayed { get; private set; }
+
+    /// <summary>Applies the next stored event; events must come in the order the processor applied them.</summary>
+    public void Add(ReplayEvent stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        if (stored.Event.Type == LeadEventTypes.ModelRescore)
+            return;
+        _engine.Apply(State, stored.Event, stored.AppliedAt, _scratch);
+        Replayed++;
     }
 }

@@ -221,7 +221,7 @@ internal sealed class VisitorEntity : ITableEntity
     public string? LeadId { get; set; }
     public DateTimeOffset LastSeenAt { get; set; }
 
-    /// <summary>Pending event rows under this visitor; kept at most <see cref="ScoringOptions.MaxPendingVisitorEvents"/>.</summary>
+    /// <summary>Pending event rows under this visitor; kept at most <see cref="Scoring.ScoringOptions.MaxPendingVisitorEvents"/>.</summary>
     public int PendingCount { get; set; }
 }
 

@@ -4,6 +4,7 @@ using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
 using LeadFunctions.Domain.Scoring.DryRun;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Infrastructure.Scoring.Publishing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -399,7 +400,7 @@ public sealed partial class LeadEventProcessor(
             var before = _projections.Length > 0 && entity is not null ? LeadProjectionWorkRows.Snapshot(state, current.Model.HalfLife) : null;
             // A re-score comes alone (one queue message, one event) and scores under the version it names.
             var rescoreEngine = remaining[0].Type == LeadEventTypes.ModelRescore ? await RescoreEngineAsync(remaining[0], cancellationToken) : null;
-            var replay = rescoreEngine is null ? null : await StoredEventsAsync(leadId, cancellationToken);
+            var replay = rescoreEngine is null ? null : await StoredEventsAsync(leadId, rescoreEngine.Model, cancellationToken);
             if (link is not null && firstRead)
                 visitorWasLinked = state.LinkedVisitors.Contains(link.VisitorKey);
             firstRead = false;
@@ -606,48 +607,12 @@ public sealed partial class LeadEventProcessor(
     }
 
     /// <summary>
-    /// The lead's applied events, in the order they were applied, for a re-score: read a page at a time, only the columns a
-    /// replay needs. The JSON of one lead's events is held while they are put in applied order (row keys order them by event
-    /// id), and each is parsed only as the replay reaches it; nothing of it is written back.
+    /// The lead's applied events replayed under the re-score's model, streamed in applied order a bounded window at a time
+    /// (<see cref="StoredEventStream"/>): only the replay's state is kept, whatever the number of stored events.
     /// </summary>
-    private async Task<IEnumerable<ReplayEvent>> StoredEventsAsync(string leadId, CancellationToken cancellationToken)
-    {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {leadId} and RowKey ge {LeadRows.AppliedPrefix} and RowKey lt {"e}"}");
-        var rows = new List<(DateTimeOffset AppliedAt, DateTimeOffset OccurredAt, string EventId, string Json)>();
-        await foreach (var row in table.Client.QueryAsync<AppliedEventEntity>(filter, maxPerPage: 1_000,
-            select: [nameof(AppliedEventEntity.EventId), nameof(AppliedEventEntity.EventType), nameof(AppliedEventEntity.AppliedAt), nameof(AppliedEventEntity.OccurredAt), nameof(AppliedEventEntity.EventJson)],
-            cancellationToken: cancellationToken))
-        {
-            if (row.EventJson is { Length: > 0 } json && row.EventType != LeadEventTypes.ModelRescore)
-                rows.Add((row.AppliedAt, row.OccurredAt, row.EventId, json));
-        }
-        rows.Sort((a, b) =>
-        {
-            var c = a.AppliedAt.CompareTo(b.AppliedAt);
-            if (c == 0)
-                c = a.OccurredAt.CompareTo(b.OccurredAt);
-            return c != 0 ? c : string.CompareOrdinal(a.EventId, b.EventId);
-        });
-        return Parse(rows);
-    }
-
-    private IEnumerable<ReplayEvent> Parse(List<(DateTimeOffset AppliedAt, DateTimeOffset OccurredAt, string EventId, string Json)> rows)
-    {
-        foreach (var row in rows)
-        {
-            LeadEvent e;
-            try
-            {
-                e = LeadEventJson.Deserialize(row.Json);
-            }
-            catch (MalformedLeadEventException ex)
-            {
-                LogStoredEventUnreadable(logger, row.EventId, ex.Message);
-                continue;
-            }
-            yield return new ReplayEvent(e, row.AppliedAt);
-        }
-    }
+    private Task<RescoreReplay> StoredEventsAsync(string leadId, ScoringModel target, CancellationToken cancellationToken) =>
+        LeadRescore.FoldAsync(leadId, target, new StoredEventStream(table.Client) { OnUnreadable = (id, problem) => LogStoredEventUnreadable(logger, id, problem) }
+            .ReadAsync(leadId, cancellationToken), cancellationToken);
 
     private static AppliedEventEntity AppliedRow(string leadId, LeadEvent e, DateTimeOffset now, string modelVersion)
     {

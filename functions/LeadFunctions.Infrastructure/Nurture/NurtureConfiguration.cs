@@ -57,7 +57,7 @@ internal sealed class NurtureConfiguration(IOptions<NurtureOptions> nurture, IOp
 }
 
 /// <summary>Fails the start of the app, naming the problem, when the programmes, templates or routing rules are broken.</summary>
-internal sealed class NurtureFilesValidation(IOptions<SalesAlertOptions> alerts, IOptions<Leads.ScoringOptions> scoring) : IValidateOptions<NurtureOptions>
+internal sealed class NurtureFilesValidation(IOptions<SalesAlertOptions> alerts, IOptions<Scoring.ScoringOptions> scoring) : IValidateOptions<NurtureOptions>
 {
     public ValidateOptionsResult Validate(string? name, NurtureOptions options)
     {

@@ -3,7 +3,7 @@ using System.Text;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
 using LeadFunctions.Domain.Scoring.DryRun;
-using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Scoring;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;

@@ -11,6 +11,7 @@ using LeadFunctions.Domain.Scoring;
 using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Testing;
 using Microsoft.Extensions.Configuration;

@@ -8,6 +8,7 @@ using LeadFunctions.Benchmarks.Scoring;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Retention;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Testing;
 using Microsoft.Extensions.Configuration;

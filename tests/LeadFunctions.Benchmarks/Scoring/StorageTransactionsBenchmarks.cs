@@ -4,6 +4,7 @@ using Azure.Core.Pipeline;
 using BenchmarkDotNet.Attributes;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Testing;
 using Microsoft.Extensions.Configuration;

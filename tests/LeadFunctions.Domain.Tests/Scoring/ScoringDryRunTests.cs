@@ -146,6 +146,79 @@ public sealed class ScoringDryRunTests
     }
 }
 
+public sealed class ScoringDryRunNamedScoresTests
+{
+    private static readonly DateTimeOffset T = new(2026, 11, 18, 10, 0, 0, TimeSpan.Zero);
+
+    /// <summary>product-a docs visits are worth 25 instead of 15.</summary>
+    private static readonly ScoringModel RicherDocs = ScoringModelLoader.Load(NamedScoreModels.Json
+        .Replace("\"id\": \"a-docs\", \"points\": 15", "\"id\": \"a-docs\", \"points\": 25", StringComparison.Ordinal)
+        .Replace("test-1", "test-2", StringComparison.Ordinal));
+
+    /// <summary>A lead with <paramref name="docsVisits"/> product-a docs visits: 15 each now, 25 each under <see cref="RicherDocs"/>.</summary>
+    private static ReplayLead Reader(string leadId, int docsVisits) => new(leadId, LifecycleStage.Lead,
+        [.. Enumerable.Range(0, docsVisits).Select(i => EventBuilder.PageView(T, $"https://example.com/a/docs/page-{i}")).Select(e => new ReplayEvent(e, e.OccurredAt))]);
+
+    private static ReplayLead Stranger(string leadId) => new(leadId, LifecycleStage.Lead,
+        [new ReplayEvent(EventBuilder.PageView(T, "https://example.com/blog/x"), T)]);
+
+    private static Task<DryRunReport> RunAsync(ScoringModel current, ScoringModel proposed, params ReplayLead[] leads) =>
+        new ScoringDryRun(current, proposed).RunAsync(new InMemoryReplaySource(leads), new ReplayFilter(), T, CancellationToken.None);
+
+    [Fact]
+    public async Task A_named_score_whose_rule_points_change_reports_its_bands_before_and_after_and_who_crosses_its_MQL_bar()
+    {
+        // Arrange: lead-a 45 -> 75 (above the MQL bar of 40 either way), lead-b 30 -> 50 (rises across it), lead-c 0.
+        ReplayLead[] leads = [Reader("lead-a", 3), Reader("lead-b", 2), Stranger("lead-c")];
+
+        // Act
+        var report = await RunAsync(NamedScoreModels.Model, RicherDocs, leads);
+
+        // Assert
+        Assert.Equal(["product-a", "product-b"], report.NamedScores.Select(n => n.Name));
+        var a = report.NamedScores[0];
+        Assert.True(a.InCurrent && a.InProposed);
+        Assert.Equal([("0-9", 1L), ("25-49", 2L)], a.Before.Where(b => b.Count > 0).Select(b => (b.Name, b.Count)));
+        Assert.Equal([("0-9", 1L), ("50-74", 1L), ("75-99", 1L)], a.After.Where(b => b.Count > 0).Select(b => (b.Name, b.Count)));
+        Assert.Equal(ScoringDryRun.ScoreBands.Count, a.Before.Count);
+        Assert.Equal(new ScoreBarCrossing(40, 40, 1, 2, 1, 0), a.Mql);
+        Assert.Equal(new ScoreBarCrossing(80, 80, 0, 0, 0, 0), a.Sql);
+        // product-b is named by no bar, and nobody earned it.
+        var b = report.NamedScores[1];
+        Assert.Equal((null, null), (b.Mql, b.Sql));
+        Assert.Equal(3, b.After.Single(x => x.Name == "0-9").Count);
+    }
+
+    [Fact]
+    public async Task A_named_score_the_proposal_adds_starts_every_lead_at_zero_and_counts_who_it_lifts_over_its_new_bar()
+    {
+        // Arrange: the current model has no named scores; the proposal adds product-a with an MQL bar of 40.
+        var proposed = ScoringModelLoader.Load(NamedScoreModels.Json.Replace("test-1", "test-2", StringComparison.Ordinal));
+
+        // Act
+        var report = await RunAsync(TestModels.Model, proposed, Reader("lead-a", 3), Reader("lead-b", 2), Stranger("lead-c"));
+
+        // Assert
+        var a = report.NamedScores.Single(n => n.Name == "product-a");
+        Assert.Equal((false, true), (a.InCurrent, a.InProposed));
+        Assert.Equal(3, a.Before.Single(x => x.Name == "0-9").Count);
+        Assert.Equal(new ScoreBarCrossing(null, 40, 0, 1, 1, 0), a.Mql);
+        var text = report.ToText();
+        Assert.Contains("Score product-a bands (before -> after) (new in the proposal):", text, StringComparison.Ordinal);
+        Assert.Contains("MQL bar none -> 40: 0 -> 1 leads at or above (1 rise across it, 0 fall below it)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Models_without_named_scores_report_an_empty_list_of_them()
+    {
+        var report = await RunAsync(TestModels.Model, TestModels.Model, Stranger("lead-c"));
+
+        Assert.Empty(report.NamedScores);
+        Assert.Contains("\"namedScores\": []", report.ToJson(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Score ", report.ToText(), StringComparison.Ordinal);
+    }
+}
+
 public sealed class ShippedModelReachabilityTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Tests.Capture;
 using LeadFunctions.Tests.Nurture;
 using LeadFunctions.Tests.Support;

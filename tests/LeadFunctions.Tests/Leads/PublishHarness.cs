@@ -6,6 +6,7 @@ using LeadFunctions.Domain.Content;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Infrastructure.Scoring.Publishing;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Scoring;

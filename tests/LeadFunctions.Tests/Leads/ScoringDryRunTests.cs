@@ -7,6 +7,7 @@ using LeadFunctions.Domain.Capture;
 using LeadFunctions.Domain.Content;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -59,6 +60,48 @@ public sealed class ScoringDryRunTests(AzuriteFixture azurite)
         Assert.Equal("Lead", leaving.GetProperty("afterStage").GetString());
         Assert.Equal(rowsBefore, CountRows(harness.Table.Client));
     }
+
+    /// <summary>The harness model with a named score, product-a (docs visits, 15 each), that qualifies for MQL at 40.</summary>
+    private static readonly string WithProductA = ScoringHarness.ModelJson
+        .Replace("\"fitRules\": [", """
+            "scores": [ { "name": "product-a", "rules": [ { "id": "a-docs", "points": 15, "match": { "eventType": "page-view", "url": "*/a/docs*" } } ] } ],
+            "fitRules": [
+            """, StringComparison.Ordinal)
+        .Replace("\"mql\": { \"minEngagement\": 50, \"minGrade\": \"C\" }", "\"mql\": { \"minEngagement\": 50, \"minGrade\": \"C\", \"orScores\": { \"product-a\": 40 } }", StringComparison.Ordinal);
+
+    [Fact]
+    public async Task The_dry_run_endpoint_reports_a_named_score_s_bands_and_the_leads_its_change_lifts_over_its_MQL_bar()
+    {
+        // Arrange: a CTO with two docs visits through the processor: product-a 30, under the bar of 40, so a Lead.
+        var harness = new ScoringHarness(azurite, WithProductA);
+        var now = harness.Time.GetUtcNow();
+        await harness.ProcessAsync([
+            Events.Form(Engaged, now, FormIntent.ContentDownload, profile: new() { ["role"] = "CTO" }),
+            Events.PageView(now, "https://example.com/a/docs/setup", Engaged),
+            Events.PageView(now, "https://example.com/a/docs/api", Engaged),
+        ]);
+        Assert.Equal(Domain.Leads.LifecycleStage.Lead, (await harness.LeadAsync(Engaged)).Lead.Stage);
+        var proposal = WithProductA.Replace("\"points\": 15, \"match\": { \"eventType\": \"page-view\", \"url\": \"*/a/docs*\"", "\"points\": 25, \"match\": { \"eventType\": \"page-view\", \"url\": \"*/a/docs*\"", StringComparison.Ordinal)
+            .Replace("it-1", "it-2", StringComparison.Ordinal);
+
+        // Act
+        var result = await Function(harness).Run(Post(proposal), CancellationToken.None);
+
+        // Assert: product-a goes from 25-49 to 50-74, and the lead rises across the bar (so becomes an MQL).
+        using var report = JsonDocument.Parse(Assert.IsType<ContentResult>(result).Content!);
+        var named = Assert.Single(report.RootElement.GetProperty("namedScores").EnumerateArray());
+        Assert.Equal("product-a", named.GetProperty("name").GetString());
+        Assert.Equal(1, Band(named.GetProperty("before"), "25-49"));
+        Assert.Equal(1, Band(named.GetProperty("after"), "50-74"));
+        var mql = named.GetProperty("mql");
+        Assert.Equal((40d, 40d, 0, 1, 1, 0), (mql.GetProperty("beforeBar").GetDouble(), mql.GetProperty("afterBar").GetDouble(),
+            mql.GetProperty("atOrAboveBefore").GetInt32(), mql.GetProperty("atOrAboveAfter").GetInt32(), mql.GetProperty("rising").GetInt32(), mql.GetProperty("falling").GetInt32()));
+        Assert.False(named.TryGetProperty("sql", out _));
+        Assert.Equal(1, report.RootElement.GetProperty("mql").GetProperty("enteringCount").GetInt32());
+    }
+
+    private static long Band(JsonElement bands, string name) =>
+        bands.EnumerateArray().Single(b => b.GetProperty("name").GetString() == name).GetProperty("count").GetInt64();
 
     [Fact]
     public async Task The_dry_run_endpoint_answers_a_body_that_is_not_JSON_with_a_400_naming_the_model()

@@ -5,6 +5,7 @@ using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -63,7 +63,7 @@ public sealed class ScoringPublishTests(AzuriteFixture azurite) : IAsyncLifetime
         await _app.PublishAsync(PublishHarness.PublishBody(PublishHarness.Variant("pub-2", 12)));
 
         // Act
-        var report = await _app.Services.GetRequiredService<LeadFunctions.Infrastructure.Leads.ScoringDryRunService>()
+        var report = await _app.Services.GetRequiredService<LeadFunctions.Infrastructure.Scoring.ScoringDryRunService>()
             .RunAsync(PublishHarness.Variant("pub-3", 1), new Domain.Scoring.DryRun.ReplayFilter(), CancellationToken.None);
 
         // Assert
@@ -237,6 +237,47 @@ public sealed class ScoringPublishTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("pub-2", row.GetString("ModelVersion"));
         // The ledger still sums to the score.
         Assert.Equal(lead.Lead.EngagementScore, lead.Ledger.Items.Sum(e => e.PointsNow), 3);
+    }
+
+    [Fact]
+    public async Task A_rescore_of_a_lead_with_more_stored_events_than_one_window_equals_the_replay_of_all_of_them_held_in_memory()
+    {
+        // Arrange: a lead through the processor, then 2,500 more applied-event rows (past one 2,000-event window), in no
+        // time order by row key; then pub-2 with a re-score.
+        var leadId = await _app.ALeadAsync("busy@example.com", pageViews: 2);
+        var start = _app.Time.GetUtcNow().AddDays(-20);
+        var rows = Enumerable.Range(0, 2_500).Select(i =>
+        {
+            var at = start.AddMinutes(7 * (i / 3));
+            var e = Events.PageView(at.AddSeconds(-(i % 50)), "https://www.example.com/docs/" + i, "busy@example.com") with { EventId = Guid.NewGuid().ToString("N") };
+            return new TableEntity(leadId, "e|" + e.EventId)
+            {
+                ["EventId"] = e.EventId, ["EventType"] = e.Type, ["OccurredAt"] = e.OccurredAt, ["AppliedAt"] = at,
+                ["ModelVersion"] = "pub-1", ["EventJson"] = Events.Json(e),
+            };
+        });
+        foreach (var batch in rows.Chunk(100))
+            await _app.Leads.SubmitTransactionAsync(batch.Select(r => new TableTransactionAction(TableTransactionActionType.Add, r)));
+        var target = Domain.Scoring.ScoringModelLoader.Load(PublishHarness.Variant("pub-2", 12));
+        await _app.PublishAsync(PublishHarness.PublishBody(PublishHarness.Variant("pub-2", 12), rescore: true));
+        _app.Time.Advance(TimeSpan.FromSeconds(31));
+        // What re-scoring from every stored event held in memory and sorted gives (the unbounded way).
+        var stored = _app.Leads.Query<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {leadId} and RowKey ge {"e|"} and RowKey lt {"e}"}"))
+            .Select(r => new Domain.Scoring.DryRun.ReplayEvent(Domain.Events.LeadEventJson.Deserialize(r.GetString("EventJson")), r.GetDateTimeOffset("AppliedAt")!.Value))
+            .ToList();
+        var unbounded = new Domain.Scoring.RescoreReplay(leadId, target);
+        foreach (var e in Domain.Scoring.DryRun.ReplayOrder.Sort(stored))
+            unbounded.Add(e);
+
+        // Act
+        await _app.Runner.RunOnceAsync(CancellationToken.None);
+        await _app.DrainAsync();
+
+        // Assert
+        var lead = await _app.LeadAsync(leadId);
+        Assert.Equal("pub-2", lead.Lead.ModelVersion);
+        Assert.Equal(unbounded.State.EngagementAt(_app.Time.GetUtcNow(), target.HalfLife), lead.Lead.EngagementScore, 6);
+        Assert.Contains("2503 stored event(s) replayed", Assert.Single(_app.RescoreRows(leadId)).GetString("Note"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

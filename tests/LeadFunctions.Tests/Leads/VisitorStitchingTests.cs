@@ -1,5 +1,6 @@
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Testing;
 using LeadFunctions.Tests.Capture;
 using LeadFunctions.Tests.Support;

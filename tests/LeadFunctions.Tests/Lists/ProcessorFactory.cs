@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using LeadFunctions.Testing;
 using LeadFunctions.Domain.Scoring;
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Tests.Leads;
 using LeadFunctions.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -9,6 +9,7 @@ using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Lists;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Privacy;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Infrastructure.Stages;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Tests.Support;

@@ -8,6 +8,7 @@ using LeadFunctions.Infrastructure.Email;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
 using LeadFunctions.Infrastructure.Privacy;
+using LeadFunctions.Infrastructure.Scoring;
 using LeadFunctions.Infrastructure.Storage;
 using LeadFunctions.Infrastructure.Webhooks;
 using LeadFunctions.Tests.Nurture;

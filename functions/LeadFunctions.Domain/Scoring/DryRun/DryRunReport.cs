@@ -35,6 +35,11 @@ public sealed record DryRunReport
     public required Distribution After { get; init; }
     /// <summary>Entries into SQL per ISO week of the event that caused them, before and after.</summary>
     public required IReadOnlyList<WeeklySqls> NewSqlsPerWeek { get; init; }
+    /// <summary>
+    /// Each named score of either model, by name (at most 10 per model): its bands before and after, and its leads against the
+    /// <c>orScores</c> bars. Empty when neither model has named scores.
+    /// </summary>
+    public required IReadOnlyList<NamedScoreDistribution> NamedScores { get; init; }
     public required IReadOnlyList<DryRunWarning> Warnings { get; init; }
 
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
@@ -67,6 +72,8 @@ public sealed record DryRunReport
         sb.AppendLine("Fit grades (before -> after):");
         for (var i = 0; i < Before.Grades.Count; i++)
             sb.AppendLine(c, $"  {Before.Grades[i].Name,-8} {Before.Grades[i].Count,8} -> {After.Grades[i].Count}");
+        foreach (var named in NamedScores)
+            AppendNamed(sb, named);
         if (NewSqlsPerWeek.Count > 0)
         {
             sb.AppendLine("New SQLs per week (before -> after):");
@@ -81,6 +88,32 @@ public sealed record DryRunReport
         }
         return sb.ToString();
     }
+
+    private static void AppendNamed(StringBuilder sb, NamedScoreDistribution named)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var only = (named.InCurrent, named.InProposed) switch
+        {
+            (false, true) => " (new in the proposal)",
+            (true, false) => " (removed by the proposal)",
+            _ => "",
+        };
+        sb.AppendLine(c, $"Score {named.Name} bands (before -> after){only}:");
+        for (var i = 0; i < named.Before.Count; i++)
+            sb.AppendLine(c, $"  {named.Before[i].Name,-8} {named.Before[i].Count,8} -> {named.After[i].Count}");
+        AppendBar(sb, "MQL", named.Mql);
+        AppendBar(sb, "SQL", named.Sql);
+    }
+
+    private static void AppendBar(StringBuilder sb, string stage, ScoreBarCrossing? bar)
+    {
+        if (bar is null)
+            return;
+        var c = CultureInfo.InvariantCulture;
+        sb.AppendLine(c, $"  {stage} bar {Bar(bar.BeforeBar)} -> {Bar(bar.AfterBar)}: {bar.AtOrAboveBefore} -> {bar.AtOrAboveAfter} leads at or above ({bar.Rising} rise across it, {bar.Falling} fall below it)");
+    }
+
+    private static string Bar(double? bar) => bar is { } b ? b.ToString(CultureInfo.InvariantCulture) : "none";
 
     private static void AppendFlow(StringBuilder sb, string name, StageFlow flow)
     {
@@ -118,6 +151,24 @@ public sealed record LeadChange(
 public sealed record RuleDifference(string RuleId, double BeforePoints, double AfterPoints);
 
 public sealed record Distribution(IReadOnlyList<NamedCount> Scores, IReadOnlyList<NamedCount> Grades, IReadOnlyList<NamedCount> Stages);
+
+/// <summary>A named score's engagement bands (the default score's bands) before and after; the bars that name it.</summary>
+public sealed record NamedScoreDistribution(
+    string Name,
+    bool InCurrent,
+    bool InProposed,
+    IReadOnlyList<NamedCount> Before,
+    IReadOnlyList<NamedCount> After,
+    ScoreBarCrossing? Mql,
+    ScoreBarCrossing? Sql);
+
+/// <summary>
+/// Leads whose named score (at asOf) is at or above an <c>orScores</c> bar: the current model's bar before, the proposed one
+/// after (null where that model's bar does not name the score); <see cref="Rising"/> leads go from below to at or above it,
+/// <see cref="Falling"/> the other way. The score alone: the grade and a sales rejection's floor, which qualification also
+/// weighs, are in the stage moves.
+/// </summary>
+public sealed record ScoreBarCrossing(double? BeforeBar, double? AfterBar, long AtOrAboveBefore, long AtOrAboveAfter, long Rising, long Falling);
 
 public sealed record WeeklySqls(string Week, long Before, long After);
 

@@ -89,7 +89,15 @@ public sealed class ScoringDryRun(ScoringModel current, ScoringModel proposed, I
             if (State.Stage is not null)
                 LifecycleMachine.ApplyDecay(State, engine.Model, asOf, _outcome);
             Score = Math.Round(State.EngagementAt(asOf, engine.Model.HalfLife), 1, MidpointRounding.AwayFromZero);
+            AsOf = asOf;
         }
+
+        private DateTimeOffset AsOf { get; set; }
+
+        /// <summary>A named score's value at asOf, rounded as <see cref="Score"/> is; 0 for one the lead never earned (or the model lacks).</summary>
+        public double NamedScore(string name) => State.Scores.TryGetValue(name, out var score)
+            ? Math.Round(score.ValueAt(AsOf), 1, MidpointRounding.AwayFromZero)
+            : 0;
 
         public string StageName => State.Stage?.ToString() ?? "None";
     }
@@ -107,6 +115,7 @@ public sealed class ScoringDryRun(ScoringModel current, ScoringModel proposed, I
         private readonly SortedDictionary<string, long> _stagesBefore = new(StringComparer.Ordinal), _stagesAfter = new(StringComparer.Ordinal);
         private readonly SortedDictionary<string, (long Before, long After)> _weeks = new(StringComparer.Ordinal);
         private HashSet<string>? _matched;
+        private readonly NamedScoreTotals[] _named = NamedScoreTotals.For(current, proposed);
 
         public void Add(ReplayLead lead, Replay before, Replay after, int listLimit)
         {
@@ -123,6 +132,8 @@ public sealed class ScoringDryRun(ScoringModel current, ScoringModel proposed, I
             Increment(_gradesAfter, after.State.FitGrade);
             Increment(_stagesBefore, before.StageName);
             Increment(_stagesAfter, after.StageName);
+            foreach (var named in _named)
+                named.Add(before.NamedScore(named.Name), after.NamedScore(named.Name));
             foreach (var at in before.SqlEntries)
                 AddWeek(at, 1, 0);
             foreach (var at in after.SqlEntries)
@@ -199,6 +210,7 @@ public sealed class ScoringDryRun(ScoringModel current, ScoringModel proposed, I
                 Before = Distribution(_scoresBefore, _gradesBefore, _gradesAfter, _stagesBefore, _stagesAfter),
                 After = Distribution(_scoresAfter, _gradesAfter, _gradesBefore, _stagesAfter, _stagesBefore),
                 NewSqlsPerWeek = [.. _weeks.Select(w => new WeeklySqls(w.Key, w.Value.Before, w.Value.After))],
+                NamedScores = [.. _named.Select(n => n.ToReport())],
                 Warnings = warnings,
             };
         }
@@ -215,6 +227,72 @@ public sealed class ScoringDryRun(ScoringModel current, ScoringModel proposed, I
         private static void Increment(SortedDictionary<string, long> counts, string key) => counts[key] = counts.GetValueOrDefault(key) + 1;
 
         private static double Round(double value) => Math.Round(value, 1, MidpointRounding.AwayFromZero);
+    }
+
+    /// <summary>
+    /// One named score's bands before and after, and its leads against each <c>orScores</c> bar. The names are those of either
+    /// model (at most 10 each), by name; a score one model lacks is 0 for every lead on that side.
+    /// </summary>
+    private sealed class NamedScoreTotals
+    {
+        private readonly long[] _before = new long[ScoreBands.Count], _after = new long[ScoreBands.Count];
+        private readonly BarTotals? _mql, _sql;
+        private readonly bool _inCurrent, _inProposed;
+
+        private NamedScoreTotals(string name, NamedScore? current, NamedScore? proposed)
+        {
+            Name = name;
+            _inCurrent = current is not null;
+            _inProposed = proposed is not null;
+            if (current?.MqlBar is not null || proposed?.MqlBar is not null)
+                _mql = new BarTotals(current?.MqlBar, proposed?.MqlBar);
+            if (current?.SqlBar is not null || proposed?.SqlBar is not null)
+                _sql = new BarTotals(current?.SqlBar, proposed?.SqlBar);
+        }
+
+        public string Name { get; }
+
+        public static NamedScoreTotals[] For(ScoringModel current, ScoringModel proposed) =>
+            [.. current.Scores.Select(s => s.Name).Union(proposed.Scores.Select(s => s.Name), StringComparer.Ordinal)
+                .Order(StringComparer.Ordinal)
+                .Select(name => new NamedScoreTotals(name,
+                    current.Scores.FirstOrDefault(s => s.Name == name),
+                    proposed.Scores.FirstOrDefault(s => s.Name == name)))];
+
+        public void Add(double before, double after)
+        {
+            _before[Band(before)]++;
+            _after[Band(after)]++;
+            _mql?.Add(before, after);
+            _sql?.Add(before, after);
+        }
+
+        public NamedScoreDistribution ToReport() => new(Name, _inCurrent, _inProposed,
+            [.. _before.Select((count, i) => new NamedCount(BandName(i), count))],
+            [.. _after.Select((count, i) => new NamedCount(BandName(i), count))],
+            _mql?.ToReport(), _sql?.ToReport());
+    }
+
+    /// <summary>Leads at or above a bar under each model (the current bar before, the proposed one after), and who crosses it.</summary>
+    private sealed class BarTotals(double? beforeBar, double? afterBar)
+    {
+        private long _atOrAboveBefore, _atOrAboveAfter, _rising, _falling;
+
+        public void Add(double before, double after)
+        {
+            var wasAbove = beforeBar is { } b && before >= b;
+            var isAbove = afterBar is { } a && after >= a;
+            if (wasAbove)
+                _atOrAboveBefore++;
+            if (isAbove)
+                _atOrAboveAfter++;
+            if (isAbove && !wasAbove)
+                _rising++;
+            if (wasAbove && !isAbove)
+                _falling++;
+        }
+
+        public ScoreBarCrossing ToReport() => new(beforeBar, afterBar, _atOrAboveBefore, _atOrAboveAfter, _rising, _falling);
     }
 
     private static int Band(double score)

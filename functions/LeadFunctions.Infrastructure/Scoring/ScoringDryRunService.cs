@@ -2,8 +2,9 @@ using LeadFunctions.Domain.Capture;
 using LeadFunctions.Domain.Content;
 using LeadFunctions.Domain.Scoring;
 using LeadFunctions.Domain.Scoring.DryRun;
+using LeadFunctions.Infrastructure.Leads;
 
-namespace LeadFunctions.Infrastructure.Leads;
+namespace LeadFunctions.Infrastructure.Scoring;
 
 /// <summary>
 /// A dry-run of a proposed model (JSON, validated by the same loader as at start) against the running model and the leads

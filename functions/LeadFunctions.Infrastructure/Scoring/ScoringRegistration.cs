@@ -1,13 +1,14 @@
 using Azure.Data.Tables;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
+using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Scoring.Publishing;
 using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
-namespace LeadFunctions.Infrastructure.Leads;
+namespace LeadFunctions.Infrastructure.Scoring;
 
 public static class ScoringRegistration
 {

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace LeadFunctions.Infrastructure.Leads;
+namespace LeadFunctions.Infrastructure.Scoring;
 
 /// <summary>Settings of the rescoring processor (section <c>Scoring</c>, e.g. <c>Scoring__ModelPath</c> in app settings).</summary>
 public sealed class ScoringOptions
