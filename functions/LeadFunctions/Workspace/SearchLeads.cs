@@ -11,7 +11,10 @@ using Microsoft.Extensions.Options;
 
 namespace LeadFunctions.Workspace;
 
-/// <summary>A lead as a list shows it (the shape of an item of <c>GET /api/leads</c>): no address, only what a row needs.</summary>
+/// <summary>
+/// A lead as a list shows it (the shape of an item of <c>GET /api/leads</c>): no address, only what a row needs.
+/// <see cref="PointsModelVersion"/> and <see cref="OnActiveModel"/> read as the detail's.
+/// </summary>
 public sealed record WorkspaceLeadItem(
     string LeadId,
     string? Name,
@@ -22,7 +25,9 @@ public sealed record WorkspaceLeadItem(
     double Score,
     string FitGrade,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset? SlaDueAt)
+    DateTimeOffset? SlaDueAt,
+    string? PointsModelVersion = null,
+    bool? OnActiveModel = null)
 {
     /// <param name="slaDeadline">The SLA ladder's breach deadline after a lead becomes an SQL.</param>
     public static WorkspaceLeadItem From(LeadSummary lead, TimeSpan halfLife, TimeSpan slaDeadline, DateTimeOffset now)
@@ -68,11 +73,18 @@ public sealed class SearchLeads(LeadLookup lookup, ScoringModel model, IOptions<
             await accessLog.RecordAsync(check.User, AccessActions.Search, nameof(SearchLeads), result.Details?.Lead.LeadId, cancellationToken);
         return WorkspaceResult.Of(result.Status switch
         {
-            LeadLookupStatus.Found => new OkObjectResult(WorkspaceLeadItem.From(
-                result.Details!.Lead, model.HalfLife, salesAlerts.Value.GetLadder().Deadline, time.GetUtcNow())),
+            LeadLookupStatus.Found => new OkObjectResult(Item(result.Details!)),
             // Nobody with that address: said in problem details, as every workspace refusal is.
             LeadLookupStatus.NotFound => WorkspaceResult.NotFound().Inner,
             _ => LookupLead.NotShown(result),
         });
+    }
+
+    private WorkspaceLeadItem Item(LeadDetailPage found)
+    {
+        // The lookup read the lead's detail, so the model versions cost nothing more; they read as the detail's.
+        var versions = LeadDetailResponse.ModelVersions(found);
+        return WorkspaceLeadItem.From(found.Lead, model.HalfLife, salesAlerts.Value.GetLadder().Deadline, time.GetUtcNow())
+            with { PointsModelVersion = versions.Points, OnActiveModel = versions.OnActive };
     }
 }
