@@ -23,12 +23,7 @@ public sealed class ListLeadsModelVersionTests(AzuriteFixture azurite)
     public async Task After_a_publish_list_items_say_which_leads_points_are_of_an_older_or_mixed_version_as_the_detail_and_search_do()
     {
         // Arrange: two SQLs scored by the model file.
-        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, SignedIn.DevelopmentUser(settings: new Dictionary<string, string?>
-        {
-            ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
-            ["Lists:IndexTable"] = AzuriteFixture.UniqueName("index"),
-            ["ScoringPublish:ModelsTable"] = AzuriteFixture.UniqueName("models"),
-        }));
+        await using var host = await ListLeadsHttpTests.StartHostAsync(azurite, ("ScoringPublish:ModelsTable", AzuriteFixture.UniqueName("models")));
         var processor = host.Services.GetRequiredService<LeadEventProcessor>();
         var suffix = AzuriteFixture.UniqueName("ver");
         var grace = $"grace-{suffix}@example.com";
