@@ -12,30 +12,18 @@ using Microsoft.Extensions.Options;
 namespace LeadFunctions.Workspace;
 
 /// <summary>
-/// A lead as a list shows it (the shape of an item of <c>GET /api/leads</c>): no address, only what a row needs.
-/// <see cref="PointsModelVersion"/> and <see cref="OnActiveModel"/> read as the detail's.
+/// A lead as a list shows it: the search answers an item of <c>GET /api/leads</c> (<see cref="LeadListItemView"/>), made from the
+/// lead it read rather than from an index row. No address, only what a row needs.
 /// </summary>
-public sealed record WorkspaceLeadItem(
-    string LeadId,
-    string? Name,
-    string? Company,
-    string Stage,
-    DateTimeOffset StageChangedAt,
-    string? Owner,
-    double Score,
-    string FitGrade,
-    DateTimeOffset UpdatedAt,
-    DateTimeOffset? SlaDueAt,
-    string? PointsModelVersion = null,
-    bool? OnActiveModel = null)
+public static class WorkspaceLeadItem
 {
     /// <param name="slaDeadline">The SLA ladder's breach deadline after a lead becomes an SQL.</param>
-    public static WorkspaceLeadItem From(LeadSummary lead, TimeSpan halfLife, TimeSpan slaDeadline, DateTimeOffset now)
+    public static LeadListItemView From(LeadSummary lead, TimeSpan halfLife, TimeSpan slaDeadline, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(lead);
         var name = string.Join(' ', new[] { Field(lead, "firstName"), Field(lead, "lastName") }.Where(n => n is not null));
         var elapsed = now > lead.ScoredAt ? now - lead.ScoredAt : TimeSpan.Zero;
-        return new WorkspaceLeadItem(
+        return new LeadListItemView(
             lead.LeadId,
             name.Length == 0 ? null : name,
             Field(lead, "company"),
@@ -80,7 +68,7 @@ public sealed class SearchLeads(LeadLookup lookup, ScoringModel model, IOptions<
         });
     }
 
-    private WorkspaceLeadItem Item(LeadDetailPage found)
+    private LeadListItemView Item(LeadDetailPage found)
     {
         // The lookup read the lead's detail, so the model versions cost nothing more; they read as the detail's.
         var versions = LeadDetailResponse.ModelVersions(found);
