@@ -11,7 +11,7 @@ public sealed record CaptureProblem(int Status, string Code, string Title, strin
     /// <summary>Stable codes per field, for the error URL a browser form is sent to.</summary>
     public IReadOnlyDictionary<string, string[]> ErrorCodes { get; init; } = new Dictionary<string, string[]>();
 
-    public string Type => CaptureProblemCodes.TypePrefix + Code;
+    public string Type => Domain.ProblemTypes.Of(Code);
 
     public static CaptureProblem InvalidFields(IReadOnlyList<FieldError> errors) =>
         new(400, CaptureProblemCodes.InvalidFields, "The submission has invalid fields.", "Correct the fields named in 'errors' and send it again.")
@@ -38,7 +38,8 @@ public sealed record CaptureProblem(int Status, string Code, string Title, strin
 /// <summary>The problem codes (the last part of the problem <c>type</c>) the capture endpoints answer with.</summary>
 public static class CaptureProblemCodes
 {
-    public const string TypePrefix = "urn:leadfunctions:problem:";
+    /// <summary>The problem type prefix (<see cref="Domain.ProblemTypes.Prefix"/>), by the name the capture tests use.</summary>
+    public const string TypePrefix = Domain.ProblemTypes.Prefix;
     public const string InvalidFields = "invalid-fields";
     public const string UnsupportedContentType = "unsupported-content-type";
     public const string BodyTooLarge = "body-too-large";

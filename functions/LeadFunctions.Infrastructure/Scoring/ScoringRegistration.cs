@@ -32,6 +32,7 @@ public static class ScoringRegistration
         services.TryAddSingleton<ILeadDetailReader>(sp => sp.GetRequiredService<TableLeadDirectory>());
         services.TryAddSingleton<Domain.SalesAlerts.ILeadEventArchive, TableLeadEventArchive>();
         services.TryAddSingleton<LeadLookup>();
+        services.TryAddSingleton<LeadPointsVersions>();
         services.TryAddSingleton<PoisonQueueReplayer>();
         services.TryAddSingleton<ScoringDryRunService>();
         services.AddScoringPublishing();

@@ -33,7 +33,6 @@ public sealed record StageOutcome(int Status)
 
 public static class StageProblemCodes
 {
-    public const string TypePrefix = "urn:leadfunctions:problem:";
     public const string InvalidField = "invalid-field";
     public const string BodyTooLarge = "body-too-large";
     public const string UnknownLead = "unknown-lead";
@@ -57,7 +56,7 @@ public static class StageResults
             request.HttpContext.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var details = new ProblemDetails
         {
-            Type = StageProblemCodes.TypePrefix + outcome.Code,
+            Type = Domain.ProblemTypes.Of(outcome.Code),
             Title = outcome.Title,
             Status = outcome.Status,
             Detail = outcome.Detail,

@@ -8,9 +8,10 @@ namespace LeadFunctions.Infrastructure.Workspace;
 /// <summary>Why a workspace request was refused: becomes an RFC 7807 problem with this status.</summary>
 public sealed record WorkspaceRefusal(int Status, string Code, string Title, string Detail)
 {
-    public const string TypePrefix = "urn:leadfunctions:problem:";
+    /// <summary>The problem type prefix (<see cref="Domain.ProblemTypes.Prefix"/>), by the name the workspace endpoints use.</summary>
+    public const string TypePrefix = Domain.ProblemTypes.Prefix;
 
-    public string Type => TypePrefix + Code;
+    public string Type => Domain.ProblemTypes.Of(Code);
 }
 
 /// <summary>The outcome of a workspace check: the signed-in user, or the refusal to answer with.</summary>

@@ -57,6 +57,7 @@ public sealed record LeadDetailResponse(
         ArgumentNullException.ThrowIfNull(page);
         ArgumentNullException.ThrowIfNull(emails);
         var lead = page.Lead;
+        var versions = ModelVersions(page);
         return new LeadDetailResponse(
             lead.LeadId,
             lead.Email,
@@ -79,10 +80,19 @@ public sealed record LeadDetailResponse(
             [.. emails.Select(e => new SentEmailView(e.MessageId, e.Kind, e.Programme, e.Step, e.Subject, e.SentAt, e.Status, e.HumanOpens, e.HumanClicks))],
             LeadResponse.ScoreViews(lead))
         {
-            PointsModelVersion = page.PointsModelVersion ?? lead.ModelVersion,
-            ActiveModelVersion = page.ActiveModelVersion ?? lead.ModelVersion,
-            OnActiveModel = (page.PointsModelVersion ?? lead.ModelVersion) == (page.ActiveModelVersion ?? lead.ModelVersion),
+            PointsModelVersion = versions.Points,
+            ActiveModelVersion = versions.Active,
+            OnActiveModel = versions.OnActive,
         };
+    }
+
+    /// <summary>The version the lead's points come from, the active one, and whether they are the same (a reader that knows neither takes the lead's own).</summary>
+    public static (string Points, string Active, bool OnActive) ModelVersions(LeadDetailPage page)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        var points = page.PointsModelVersion ?? page.Lead.ModelVersion;
+        var active = page.ActiveModelVersion ?? page.Lead.ModelVersion;
+        return (points, active, points == active);
     }
 }
 

@@ -6,7 +6,9 @@ using LeadFunctions.Infrastructure.Nurture;
 namespace LeadFunctions.Leads;
 
 /// <summary>
-/// The explanation of a lead as the API returns it. <c>engagement.score</c> equals the sum of <c>ledger[].pointsNow</c>:
+/// The explanation of a lead in full, with its whole ledger and history. No endpoint answers with it now (the API pages the detail,
+/// <see cref="LeadDetailResponse"/>); it reuses the detail's mapping, so the fields they share read the same.
+/// <c>engagement.score</c> equals the sum of <c>ledger[].pointsNow</c>:
 /// every point is one ledger row (event, rule, points when awarded, what is left after decay, model version), or, once retention has
 /// folded old rows, one carried-forward row per rule that says what it folded.
 /// <c>unsubscribed</c> and <c>marketingEmailConsent</c> honour the suppression record: while one exists the lead reads as
@@ -34,25 +36,12 @@ public sealed record LeadResponse(
     public static LeadResponse From(LeadDetails details, Suppression? suppression)
     {
         ArgumentNullException.ThrowIfNull(details);
-        var lead = details.Lead;
-        return new LeadResponse(
-            lead.LeadId,
-            lead.Email,
-            StageName(lead.Stage),
-            lead.StageChangedAt,
-            lead.Profile,
-            new EngagementView(lead.EngagementScore, lead.ScoredAt),
-            new FitView(lead.FitScore, lead.FitGrade, lead.FitFactors),
-            lead.ModelVersion,
-            lead.Unsubscribed || suppression is not null,
-            lead.HasMarketingEmailConsent && suppression is null,
-            suppression is null ? null : new SuppressionView(suppression.SuppressedAt, suppression.Source),
-            lead.Consents,
-            lead.CreatedAt,
-            lead.UpdatedAt,
-            [.. details.Ledger.Select(ToView)],
-            [.. details.History.Select(ToView)],
-            ScoreViews(lead));
+        // The detail's mapping, with the whole ledger and history as one page each: one place maps a lead, so the two cannot drift.
+        var d = LeadDetailResponse.From(
+            new LeadDetailPage(details.Lead, new Page<ScoreLedgerEntry>(details.Ledger, null), new Page<StageChange>(details.History, null), 0),
+            suppression, []);
+        return new LeadResponse(d.LeadId, d.Email, d.Stage, d.StageChangedAt, d.Profile, d.Engagement, d.Fit, d.ModelVersion, d.Unsubscribed,
+            d.MarketingEmailConsent, d.Suppression, d.Consents, d.CreatedAt, d.UpdatedAt, d.Ledger.Items, d.History.Items, d.Scores);
     }
 
     /// <summary>The lead's named scores, by name; decayed to the same instant as <c>engagement</c>.</summary>

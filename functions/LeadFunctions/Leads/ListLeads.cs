@@ -1,5 +1,6 @@
 using LeadFunctions.Workspace;
 using LeadFunctions.Infrastructure.Workspace;
+using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Lists;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -11,7 +12,7 @@ namespace LeadFunctions.Leads;
 /// <c>GET /api/leads?stage=&amp;owner=&amp;minScore=&amp;grade=&amp;updatedSince=&amp;sort=newest|score&amp;limit=&amp;continuation=</c>:
 /// a page of leads from the lead index (stage defaults to SQL, sort to newest, limit to 25, at most 100).
 /// </summary>
-public sealed class ListLeads(LeadListService lists, WorkspaceAccess access, IAccessLog accessLog)
+public sealed class ListLeads(LeadListService lists, LeadPointsVersions pointsVersions, WorkspaceAccess access, IAccessLog accessLog)
 {
     [Function(nameof(ListLeads))]
     public async Task<IActionResult> Run(
@@ -35,14 +36,18 @@ public sealed class ListLeads(LeadListService lists, WorkspaceAccess access, IAc
         if (result.Page is not { } page)
             return WorkspaceResult.Of(Admin.ListFailedEmails.Problem(result.InvalidField!, result.Problem!));
         await accessLog.RecordListAsync(check.User, nameof(ListLeads), page.Items.Count, cancellationToken);
+        var versions = await pointsVersions.ReadAsync([.. page.Items.Select(i => i.LeadId)], cancellationToken);
         return WorkspaceResult.Of(new OkObjectResult(new LeadListResponse(
-            [.. page.Items.Select(i => new LeadListItemView(i.LeadId, i.Name, i.Company, LeadResponse.StageName(i.Stage), i.StageChangedAt, i.Owner, i.Score, i.FitGrade, i.UpdatedAt, i.SlaDueAt))],
+            [.. page.Items.Select(i => new LeadListItemView(i.LeadId, i.Name, i.Company, LeadResponse.StageName(i.Stage), i.StageChangedAt, i.Owner, i.Score, i.FitGrade, i.UpdatedAt, i.SlaDueAt,
+                versions.PointsVersionOf(i.LeadId), versions.OnActiveModel(i.LeadId)))],
             page.Continuation)));
     }
 }
 
 public sealed record LeadListResponse(IReadOnlyList<LeadListItemView> Items, string? Continuation);
 
+/// <param name="PointsModelVersion">The model version every point of the lead was scored by (<c>mixed</c> when several count), as the detail says.</param>
+/// <param name="OnActiveModel">False while the lead waits for a re-score under the active version; null when its row is gone (erased since the index row was written).</param>
 public sealed record LeadListItemView(
     string LeadId, string? Name, string? Company, string Stage, DateTimeOffset StageChangedAt, string? Owner, double Score, string FitGrade,
-    DateTimeOffset UpdatedAt, DateTimeOffset? SlaDueAt);
+    DateTimeOffset UpdatedAt, DateTimeOffset? SlaDueAt, string? PointsModelVersion = null, bool? OnActiveModel = null);

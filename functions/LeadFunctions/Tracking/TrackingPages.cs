@@ -32,7 +32,7 @@ internal static class TrackingPages
     {
         var result = new ObjectResult(new ProblemDetails
         {
-            Type = Infrastructure.Capture.CaptureProblemCodes.TypePrefix + "link-not-valid",
+            Type = Domain.ProblemTypes.Of("link-not-valid"),
             Title = "This link is not valid.",
             Status = StatusCodes.Status404NotFound,
             Detail = "The token is missing, forged, edited or of another kind of link.",

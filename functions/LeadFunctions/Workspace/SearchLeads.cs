@@ -11,26 +11,19 @@ using Microsoft.Extensions.Options;
 
 namespace LeadFunctions.Workspace;
 
-/// <summary>A lead as a list shows it (the shape of an item of <c>GET /api/leads</c>): no address, only what a row needs.</summary>
-public sealed record WorkspaceLeadItem(
-    string LeadId,
-    string? Name,
-    string? Company,
-    string Stage,
-    DateTimeOffset StageChangedAt,
-    string? Owner,
-    double Score,
-    string FitGrade,
-    DateTimeOffset UpdatedAt,
-    DateTimeOffset? SlaDueAt)
+/// <summary>
+/// A lead as a list shows it: the search answers an item of <c>GET /api/leads</c> (<see cref="LeadListItemView"/>), made from the
+/// lead it read rather than from an index row. No address, only what a row needs.
+/// </summary>
+public static class WorkspaceLeadItem
 {
     /// <param name="slaDeadline">The SLA ladder's breach deadline after a lead becomes an SQL.</param>
-    public static WorkspaceLeadItem From(LeadSummary lead, TimeSpan halfLife, TimeSpan slaDeadline, DateTimeOffset now)
+    public static LeadListItemView From(LeadSummary lead, TimeSpan halfLife, TimeSpan slaDeadline, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(lead);
         var name = string.Join(' ', new[] { Field(lead, "firstName"), Field(lead, "lastName") }.Where(n => n is not null));
         var elapsed = now > lead.ScoredAt ? now - lead.ScoredAt : TimeSpan.Zero;
-        return new WorkspaceLeadItem(
+        return new LeadListItemView(
             lead.LeadId,
             name.Length == 0 ? null : name,
             Field(lead, "company"),
@@ -68,11 +61,18 @@ public sealed class SearchLeads(LeadLookup lookup, ScoringModel model, IOptions<
             await accessLog.RecordAsync(check.User, AccessActions.Search, nameof(SearchLeads), result.Details?.Lead.LeadId, cancellationToken);
         return WorkspaceResult.Of(result.Status switch
         {
-            LeadLookupStatus.Found => new OkObjectResult(WorkspaceLeadItem.From(
-                result.Details!.Lead, model.HalfLife, salesAlerts.Value.GetLadder().Deadline, time.GetUtcNow())),
+            LeadLookupStatus.Found => new OkObjectResult(Item(result.Details!)),
             // Nobody with that address: said in problem details, as every workspace refusal is.
             LeadLookupStatus.NotFound => WorkspaceResult.NotFound().Inner,
             _ => LookupLead.NotShown(result),
         });
+    }
+
+    private LeadListItemView Item(LeadDetailPage found)
+    {
+        // The lookup read the lead's detail, so the model versions cost nothing more; they read as the detail's.
+        var versions = LeadDetailResponse.ModelVersions(found);
+        return WorkspaceLeadItem.From(found.Lead, model.HalfLife, salesAlerts.Value.GetLadder().Deadline, time.GetUtcNow())
+            with { PointsModelVersion = versions.Points, OnActiveModel = versions.OnActive };
     }
 }

@@ -17,11 +17,7 @@ public sealed class ListLeadsHttpTests(AzuriteFixture azurite)
     public async Task SQLs_processed_by_the_app_are_listed_page_by_page_and_a_bad_query_is_a_400_problem_naming_the_field()
     {
         // Arrange
-        await using var host = await RunningLocalHost.StartAsync(azurite, triggers: false, SignedIn.DevelopmentUser(settings: new Dictionary<string, string?>
-        {
-            ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
-            ["Lists:IndexTable"] = AzuriteFixture.UniqueName("index"),
-        }));
+        await using var host = await StartHostAsync(azurite);
         var processor = host.Services.GetRequiredService<LeadEventProcessor>();
         var suffix = AzuriteFixture.UniqueName("http");
         foreach (var name in new[] { "Grace", "Alan" })
@@ -58,6 +54,19 @@ public sealed class ListLeadsHttpTests(AzuriteFixture azurite)
 
         await AssertProblemAsync(tampered, "continuation");
         await AssertProblemAsync(badLimit, "limit");
+    }
+
+    /// <summary>The local host signed in as the development user, over a leads table and lead index of its own (and any other settings given).</summary>
+    internal static Task<RunningLocalHost> StartHostAsync(AzuriteFixture azurite, params (string Key, string Value)[] settings)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
+            ["Lists:IndexTable"] = AzuriteFixture.UniqueName("index"),
+        };
+        foreach (var (key, value) in settings)
+            all[key] = value;
+        return RunningLocalHost.StartAsync(azurite, triggers: false, SignedIn.DevelopmentUser(settings: all));
     }
 
     private static async Task AssertProblemAsync(HttpResponseMessage response, string field)

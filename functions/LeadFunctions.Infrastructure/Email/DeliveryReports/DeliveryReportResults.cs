@@ -12,8 +12,6 @@ public sealed record DeliveryReportsAccepted(int Counted, int Duplicates, int Ig
 /// <summary>Maps a <see cref="DeliveryReportOutcome"/> to the HTTP answer Event Grid expects.</summary>
 public static class DeliveryReportResults
 {
-    public const string ProblemTypePrefix = "urn:leadfunctions:problem:";
-
     public static IActionResult ToActionResult(DeliveryReportOutcome outcome, HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(outcome);
@@ -39,7 +37,7 @@ public static class DeliveryReportResults
             request.HttpContext.Response.Headers.RetryAfter = "30";
         var details = new ProblemDetails
         {
-            Type = ProblemTypePrefix + outcome.ProblemCode,
+            Type = Domain.ProblemTypes.Of(outcome.ProblemCode!),
             Title = outcome.Title,
             Status = outcome.Status,
             Detail = outcome.Detail,

@@ -1,6 +1,6 @@
 using System.Globalization;
-using Azure;
 using Azure.Data.Tables;
+using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -13,8 +13,6 @@ namespace LeadFunctions.Infrastructure.Nurture.Results;
 /// </summary>
 public sealed partial class NurtureResultsMaintenance(NurtureResultsTable table, IOptions<NurtureResultsOptions> options, TimeProvider time, ILogger<NurtureResultsMaintenance> logger)
 {
-    private const int MaxActionsPerTransaction = 100;
-
     public async Task<int> PruneAsync(CancellationToken cancellationToken)
     {
         // A day's margin past the counting limit, so a count running now cannot meet a marker being deleted.
@@ -25,35 +23,11 @@ public sealed partial class NurtureResultsMaintenance(NurtureResultsTable table,
             var partition = NurtureResultRows.Partition(shard);
             var to = NurtureResultRows.MarkerPrefix + NurtureResultRows.DayKey(cutoff);
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {NurtureResultRows.MarkerPrefix} and RowKey lt {to}");
-            var batch = new List<TableTransactionAction>(MaxActionsPerTransaction);
-            await foreach (var row in table.Client.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-            {
-                batch.Add(new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All));
-                if (batch.Count == MaxActionsPerTransaction)
-                    deleted += await SubmitAsync(batch, cancellationToken);
-            }
-            if (batch.Count > 0)
-                deleted += await SubmitAsync(batch, cancellationToken);
+            deleted += await TableRowPruner.DeleteAsync(table.Client, filter, cancellationToken);
         }
         if (deleted > 0)
             LogPruned(logger, deleted, options.Value.MarkerDays.ToString(CultureInfo.InvariantCulture));
         return deleted;
-    }
-
-    private async Task<int> SubmitAsync(List<TableTransactionAction> batch, CancellationToken cancellationToken)
-    {
-        var count = batch.Count;
-        try
-        {
-            await table.Client.SubmitTransactionAsync(batch, cancellationToken);
-        }
-        catch (TableTransactionFailedException ex) when (ex.Status == 404)
-        {
-            // An overlapping run deleted some of them first; the rest go on its or the next run.
-            count = 0;
-        }
-        batch.Clear();
-        return count;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Nurture results: deleted {Markers} message markers older than {Days} days")]
