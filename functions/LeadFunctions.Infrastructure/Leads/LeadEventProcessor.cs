@@ -16,7 +16,8 @@ namespace LeadFunctions.Infrastructure.Leads;
 /// Applying an event is one entity-group transaction in the lead's partition: add the applied-event row (keyed by event id),
 /// add the ledger and history rows, and insert or ETag-update the lead row. A redelivered event fails on its applied-event
 /// row (409) and is a no-op; a concurrent update fails on the ETag (412) and is re-read and re-applied, so none is lost.
-/// The happy path costs one point read and one transaction.
+/// The happy path costs one point read and one transaction; only the transaction when this instance committed the lead last
+/// (<see cref="LeadStateCache"/>: the remembered row and ETag stand in for the read, and any conflict reads).
 /// </para>
 /// <para>
 /// Work outside the partition (indexes, counters: <see cref="ILeadProjection"/>) is recorded as a pending-work row in that
@@ -35,7 +36,8 @@ public sealed partial class LeadEventProcessor(
     ILogger<LeadEventProcessor> logger,
     IEnumerable<ILeadProjection>? projections = null,
     IActiveScoringModel? activeModel = null,
-    IEnumerable<ILeadEventRecorder>? recorders = null)
+    IEnumerable<ILeadEventRecorder>? recorders = null,
+    LeadStateCache? cache = null)
 {
     /// <summary>An entity-group transaction holds at most 100 actions.</summary>
     private const int MaxTransactionActions = 100;
@@ -384,7 +386,9 @@ public sealed partial class LeadEventProcessor(
 
         for (var attempt = 0; remaining.Count > 0; attempt++)
         {
-            var entity = await ReadAsync<LeadEntity>(leadId, LeadRows.Lead, cancellationToken);
+            // The row this instance committed last stands in for the read: the transaction's ETag check is what trusts it.
+            var entity = cache?.TryGet(leadId);
+            entity ??= await ReadAsync<LeadEntity>(leadId, LeadRows.Lead, cancellationToken);
             // Only a missing lead costs a second read: was it erased? Then its old events are replays and create nothing.
             // A re-score changes a stored lead; it never creates one (an erased or unknown lead has nothing to re-score).
             if (entity is null && remaining.RemoveAll(e => e.Type == LeadEventTypes.ModelRescore) > 0 && remaining.Count == 0)
@@ -487,15 +491,28 @@ public sealed partial class LeadEventProcessor(
             PendingWork? committed = null;
             try
             {
-                await table.Client.SubmitTransactionAsync(actions, cancellationToken);
+                var leadAction = actions.FindIndex(a => ReferenceEquals(a.Entity, leadRow));
+                Response<IReadOnlyList<Response>> response;
+                try
+                {
+                    response = await table.Client.SubmitTransactionAsync(actions, cancellationToken);
+                }
+                catch
+                {
+                    // Failed, or maybe committed without our hearing it: either way the remembered row may be stale.
+                    cache?.Forget(leadId);
+                    throw;
+                }
+                cache?.Remember(leadRow, response.Value.Count == actions.Count ? response.Value[leadAction].Headers.ETag : null);
                 remaining.RemoveRange(0, take);
                 transitions += changes.Count;
                 appliedAny = true;
                 attempt = -1;
                 committed = work;
             }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
+            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 || (ex.Status == 404 && entity is not null))
             {
+                // 404 on an update: the lead row went since it was read or remembered (an erasure); the next read sees the tombstone.
                 if (ex.Status == 409)
                 {
                     // Some of these events are already applied (a redelivery): drop them and apply the rest.

@@ -41,6 +41,12 @@ internal sealed class ProcessorFactory
     public LeadEventProcessor New() =>
         new(Table, new ScoringEngine(Model), [], TestLeadIds.Identity, Time, Options.Create(new ScoringOptions()), NullLogger<LeadEventProcessor>.Instance, Projections);
 
+    /// <summary>Another instance that remembers the leads it wrote last, in <paramref name="cache"/> (its own memory).</summary>
+    public LeadEventProcessor New(LeadStateCache cache) =>
+        new(Table, new ScoringEngine(Model), [], TestLeadIds.Identity, Time, Options.Create(new ScoringOptions()), NullLogger<LeadEventProcessor>.Instance, Projections, cache: cache);
+
+    public static LeadStateCache Cache(int maxLeads = 4096) => new(Options.Create(new LeadCacheOptions { MaxLeads = maxLeads }));
+
     /// <summary>The lead's pending projection-work rows.</summary>
     public List<TableEntity> WorkRows(string email)
     {
