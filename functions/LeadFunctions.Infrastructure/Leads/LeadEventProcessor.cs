@@ -388,12 +388,14 @@ public sealed partial class LeadEventProcessor(
         {
             // The row this instance committed last stands in for the read: the transaction's ETag check is what trusts it.
             var entity = cache?.TryGet(leadId);
-            entity ??= await ReadAsync<LeadEntity>(leadId, LeadRows.Lead, cancellationToken);
-            // Only a missing lead costs a second read: was it erased? Then its old events are replays and create nothing.
+            var erased = false;
+            if (entity is null)
+                (entity, erased) = await ReadLeadAsync(leadId, cancellationToken);
             // A re-score changes a stored lead; it never creates one (an erased or unknown lead has nothing to re-score).
             if (entity is null && remaining.RemoveAll(e => e.Type == LeadEventTypes.ModelRescore) > 0 && remaining.Count == 0)
                 return new ApplyResult(!appliedAny, visitorWasLinked, transitions);
-            if (entity is null && await ReadAsync<Privacy.ErasureTombstoneEntity>(leadId, Privacy.ErasureTombstoneEntity.Row, cancellationToken) is { } tombstone)
+            // Only an erased lead costs a second read, for the time of its erasure: its events from before are replays.
+            if (entity is null && erased && await ReadAsync<Privacy.ErasureTombstoneEntity>(leadId, Privacy.ErasureTombstoneEntity.Row, cancellationToken) is { } tombstone)
             {
                 remaining.RemoveAll(e => !Privacy.ErasurePolicy.MayRecreate(e, tombstone.ErasedAt));
                 if (remaining.Count == 0)
@@ -680,6 +682,26 @@ public sealed partial class LeadEventProcessor(
             ModelVersion = modelVersion,
             EventJson = json.Length < LeadRowBounds.MaxStringLength ? json : null,
         };
+    }
+
+    /// <summary>
+    /// The lead row, and whether an erasure tombstone is there, in one request: the tombstone sorts just before the lead row
+    /// (<c>!erased</c>, <c>!lead</c>), so one range of the partition holds both, and a new lead costs one read, not two.
+    /// Every page is followed (a query may answer with an empty page and a continuation); the range holds a few rows at most.
+    /// </summary>
+    private async Task<(LeadEntity? Lead, bool Erased)> ReadLeadAsync(string leadId, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {leadId} and RowKey ge {Privacy.ErasureTombstoneEntity.Row} and RowKey le {LeadRows.Lead}");
+        LeadEntity? lead = null;
+        var erased = false;
+        await foreach (var row in table.Client.QueryAsync<LeadEntity>(filter, maxPerPage: 10, cancellationToken: cancellationToken))
+        {
+            if (row.RowKey == LeadRows.Lead)
+                lead = row;
+            else if (row.RowKey == Privacy.ErasureTombstoneEntity.Row)
+                erased = true;
+        }
+        return (lead, erased);
     }
 
     private async Task<T?> ReadAsync<T>(string partitionKey, string rowKey, CancellationToken cancellationToken) where T : class, ITableEntity
