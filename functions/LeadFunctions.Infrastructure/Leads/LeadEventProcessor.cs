@@ -388,6 +388,7 @@ public sealed partial class LeadEventProcessor(
         {
             // The row this instance committed last stands in for the read: the transaction's ETag check is what trusts it.
             var entity = cache?.TryGet(leadId);
+            var remembered = entity is not null;
             var erased = false;
             if (entity is null)
                 (entity, erased) = await ReadLeadAsync(leadId, cancellationToken);
@@ -474,6 +475,14 @@ public sealed partial class LeadEventProcessor(
                 actions.Add(new(TableTransactionActionType.Add, work.Row));
             }
 
+            if ((changes.Count > 0 || consentChanges.Count > 0) && _observers.Length > 0 && remembered)
+            {
+                // Observers write outside the partition before the commit, which a stale memory's failed transaction would not undo
+                // (work scheduled for an erased lead, or from a state another instance has moved on from): they act only on a lead
+                // just read, as they did before the memory.
+                cache?.Forget(leadId);
+                continue;
+            }
             if ((changes.Count > 0 || consentChanges.Count > 0) && _observers.Length > 0)
             {
                 // Observers schedule follow-up work before the commit, so a crash right after it loses nothing.

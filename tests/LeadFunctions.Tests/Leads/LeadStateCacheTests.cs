@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Privacy;
 using LeadFunctions.Tests.Lists;
@@ -82,6 +83,29 @@ public sealed class LeadStateCacheTests(AzuriteFixture azurite)
         Assert.Equal(3, lead.EventCount);
         Assert.Equal(15 + 3 + 3, lead.EngagementValue, 6);
         Assert.Equal(3, Rows(factory, LeadRows.AppliedPrefix).Count);
+    }
+
+    [Fact]
+    public async Task A_stage_change_of_a_remembered_lead_reads_it_first_so_observers_act_only_on_the_lead_as_stored()
+    {
+        // Arrange: instance A (with a stage observer) writes a CTO's lead; instance B adds a page view behind A's back.
+        var factory = new ProcessorFactory(azurite);
+        var observer = new RecordingObserver();
+        var a = factory.New(ProcessorFactory.Cache(), observer);
+        var b = factory.New(ProcessorFactory.Cache());
+        await a.ProcessAsync(Events.Form(Email, factory.Time.GetUtcNow(), FormIntent.ContentDownload, profile: new() { ["role"] = "CTO" }), CancellationToken.None);
+        await b.ProcessAsync(Events.PageView(factory.Time.GetUtcNow(), "https://example.com/blog/b", Email), CancellationToken.None);
+        observer.Seen.Clear();
+
+        // Act: a demo request on A makes the lead an SQL (a sales-intent form; 15 + 3 + 60 points).
+        var counted = await factory.Counter.CountAsync(() =>
+            a.ProcessAsync(Events.Form(Email, factory.Time.GetUtcNow(), FormIntent.DemoRequest), CancellationToken.None));
+
+        // Assert: A did not act on its memory (no refused transaction): it read the lead, and the observer saw B's points too.
+        Assert.Equal((1, 1, 0), counted);
+        var (lead, change) = Assert.Single(observer.Seen);
+        Assert.Equal(LifecycleStage.Sql, change.To);
+        Assert.Equal(15 + 3 + 60, lead.EngagementScore, 6);
     }
 
     [Fact]
@@ -195,6 +219,17 @@ public sealed class LeadStateCacheTests(AzuriteFixture azurite)
         Assert.Equal(LeadEventOutcome.Applied, result.Outcome);
         var lead = (await harness.Services.GetRequiredService<LeadsTable>().Client.GetEntityAsync<LeadEntity>(LeadId, LeadRows.Lead)).Value;
         Assert.Equal(1, lead.EventCount);
+    }
+
+    private sealed class RecordingObserver : IStageChangeObserver
+    {
+        public List<(LeadSummary Lead, StageChange Change)> Seen { get; } = [];
+
+        public Task OnStageChangingAsync(LeadSummary lead, StageChange change, CancellationToken cancellationToken)
+        {
+            Seen.Add((lead, change));
+            return Task.CompletedTask;
+        }
     }
 
     private static async Task<LeadEntity> ReadLeadAsync(ProcessorFactory factory) =>
