@@ -278,6 +278,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Scoring__VisitorHistoryDays: '30'
     Scoring__MaxPendingVisitorEvents: '200'
     Scoring__MaxLinkedVisitors: '50'
+    // Leads each instance remembers after writing them, so their next event skips the read (docs/performance.md).
+    LeadCache__MaxLeads: '4096'
 
     // Timer schedule, referenced as %NurtureSchedule% by the timer trigger.
     NurtureSchedule: nurtureSchedule

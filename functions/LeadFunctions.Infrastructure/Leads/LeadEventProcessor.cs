@@ -17,7 +17,8 @@ namespace LeadFunctions.Infrastructure.Leads;
 /// Applying an event is one entity-group transaction in the lead's partition: add the applied-event row (keyed by event id),
 /// add the ledger and history rows, and insert or ETag-update the lead row. A redelivered event fails on its applied-event
 /// row (409) and is a no-op; a concurrent update fails on the ETag (412) and is re-read and re-applied, so none is lost.
-/// The happy path costs one point read and one transaction.
+/// The happy path costs one point read and one transaction; only the transaction when this instance committed the lead last
+/// (<see cref="LeadStateCache"/>: the remembered row and ETag stand in for the read, and any conflict reads).
 /// </para>
 /// <para>
 /// Work outside the partition (indexes, counters: <see cref="ILeadProjection"/>) is recorded as a pending-work row in that
@@ -36,7 +37,8 @@ public sealed partial class LeadEventProcessor(
     ILogger<LeadEventProcessor> logger,
     IEnumerable<ILeadProjection>? projections = null,
     IActiveScoringModel? activeModel = null,
-    IEnumerable<ILeadEventRecorder>? recorders = null)
+    IEnumerable<ILeadEventRecorder>? recorders = null,
+    LeadStateCache? cache = null)
 {
     /// <summary>An entity-group transaction holds at most 100 actions.</summary>
     private const int MaxTransactionActions = 100;
@@ -385,12 +387,17 @@ public sealed partial class LeadEventProcessor(
 
         for (var attempt = 0; remaining.Count > 0; attempt++)
         {
-            var entity = await ReadAsync<LeadEntity>(leadId, LeadRows.Lead, cancellationToken);
-            // Only a missing lead costs a second read: was it erased? Then its old events are replays and create nothing.
+            // The row this instance committed last stands in for the read: the transaction's ETag check is what trusts it.
+            var entity = cache?.TryGet(leadId);
+            var remembered = entity is not null;
+            var erased = false;
+            if (entity is null)
+                (entity, erased) = await ReadLeadAsync(leadId, cancellationToken);
             // A re-score changes a stored lead; it never creates one (an erased or unknown lead has nothing to re-score).
             if (entity is null && remaining.RemoveAll(e => e.Type == LeadEventTypes.ModelRescore) > 0 && remaining.Count == 0)
                 return new ApplyResult(!appliedAny, visitorWasLinked, transitions);
-            if (entity is null && await ReadAsync<Privacy.ErasureTombstoneEntity>(leadId, Privacy.ErasureTombstoneEntity.Row, cancellationToken) is { } tombstone)
+            // Only an erased lead costs a second read, for the time of its erasure: its events from before are replays.
+            if (entity is null && erased && await ReadAsync<Privacy.ErasureTombstoneEntity>(leadId, Privacy.ErasureTombstoneEntity.Row, cancellationToken) is { } tombstone)
             {
                 remaining.RemoveAll(e => !Privacy.ErasurePolicy.MayRecreate(e, tombstone.ErasedAt));
                 if (remaining.Count == 0)
@@ -469,6 +476,14 @@ public sealed partial class LeadEventProcessor(
                 actions.Add(new(TableTransactionActionType.Add, work.Row));
             }
 
+            if ((changes.Count > 0 || consentChanges.Count > 0) && _observers.Length > 0 && remembered)
+            {
+                // Observers write outside the partition before the commit, which a stale memory's failed transaction would not undo
+                // (work scheduled for an erased lead, or from a state another instance has moved on from): they act only on a lead
+                // just read, as they did before the memory.
+                cache?.Forget(leadId);
+                continue;
+            }
             if ((changes.Count > 0 || consentChanges.Count > 0) && _observers.Length > 0)
             {
                 // Observers schedule follow-up work before the commit, so a crash right after it loses nothing.
@@ -488,15 +503,28 @@ public sealed partial class LeadEventProcessor(
             PendingWork? committed = null;
             try
             {
-                await table.Client.SubmitTransactionAsync(actions, cancellationToken);
+                var leadAction = actions.FindIndex(a => ReferenceEquals(a.Entity, leadRow));
+                Response<IReadOnlyList<Response>> response;
+                try
+                {
+                    response = await table.Client.SubmitTransactionAsync(actions, cancellationToken);
+                }
+                catch
+                {
+                    // Failed, or maybe committed without our hearing it: either way the remembered row may be stale.
+                    cache?.Forget(leadId);
+                    throw;
+                }
+                cache?.Remember(leadRow, response.Value.Count == actions.Count ? response.Value[leadAction].Headers.ETag : null);
                 remaining.RemoveRange(0, take);
                 transitions += changes.Count;
                 appliedAny = true;
                 attempt = -1;
                 committed = work;
             }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
+            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 || (ex.Status == 404 && entity is not null))
             {
+                // 404 on an update: the lead row went since it was read or remembered (an erasure); the next read sees the tombstone.
                 if (ex.Status == 409)
                 {
                     // Some of these events are already applied (a redelivery): drop them and apply the rest.
@@ -628,6 +656,26 @@ public sealed partial class LeadEventProcessor(
             ModelVersion = modelVersion,
             EventJson = json.Length < LeadRowBounds.MaxStringLength ? json : null,
         };
+    }
+
+    /// <summary>
+    /// The lead row, and whether an erasure tombstone is there, in one request: the tombstone sorts just before the lead row
+    /// (<c>!erased</c>, <c>!lead</c>), so one range of the partition holds both, and a new lead costs one read, not two.
+    /// Every page is followed (a query may answer with an empty page and a continuation); the range holds a few rows at most.
+    /// </summary>
+    private async Task<(LeadEntity? Lead, bool Erased)> ReadLeadAsync(string leadId, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {leadId} and RowKey ge {Privacy.ErasureTombstoneEntity.Row} and RowKey le {LeadRows.Lead}");
+        LeadEntity? lead = null;
+        var erased = false;
+        await foreach (var row in table.Client.QueryAsync<LeadEntity>(filter, maxPerPage: 10, cancellationToken: cancellationToken))
+        {
+            if (row.RowKey == LeadRows.Lead)
+                lead = row;
+            else if (row.RowKey == Privacy.ErasureTombstoneEntity.Row)
+                erased = true;
+        }
+        return (lead, erased);
     }
 
     private async Task<T?> ReadAsync<T>(string partitionKey, string rowKey, CancellationToken cancellationToken) where T : class, ITableEntity

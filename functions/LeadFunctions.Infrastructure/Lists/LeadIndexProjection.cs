@@ -11,7 +11,7 @@ namespace LeadFunctions.Infrastructure.Lists;
 /// entity-group transaction: the anchor (ETag-checked) and the lead's rows change together. A partition whose anchor already
 /// reflects this or a later event is left alone, so a redelivered or late work never resurrects rows.
 /// Cost: per partition touched, one point read and one transaction; only the transaction when this instance wrote the
-/// partition's anchor for the lead last (see <see cref="_written"/>).
+/// partition's anchor for the lead last (see <see cref="_written"/>) or the lead is new.
 /// </summary>
 internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<LeadIndexProjection> logger) : ILeadProjection
 {
@@ -62,9 +62,16 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
             LeadIndexAnchorEntity? anchor;
             LeadIndexAnchorEntity? remembered = null;
             var fromMemory = attempt == 0 && _written.TryGetValue(anchorKey, out remembered) && remembered.Version < version;
+            // A new lead (no lead row before the event) has no anchor yet: insert it unread. An anchor that is there after all
+            // (a redelivered or late work, a lead re-created after an erasure) fails the insert (409), and that attempt reads.
+            var assumedNew = attempt == 0 && !fromMemory && work.Before is null && present;
             if (fromMemory)
             {
                 anchor = remembered;
+            }
+            else if (assumedNew)
+            {
+                anchor = null;
             }
             else
             {
@@ -101,9 +108,9 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
             catch (TableTransactionFailedException ex) when (ex.Status is 404 or 409 or 412 && attempt + 1 < MaxAttempts)
             {
                 _written.TryRemove(anchorKey, out _);
-                if (fromMemory)
+                if (fromMemory || assumedNew)
                 {
-                    // The remembered anchor is out of date (another instance, an erasure): what it named says nothing now.
+                    // The remembered anchor is out of date (another instance, an erasure), or the new lead had one after all: read it.
                     LogConflict(logger, work.LeadId, partition, ex.Status);
                     continue;
                 }

@@ -26,6 +26,8 @@ public static class ScoringRegistration
         services.TryAddSingleton(sp => new ScoringEngine(sp.GetRequiredService<ScoringModel>()));
         services.TryAddSingleton(sp => new LeadsTable(
             sp.GetRequiredService<TableServiceClient>().GetTableClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.LeadsTable)));
+        services.AddOptions<LeadCacheOptions>().BindConfiguration(LeadCacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<LeadStateCache>();
         services.TryAddSingleton<LeadEventProcessor>();
         services.TryAddSingleton<TableLeadDirectory>();
         services.TryAddSingleton<ILeadDirectory>(sp => sp.GetRequiredService<TableLeadDirectory>());

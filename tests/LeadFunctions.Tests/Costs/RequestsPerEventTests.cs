@@ -26,7 +26,7 @@ public sealed class RequestsPerEventTests(ITestOutputHelper output)
     private const int Downloads = 2;
 
     [Fact]
-    public async Task An_event_that_changes_nothing_listed_costs_the_processor_at_most_three_storage_requests_and_the_costs_of_a_visitor_day_are_reported()
+    public async Task An_event_for_a_lead_this_instance_wrote_costs_one_table_request_plus_the_index_when_the_score_moves_and_the_costs_of_a_visitor_day_are_reported()
     {
         // Arrange: a storage of this test's own, so no other host's listener takes its messages.
         await using var azurite = await RestartableAzurite.StartNewAsync();
@@ -56,11 +56,27 @@ public sealed class RequestsPerEventTests(ITestOutputHelper output)
         Report("changes nothing listed (page view over the daily cap)", plain);
         var day = Sum(newLead, scored, plain);
         Report($"a visitor day: 1 form, {ScoredViews} scored views, {Downloads} downloads, {CappedViews} capped views", day);
-        Assert.True(plain.TablePerEvent <= 3, $"a plain event cost {plain.TablePerEvent:F2} table requests");
-        // The queue's share is reported, not asserted: its empty polls while a phase runs depend on the machine's speed.
+        Goal("changes nothing listed", plain);
+        Goal("score changes", scored);
+        Goal("new lead", newLead);
+        Goal("a visitor day", day);
+        output.WriteLine($"a visitor day, the processor's table requests alone: {day.TablePerEvent:F2} per event");
+
+        // The lead was written by this instance last (the earlier phases), so no event reads it: one transaction on the lead,
+        // and for a moved score the index's transaction (its anchor remembered too) and the work row's delete.
+        Assert.Equal((plain.Events, 0), (plain.Count("table batch"), plain.Table - plain.Count("table batch")));
+        Assert.Equal((2 * scored.Events, scored.Events, 0), (scored.Count("table batch"), scored.Count("table delete"), scored.Table - scored.Count("table batch") - scored.Count("table delete")));
         Assert.Equal(plain.Events, plain.Count("queue delete"));
+        Assert.Equal(scored.Events, scored.Count("queue delete"));
+        // Met for a plain event, queue included (its receives amortise over batches of 16; their empty polls, the one share
+        // that depends on the machine's speed, are far below the request per event left).
+        Assert.True(plain.PerEvent <= 3, $"a plain event cost {plain.PerEvent:F2} storage requests");
         File.Delete(countFile);
     }
+
+    /// <summary>The goal of at most 3 storage requests per event, amortised, queue included: printed, met or not.</summary>
+    private void Goal(string name, Phase phase) =>
+        output.WriteLine($"against the goal of 3: {name} {phase.PerEvent:F2} per event, {(phase.PerEvent <= 3 ? "met" : "not met")}");
 
     private void Report(string name, Phase phase)
     {
@@ -88,6 +104,7 @@ public sealed class RequestsPerEventTests(ITestOutputHelper output)
     {
         public long Count(string kind) => Counts.GetValueOrDefault(kind);
         public double PerEvent => (double)Counts.Values.Sum() / Events;
-        public double TablePerEvent => (double)Counts.Where(k => k.Key.StartsWith("table", StringComparison.Ordinal)).Sum(k => k.Value) / Events;
+        public long Table => Counts.Where(k => k.Key.StartsWith("table", StringComparison.Ordinal)).Sum(k => k.Value);
+        public double TablePerEvent => (double)Table / Events;
     }
 }

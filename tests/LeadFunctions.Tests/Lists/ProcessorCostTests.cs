@@ -40,4 +40,19 @@ public sealed class ProcessorCostTests(AzuriteFixture azurite, ITestOutputHelper
         output.WriteLine($"projection hook (projection itself free): {(double)counter.Total / EventsMeasured:0.00} requests per event ({counter.Reads} reads, {counter.Batches} transactions, {counter.Others} other)");
         Assert.Equal(3 * EventsMeasured, counter.Total);
     }
+
+    [Fact]
+    public async Task With_a_projection_an_event_for_a_lead_this_instance_wrote_last_costs_its_transaction_and_the_work_row_delete()
+    {
+        var factory = new ProcessorFactory(azurite, new RecordingProjection());
+        var (processor, counter, time) = (factory.New(ProcessorFactory.Cache()), factory.Counter, factory.Time);
+        await processor.ProcessAsync(Events.Form("cost@example.com", time.GetUtcNow(), FormIntent.ContentDownload), CancellationToken.None);
+        counter.Reset();
+
+        for (var i = 0; i < EventsMeasured; i++)
+            await processor.ProcessAsync(Events.PageView(time.GetUtcNow(), $"https://example.com/blog/{i}", "cost@example.com"), CancellationToken.None);
+
+        output.WriteLine($"projection hook, lead remembered: {(double)counter.Total / EventsMeasured:0.00} requests per event ({counter.Reads} reads, {counter.Batches} transactions, {counter.Others} other)");
+        Assert.Equal((0L, (long)EventsMeasured, (long)EventsMeasured), (counter.Reads, counter.Batches, counter.Others));
+    }
 }

@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Data.Tables;
 using LeadFunctions.Testing;
+using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Scoring;
@@ -41,6 +42,12 @@ internal sealed class ProcessorFactory
     /// <summary>A processor as another worker instance would have: same tables, its own in-process state.</summary>
     public LeadEventProcessor New() =>
         new(Table, new ScoringEngine(Model), [], TestLeadIds.Identity, Time, Options.Create(new ScoringOptions()), NullLogger<LeadEventProcessor>.Instance, Projections);
+
+    /// <summary>Another instance that remembers the leads it wrote last, in <paramref name="cache"/> (its own memory).</summary>
+    public LeadEventProcessor New(LeadStateCache cache, params IStageChangeObserver[] observers) =>
+        new(Table, new ScoringEngine(Model), observers, TestLeadIds.Identity, Time, Options.Create(new ScoringOptions()), NullLogger<LeadEventProcessor>.Instance, Projections, cache: cache);
+
+    public static LeadStateCache Cache(int maxLeads = 4096) => new(Options.Create(new LeadCacheOptions { MaxLeads = maxLeads }));
 
     /// <summary>The lead's pending projection-work rows.</summary>
     public List<TableEntity> WorkRows(string email)
