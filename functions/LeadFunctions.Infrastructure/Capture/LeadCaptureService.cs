@@ -261,7 +261,9 @@ public sealed partial class LeadCaptureService(
             AllowedOrigin = origin,
             RetryAfterSeconds = options.Value.RetryAfterSeconds,
             Problem = new CaptureProblem(503, CaptureProblemCodes.Unavailable, "The submission could not be stored right now.",
-                $"Nothing was saved. Please send it again in {options.Value.RetryAfterSeconds} seconds."),
+                // Not "nothing was saved": the queue may have taken the event and its answer been lost. Sent again with the
+                // same idempotency key (track.js keeps the form's), it is the same event, applied once.
+                $"It may not have been saved. Please send it again in {options.Value.RetryAfterSeconds} seconds."),
         };
 
     /// <summary>Null when the request may go on; otherwise the 429, counted and logged without any address.</summary>

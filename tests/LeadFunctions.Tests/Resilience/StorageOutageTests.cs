@@ -128,7 +128,7 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
                     return false;
             }
             return true;
-        }, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
+        }, AcceptedApplied, TimeSpan.FromSeconds(1));
 
         // Assert: a 202 is a promise kept exactly once; anything else is a 503 the client can retry.
         var longest = slowest.Max();
@@ -164,6 +164,7 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
             ["RateLimit:Enabled"] = "false",
         });
         var submissions = new System.Collections.Concurrent.ConcurrentDictionary<string, Submission>(StringComparer.Ordinal);
+        var slowest = new System.Collections.Concurrent.ConcurrentBag<TimeSpan>();
         using var stop = new CancellationTokenSource();
         var prefix = AzuriteFixture.UniqueName("retry");
         var next = 0;
@@ -186,7 +187,9 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
                     }),
                 };
                 request.Headers.Accept.ParseAdd("application/json");
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 using var response = await host.Client.SendAsync(request);
+                slowest.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 return response.StatusCode;
             }
             finally
@@ -232,15 +235,17 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
                     return false;
             }
             return true;
-        }, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
+        }, AcceptedApplied, TimeSpan.FromSeconds(1));
 
         // Assert: every submission ended in a 202 (each refusal on the way a 503) and is applied exactly once.
         var answers = submissions.Values.SelectMany(s => s.Answers).ToList();
         var retried = submissions.Values.Count(s => s.Answers.Count > 1);
+        var longest = slowest.Max();
         output.WriteLine($"{submissions.Count} submissions, {answers.Count} posts: {answers.Count(a => a == HttpStatusCode.Accepted)} answered 202, " +
             $"{answers.Count(a => a == HttpStatusCode.ServiceUnavailable)} answered 503; {retried} submissions were sent more than once " +
-            $"(at most {submissions.Values.Max(s => s.Answers.Count)} times).");
-        Assert.True(retried > 0, "no submission met the outage, so no resend was tested");
+            $"(at most {submissions.Values.Max(s => s.Answers.Count)} times); the slowest post took {longest.TotalSeconds:0.0} s.");
+        // As above: the outage was met by 503s (and their resends), or by posts that waited it out in the queue client's retries.
+        Assert.True(retried > 0 || longest >= TimeSpan.FromSeconds(10), "no post met the outage");
         Assert.All(submissions.Values, s => Assert.Equal(HttpStatusCode.Accepted, s.Answers[^1]));
         Assert.All(answers.Where(a => a != HttpStatusCode.Accepted), a => Assert.Equal(HttpStatusCode.ServiceUnavailable, a));
         var doubled = new List<string>();
@@ -302,6 +307,11 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
     }
 
     private const int MaxAttempts = 60;
+
+    // A listener receive whose answer was lost in the outage leaves its messages invisible for the listener's fixed 10-minute
+    // lease: they are applied then, late but once. Waiting less made a 202 look lost (2026-12-01: one of 60 not applied
+    // after 5 minutes).
+    private static readonly TimeSpan AcceptedApplied = TimeSpan.FromMinutes(12);
 
     private sealed record Submission(string Key)
     {
