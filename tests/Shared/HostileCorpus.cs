@@ -339,6 +339,8 @@ public sealed class HostileCorpus
                         pairs.Add("email=" + Uri.EscapeDataString(Email()));
                     if (random.Next(4) == 0)
                         pairs.Add(Pick(["%ZZ=1", "a=%C3%28", "x=" + Long(70_000), "role=" + Uri.EscapeDataString(Pick(Injection))]));
+                    if (random.Next(3) == 0)
+                        pairs.Add("idempotencyKey=" + Uri.EscapeDataString(IdempotencyKey()));
                     return (Encoding.UTF8.GetBytes(string.Join("&", pairs)), Pick(["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8", "application/x-www-form-urlencoded; charset=ebcdic"]));
                 case 1:
                     Attack("multipart");
@@ -351,6 +353,10 @@ public sealed class HostileCorpus
             }
         }
 
+        /// <summary>The body field a plain HTML form or a beacon sends its idempotency key in: valid, empty, too long, spaced, non-ASCII, hostile.</summary>
+        private string IdempotencyKey() =>
+            Pick(["", "ok-field-key-" + random.Next(1000).ToString(CultureInfo.InvariantCulture), "a b", Long(300), "\u043a\u043b\u044e\u0447", "k\u0000", Pick(Xss), Pick(Injection)]);
+
         private string FormJson() => Obj(
             ("email", Str(Email())),
             ("firstName", Str(Text())),
@@ -359,13 +365,15 @@ public sealed class HostileCorpus
             ("role", Str(Pick(["developer", "executive", Pick(Injection), Long(100)]))),
             ("consent", Pick(["true", "false", "\"yes\"", "1", "null", "{}"])),
             ("visitorId", Str(Pick(["abcdefgh1234", "short", Long(80), Pick(Xss)]))),
-            ("pageUrl", Str(Pick(["https://www.example.com/", "javascript:alert(1)", Long(5000)]))));
+            ("pageUrl", Str(Pick(["https://www.example.com/", "javascript:alert(1)", Long(5000)]))),
+            ("idempotencyKey", Pick([Str(IdempotencyKey()), "123", "null", "[]"])));
 
         private string EventJson() => Obj(
             ("type", Str(Pick(["page-view", "content-download", "add-to-cart", "webinar-registration", "form-submission", "rescore", "sales-decision", "email-click", "nurture-sent", Pick(Injection), ""]))),
             ("visitorId", Str(Pick(["abcdefgh1234", "abcdefgh5678", "x", Long(70), Pick(Xss), Pick(Injection)]))),
             ("url", Str(Pick(["https://www.example.com/pricing", "javascript:alert(1)", "file:///etc/passwd", Long(9000), "//x"]))),
             ("contentId", Str(Pick(["whitepaper-lead-scoring", "nope", Pick(Injection), Long(300)]))),
+            ("idempotencyKey", Str(IdempotencyKey())),
             (Pick(["email", "leadId", "campaign", "funnelStage", "title", "score", "points"]), Pick(["\"ada@example.com\"", "\"\"", "100000", "1e400", "null"])));
 
         private string CrmJson() => Obj(

@@ -114,6 +114,13 @@ public static class CaptureFieldNames
     public const string UtmTerm = "utm_term";
     public const string UtmContent = "utm_content";
 
+    /// <summary>
+    /// The idempotency key of a post that cannot send the <c>Idempotency-Key</c> header: a plain HTML form (a hidden input
+    /// <c>track.js</c> fills with a random key per page view and form) or a <c>sendBeacon</c> from the snippet. The header wins
+    /// when both are sent; the key is never stored, only the event id derived from it.
+    /// </summary>
+    public const string IdempotencyKey = "idempotencyKey";
+
     /// <summary>Used by <c>/api/events</c>, where it names the activity.</summary>
     public const string Type = "type";
 
@@ -129,6 +136,6 @@ public static class CaptureFieldNames
 
     public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        VisitorId, PageUrl, Referrer, UtmSource, UtmMedium, UtmCampaign, UtmTerm, UtmContent,
+        VisitorId, PageUrl, Referrer, UtmSource, UtmMedium, UtmCampaign, UtmTerm, UtmContent, IdempotencyKey,
     };
 }

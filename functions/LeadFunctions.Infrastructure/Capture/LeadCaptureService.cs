@@ -53,7 +53,7 @@ public sealed partial class LeadCaptureService(
         if (Limited(rateLimiter.AcquireForClient(RateLimitPolicy.Forms, request), FormsEndpoint, form, browser, origin) is { } clientLimited)
             return clientLimited;
 
-        if (!TryEventId(request, form.Id, out var eventId, out var keyProblem))
+        if (!TryHeaderKey(request, out var headerKey, out var keyProblem))
             return Refused(keyProblem, form, browser, origin);
 
         var body = await reader.ReadAsync(request, cancellationToken);
@@ -63,7 +63,14 @@ public sealed partial class LeadCaptureService(
             return Refused(body.Problem, form, browser, origin);
         }
 
-        var result = formValidator.Validate(form, Input(request, body), eventId);
+        var input = Input(request, body);
+        if (!TryEventId(headerKey, input, form.Id, out var eventId, out keyProblem))
+        {
+            metrics.Refused(FormsEndpoint, CaptureProblemCodes.InvalidIdempotencyKey);
+            return Refused(keyProblem, form, browser, origin);
+        }
+
+        var result = formValidator.Validate(form, input, eventId);
         if (result.IsSpam)
         {
             metrics.Honeypot(form.Id);
@@ -100,7 +107,7 @@ public sealed partial class LeadCaptureService(
         if (Limited(rateLimiter.AcquireForClient(RateLimitPolicy.Events, request), EventsEndpoint, null, false, origin) is { } clientLimited)
             return clientLimited;
 
-        if (!TryEventId(request, EventsScope, out var eventId, out var keyProblem))
+        if (!TryHeaderKey(request, out var headerKey, out var keyProblem))
             return Refused(keyProblem, null, false, origin);
 
         var body = await reader.ReadAsync(request, cancellationToken);
@@ -110,7 +117,14 @@ public sealed partial class LeadCaptureService(
             return Refused(body.Problem, null, false, origin);
         }
 
-        var result = activityValidator.Validate(Input(request, body), eventId);
+        var input = Input(request, body);
+        if (!TryEventId(headerKey, input, EventsScope, out var eventId, out keyProblem))
+        {
+            metrics.Refused(EventsEndpoint, CaptureProblemCodes.InvalidIdempotencyKey);
+            return Refused(keyProblem, null, false, origin);
+        }
+
+        var result = activityValidator.Validate(input, eventId);
         if (!result.IsAccepted)
         {
             metrics.Refused(EventsEndpoint, CaptureProblemCodes.InvalidFields);
@@ -166,23 +180,53 @@ public sealed partial class LeadCaptureService(
                 type.MediaType.Equals(CaptureRequestReader.Multipart, StringComparison.OrdinalIgnoreCase));
     }
 
-    private static bool TryEventId(HttpRequest request, string scope, out string eventId, out CaptureProblem problem)
+    /// <summary>The <c>Idempotency-Key</c> header: null when absent; false (and the 400) when it is not one valid key.</summary>
+    private static bool TryHeaderKey(HttpRequest request, out string? key, out CaptureProblem problem)
     {
         problem = null!;
-        var key = request.Headers[IdempotencyKeyHeader];
-        if (key.Count == 0)
-        {
-            eventId = CaptureEventIds.New();
+        key = null;
+        var values = request.Headers[IdempotencyKeyHeader];
+        if (values.Count == 0)
             return true;
-        }
-        eventId = "";
-        if (key.Count > 1 || !CaptureEventIds.IsValidIdempotencyKey(key.ToString()))
+        if (values.Count > 1 || !CaptureEventIds.IsValidIdempotencyKey(values.ToString()))
         {
             problem = CaptureProblem.FieldProblem(CaptureProblemCodes.InvalidIdempotencyKey, "The Idempotency-Key header is not valid.",
                 [(IdempotencyKeyHeader, $"Send one key of 1-{CaptureEventIds.MaxIdempotencyKeyLength} printable ASCII characters, e.g. a UUID.")]);
             return false;
         }
-        eventId = CaptureEventIds.FromIdempotencyKey(scope, key.ToString());
+        key = values.ToString();
+        return true;
+    }
+
+    /// <summary>
+    /// The event id: derived from the header's key, else from the <c>idempotencyKey</c> field (a plain HTML form or a
+    /// beacon cannot send headers), else a new one. An empty field is no key: a page whose script did not run posts the
+    /// hidden input empty, and must still be taken.
+    /// </summary>
+    /// <remarks>
+    /// A key chosen by the client cannot be turned against someone else. It only makes two posts with the same key in the
+    /// same scope (form id, or <c>events</c>) one event id, and the processor collapses an event id only within one lead's
+    /// (or visitor's) partition. To collapse a victim's submission a stranger would need the victim's key, which
+    /// <c>track.js</c> draws at random (128 bits) for each page view and form and which never leaves the victim's browser except
+    /// in that post. A key the stranger picks collapses only the stranger's own posts.
+    /// </remarks>
+    private static bool TryEventId(string? headerKey, CaptureInput input, string scope, out string eventId, out CaptureProblem problem)
+    {
+        problem = null!;
+        eventId = "";
+        var key = headerKey ?? input.Field(CaptureFieldNames.IdempotencyKey);
+        if (key is null)
+        {
+            eventId = CaptureEventIds.New();
+            return true;
+        }
+        if (!CaptureEventIds.IsValidIdempotencyKey(key))
+        {
+            problem = CaptureProblem.FieldProblem(CaptureProblemCodes.InvalidIdempotencyKey, "The idempotencyKey field is not valid.",
+                [(CaptureFieldNames.IdempotencyKey, $"Send one key of 1-{CaptureEventIds.MaxIdempotencyKeyLength} printable ASCII characters, e.g. a UUID.")]);
+            return false;
+        }
+        eventId = CaptureEventIds.FromIdempotencyKey(scope, key);
         return true;
     }
 
@@ -217,7 +261,9 @@ public sealed partial class LeadCaptureService(
             AllowedOrigin = origin,
             RetryAfterSeconds = options.Value.RetryAfterSeconds,
             Problem = new CaptureProblem(503, CaptureProblemCodes.Unavailable, "The submission could not be stored right now.",
-                $"Nothing was saved. Please send it again in {options.Value.RetryAfterSeconds} seconds."),
+                // Not "nothing was saved": the queue may have taken the event and its answer been lost. Sent again with the
+                // same idempotency key (track.js keeps the form's), it is the same event, applied once.
+                $"It may not have been saved. Please send it again in {options.Value.RetryAfterSeconds} seconds."),
         };
 
     /// <summary>Null when the request may go on; otherwise the 429, counted and logged without any address.</summary>

@@ -5,7 +5,9 @@
  *   data-endpoint="https://<app>/api/events"  where events go (default: /api/events next to this script)
  *   data-page-view="false"                    do not report the page view on load
  * It sets a first-party cookie lf_vid (an anonymous visitor id, one year), reports a page view, fills hidden
- * visitorId / pageUrl / referrer / utm_* inputs of forms on the page, and exposes leadFunctions.track(type, props).
+ * visitorId / pageUrl / referrer / utm_* inputs of forms on the page, fills a hidden idempotencyKey input with a key per
+ * form (so a resubmission after a 503 is the same submission, never a second one), and exposes
+ * leadFunctions.track(type, props).
  */
 (function (window, document) {
   'use strict';
@@ -13,6 +15,12 @@
   var COOKIE = 'lf_vid';
   var ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
   var UTM = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'];
+  var KEY_FIELD = 'idempotencyKey';
+  var KEY_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+  // A resubmission after a 503 comes within minutes; the same answers an hour later are a new submission.
+  var KEY_LIFETIME_MS = 60 * 60 * 1000;
+  // A beacon answered 503 or lost on the network is sent again with its key, at most this many times (never forever).
+  var BEACON_RETRIES = 2;
   var script = document.currentScript;
   var base = script && script.src ? script.src : window.location.href;
   // A page on its own site (the deployed sample) names the API in config.js: window.leadFunctionsConfig.apiBaseUrl.
@@ -72,18 +80,43 @@
     return fields;
   }
 
-  /* URL-encoded so the browser needs no CORS preflight; sendBeacon survives the page being closed. */
+  /*
+   * URL-encoded so the browser needs no CORS preflight; sendBeacon survives the page being closed. Every beacon carries its
+   * own idempotencyKey in the body (sendBeacon cannot set headers; a header would also cost a preflight): the browser may
+   * deliver it and lose the answer, and the fetch fallback sends it again after a 503 or a network error, with the same
+   * key, so the server makes one event of it however often it arrives.
+   */
   function send(fields) {
     var body = new URLSearchParams();
     Object.keys(fields).forEach(function (k) {
       var value = fields[k];
       if (value !== undefined && value !== null && value !== '') body.append(k, String(value));
     });
+    if (!body.has(KEY_FIELD)) body.set(KEY_FIELD, newId());
     try {
       if (navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return Promise.resolve(true);
     } catch (e) { /* fall back to fetch */ }
+    return post(body, BEACON_RETRIES);
+  }
+
+  function post(body, retriesLeft) {
     return fetch(endpoint, { method: 'POST', body: body, keepalive: true, credentials: 'omit', mode: 'cors' })
-      .then(function (r) { return r.ok; }, function () { return false; });
+      .then(function (r) {
+        if (r.ok) return true;
+        if ((r.status === 503 || r.status === 429) && retriesLeft > 0) return later(retryDelay(r)).then(function () { return post(body, retriesLeft - 1); });
+        return false;
+      }, function () {
+        return retriesLeft > 0 ? later(2000).then(function () { return post(body, retriesLeft - 1); }) : false;
+      });
+  }
+
+  function retryDelay(response) {
+    var seconds = parseInt(response.headers.get('Retry-After') || '', 10);
+    return (seconds >= 0 && seconds <= 60 ? seconds : 5) * 1000;
+  }
+
+  function later(ms) {
+    return new Promise(function (resolve) { window.setTimeout(resolve, ms); });
   }
 
   /**
@@ -109,10 +142,74 @@
         if (!inputs[i].value) inputs[i].value = values[name];
       }
     });
+    forEachKeyInput(function (input, slot) {
+      var kept = readKey(slot);
+      input.value = kept ? kept.key : newId();
+    });
+  }
+
+  /*
+   * The idempotency key of a form: one per form and set of answers. A plain HTML form cannot send a header, so the key
+   * rides in a hidden input, and the server derives the event id from the form id and the key. A 503 (or a lost answer)
+   * sends the visitor back to the form ("Go back to the form"), and submitting the same answers again must be the same
+   * submission: so the key is kept in this tab's sessionStorage and comes back when the page does, for an hour. Changed
+   * answers are another submission: the key is renewed when a submit carries answers other than the last ones sent under
+   * it (a second newsletter sign-up from the same page with another address is its own submission).
+   * Keys are drawn at random per tab and form, and known to nobody else: the server collapses only posts that repeat one.
+   */
+  function forEachKeyInput(action) {
+    var forms = document.querySelectorAll('form');
+    for (var i = 0; i < forms.length; i++) {
+      var input = keyInput(forms[i]);
+      if (input) action(input, keySlot(forms[i], i), forms[i]);
+    }
+  }
+
+  function keyInput(form) {
+    return form.querySelector('input[type="hidden"][name="' + KEY_FIELD + '"]');
+  }
+
+  function keySlot(form, index) {
+    return 'lf_key|' + window.location.pathname + '|' + (form.getAttribute('action') || '') + '|' + index;
+  }
+
+  function readKey(slot) {
+    try {
+      var kept = JSON.parse(window.sessionStorage.getItem(slot) || 'null');
+      if (kept && KEY_PATTERN.test(kept.key) && Date.now() - kept.at < KEY_LIFETIME_MS) return kept;
+    } catch (e) { /* storage blocked or garbled: a fresh key */ }
+    return null;
+  }
+
+  function writeKey(slot, kept) {
+    try { window.sessionStorage.setItem(slot, JSON.stringify(kept)); } catch (e) { /* the key still goes with this post */ }
+  }
+
+  function answers(form) {
+    var parts = [];
+    new FormData(form).forEach(function (value, name) {
+      if (name !== KEY_FIELD) parts.push(name + '=' + (typeof value === 'string' ? value : value.name + ':' + value.size));
+    });
+    return parts.join('&');
+  }
+
+  /* Capture phase on the document: runs before the page's own submit handlers and before the browser reads the form. */
+  function onSubmit(event) {
+    var form = event.target;
+    if (!form || form.tagName !== 'FORM') return;
+    var input = keyInput(form);
+    if (!input) return;
+    var forms = document.querySelectorAll('form');
+    var slot = keySlot(form, Array.prototype.indexOf.call(forms, form));
+    var sent = answers(form);
+    var kept = readKey(slot);
+    if (!KEY_PATTERN.test(input.value) || (kept && kept.key === input.value && kept.answers !== sent)) input.value = newId();
+    writeKey(slot, { key: input.value, answers: sent, at: Date.now() });
   }
 
   window.leadFunctions = { track: track, visitorId: visitorId, fillForms: fillForms };
 
+  document.addEventListener('submit', onSubmit, true);
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', fillForms);
   else fillForms();
 

@@ -101,6 +101,9 @@ public sealed class LandingPageBrowserTests(AzuriteFixture azurite)
         var events = await EventuallyAsync(() => LandingPageSite.LeadEventsAsync(azurite), all => all.Any(e => e.Type == LeadEventTypes.ContentDownload));
         var download = Assert.Single(events, e => e.Type == LeadEventTypes.ContentDownload);
         Assert.Equal((cookie.Value, null as string), (download.VisitorId, download.Email));
+        // The beacon carried a key of its own (sendBeacon cannot set headers), so a resend of it would be this same event.
+        Assert.Matches("^[A-Za-z0-9_-]{16,64}$", sent["idempotencyKey"]);
+        Assert.Equal(Domain.Capture.CaptureEventIds.FromIdempotencyKey("events", sent["idempotencyKey"]!), download.EventId);
         Assert.Equal(new Dictionary<string, string>
         {
             ["contentId"] = "whitepaper-lead-scoring", ["funnelStage"] = "middle", ["title"] = "Lead scoring that explains itself (whitepaper)",
@@ -146,6 +149,104 @@ public sealed class LandingPageBrowserTests(AzuriteFixture azurite)
         var events = await LandingPageSite.LeadEventsAsync(azurite);
         Assert.DoesNotContain(events, e => e.Type == LeadEventTypes.FormSubmission);
     }
+
+    [Fact]
+    public async Task A_visitor_whose_stored_demo_request_was_answered_503_goes_back_and_sends_it_again_and_both_posts_carry_one_event_id_derived_from_the_page_key()
+    {
+        // Arrange
+        await LandingPageSite.ClearLeadEventsAsync(azurite);
+        await using var site = await LandingPageSite.StartAsync(azurite);
+        await using var chromium = await Chromium.LaunchAsync();
+        var page = await NewPageAsync(chromium);
+        var email = AzuriteFixture.UniqueName("retry") + "@example.com";
+        var thankYouUrl = new Uri(site.BaseAddress, (string)site.Form("demo-request")["thankYouUrl"]!).AbsoluteUri;
+        var formUrl = new Uri(site.BaseAddress, "/api/forms/demo-request").AbsoluteUri;
+        await page.GotoAsync(site.BaseAddress.ToString(), new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+        var landingUrl = page.Url;
+        var keyInput = page.Locator("input[name=idempotencyKey]");
+        await Assertions.Expect(keyInput).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^[A-Za-z0-9_-]{16,64}$"));
+        var key = await keyInput.InputValueAsync();
+        // The first post reaches the app and the queue, but its answer is lost as in a storage outage: the browser gets a 503.
+        var posts = 0;
+        await page.RouteAsync(formUrl, async route =>
+        {
+            if (Interlocked.Increment(ref posts) > 1)
+            {
+                await route.ContinueAsync();
+                return;
+            }
+            await route.FetchAsync(new RouteFetchOptions { MaxRedirects = 0 });
+            await route.FulfillAsync(new RouteFulfillOptions
+            {
+                Status = 503, ContentType = "text/html; charset=utf-8",
+                Body = "<!doctype html><title>503</title><h1>The submission could not be stored right now.</h1>",
+            });
+        });
+
+        // Act: send the form, get the 503, go back to the form and send the same answers again.
+        await FillDemoFormAsync(page, email);
+        await page.ClickAsync("button[type=submit]");
+        await Chromium.ShowsAsync(page.Locator("h1"), "The submission could not be stored right now.");
+        await page.GoBackAsync(new PageGoBackOptions { WaitUntil = WaitUntilState.Commit });
+        await Chromium.ArriveAtAsync(page, landingUrl);
+        await Assertions.Expect(keyInput).ToHaveValueAsync(key);
+        await FillDemoFormAsync(page, email);
+        await page.ClickAsync("button[type=submit]");
+        await Chromium.ArriveAtAsync(page, thankYouUrl);
+
+        // Assert: both posts are on the queue as one event id, the one derived from the form and the page's key, which the
+        // processor applies once.
+        var events = await EventuallyAsync(() => LandingPageSite.LeadEventsAsync(azurite), all => all.Count(e => e.Type == LeadEventTypes.FormSubmission) >= 2);
+        var submissions = events.Where(e => e.Type == LeadEventTypes.FormSubmission).ToList();
+        Assert.Equal(2, submissions.Count);
+        Assert.Equal(2, posts);
+        var expected = Domain.Capture.CaptureEventIds.FromIdempotencyKey("demo-request", key);
+        Assert.All(submissions, s => Assert.Equal((expected, email), (s.EventId, s.Email)));
+    }
+
+    [Fact]
+    public async Task The_form_keeps_its_idempotency_key_while_the_answers_are_the_same_and_gets_a_new_one_when_they_change()
+    {
+        // Arrange: a page whose own script sends the form (the submit never leaves the page), as a script-driven form does.
+        await using var site = await LandingPageSite.StartAsync(azurite);
+        await using var chromium = await Chromium.LaunchAsync();
+        var page = await NewPageAsync(chromium);
+        await page.GotoAsync(site.BaseAddress.ToString(), new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+        var keyInput = page.Locator("input[name=idempotencyKey]");
+        await Assertions.Expect(keyInput).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^[A-Za-z0-9_-]{16,64}$"));
+        await page.EvaluateAsync("() => document.querySelector('form[action$=\"demo-request\"]').addEventListener('submit', e => e.preventDefault())");
+        await FillDemoFormAsync(page, "ada@example.com");
+        var loaded = await keyInput.InputValueAsync();
+
+        // Act: send, send the same answers again (a double click, a retry), then send with another address.
+        await SubmitAsync(page);
+        var afterFirst = await keyInput.InputValueAsync();
+        await SubmitAsync(page);
+        var afterRepeat = await keyInput.InputValueAsync();
+        await page.FillAsync("#email", "grace@example.com");
+        await SubmitAsync(page);
+        var afterChange = await keyInput.InputValueAsync();
+
+        // Assert
+        Assert.Equal(loaded, afterFirst);
+        Assert.Equal(loaded, afterRepeat);
+        Assert.NotEqual(loaded, afterChange);
+        Assert.Matches("^[A-Za-z0-9_-]{16,64}$", afterChange);
+    }
+
+    private static async Task FillDemoFormAsync(IPage page, string email)
+    {
+        await page.FillAsync("#firstName", "Ada");
+        await page.FillAsync("#lastName", "Lovelace");
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#company", "Analytical Engines Ltd");
+        await page.SelectOptionAsync("#role", "marketing-manager");
+        await page.SelectOptionAsync("#companySize", "51-200");
+        await page.CheckAsync("input[name=consent]");
+    }
+
+    private static Task SubmitAsync(IPage page) =>
+        page.EvaluateAsync("() => document.querySelector('form[action$=\"demo-request\"]').requestSubmit()");
 
     private static async Task<IPage> NewPageAsync(Chromium chromium) =>
         chromium.Context.Pages.Count > 0 ? chromium.Context.Pages[0] : await chromium.Context.NewPageAsync();

@@ -438,5 +438,88 @@ public sealed class CaptureLeadTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Empty(await _app.MessagesAsync());
     }
 
+    [Fact]
+    public async Task A_browser_form_posted_twice_with_the_same_idempotency_key_field_is_queued_both_times_under_one_event_id_derived_from_form_and_key()
+    {
+        // Arrange: a plain HTML form cannot send headers; track.js puts the key into a hidden input instead.
+        const string key = "Q2xpZW50LWtleS0xMjM0NTY3ODk";
+        Dictionary<string, string> Fields(string k)
+        {
+            var fields = DemoRequest.Fields();
+            fields["idempotencyKey"] = k;
+            return fields;
+        }
+
+        // Act: the post, its retry (a 503 answered, or a reload of the answer page), and another page view's post.
+        var first = await _app.PostFormAsync(DemoRequest.FormId, _app.Form(FormPath(DemoRequest.FormId), Fields(key)));
+        var retry = await _app.PostFormAsync(DemoRequest.FormId, _app.Form(FormPath(DemoRequest.FormId), Fields(key)));
+        var other = await _app.PostFormAsync(DemoRequest.FormId, _app.Form(FormPath(DemoRequest.FormId), Fields("another-page-view-key")));
+
+        // Assert: the processor keys on the event id, so the first two are one submission; the third is its own.
+        Assert.Equal((303, 303, 303), (first.Status, retry.Status, other.Status));
+        var ids = (await _app.MessagesAsync()).Select(m => m.EventId).ToList();
+        var expected = Domain.Capture.CaptureEventIds.FromIdempotencyKey(DemoRequest.FormId, key);
+        Assert.Equal(2, ids.Count(id => id == expected));
+        Assert.Single(ids, id => id == Domain.Capture.CaptureEventIds.FromIdempotencyKey(DemoRequest.FormId, "another-page-view-key"));
+        Assert.Equal(3, ids.Count);
+    }
+
+    [Fact]
+    public async Task The_idempotency_key_header_wins_over_the_idempotency_key_field()
+    {
+        // Arrange
+        var context = _app.Json(FormPath(DemoRequest.FormId), DemoRequest.Json(f => f["idempotencyKey"] = "field-key"),
+            r => r.Headers["Idempotency-Key"] = "header-key");
+
+        // Act
+        var response = await _app.PostFormAsync(DemoRequest.FormId, context);
+
+        // Assert
+        Assert.Equal(202, response.Status);
+        var expected = Domain.Capture.CaptureEventIds.FromIdempotencyKey(DemoRequest.FormId, "header-key");
+        Assert.Equal(expected, response.JsonBody().GetProperty("submissionId").GetString());
+        Assert.Equal(expected, Assert.Single(await _app.MessagesAsync()).EventId);
+    }
+
+    [Fact]
+    public async Task A_browser_form_whose_idempotency_key_field_is_empty_is_taken_under_a_new_event_id_each_time()
+    {
+        // Arrange: the page's script did not run, so the hidden input is posted empty.
+        var fields = DemoRequest.Fields();
+        fields["idempotencyKey"] = "";
+
+        // Act
+        var first = await _app.PostFormAsync(DemoRequest.FormId, _app.Form(FormPath(DemoRequest.FormId), fields));
+        var second = await _app.PostFormAsync(DemoRequest.FormId, _app.Form(FormPath(DemoRequest.FormId), fields));
+
+        // Assert
+        Assert.Equal((303, 303), (first.Status, second.Status));
+        var ids = (await _app.MessagesAsync()).Select(m => m.EventId).ToList();
+        Assert.Equal(2, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.True(Guid.TryParseExact(id, "N", out _)));
+    }
+
+    [Theory]
+    [InlineData("a b")]
+    [InlineData("key\u0001")]
+    [InlineData("cl\u00e9")]
+    [InlineData("\u043a\u043b\u044e\u0447")]
+    [InlineData("256 characters")]
+    public async Task An_invalid_idempotency_key_field_is_a_400_naming_the_field_and_nothing_is_enqueued(string escaped)
+    {
+        // Arrange
+        var key = escaped == "256 characters" ? new string('k', 256) : System.Text.RegularExpressions.Regex.Unescape(escaped);
+        var context = _app.Json(FormPath(DemoRequest.FormId), DemoRequest.Json(f => f["idempotencyKey"] = key));
+
+        // Act
+        var response = await _app.PostFormAsync(DemoRequest.FormId, context);
+
+        // Assert
+        Assert.Equal(400, response.Status);
+        Assert.EndsWith("invalid-idempotency-key", response.ProblemType(), StringComparison.Ordinal);
+        Assert.Equal(["idempotencyKey"], response.ErrorFields());
+        Assert.Empty(await _app.MessagesAsync());
+    }
+
     private delegate Microsoft.AspNetCore.Http.HttpContext HttpContextFactory();
 }

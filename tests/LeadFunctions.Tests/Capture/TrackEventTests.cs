@@ -249,6 +249,40 @@ public sealed class TrackEventTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(first.JsonBody().GetProperty("submissionId").GetString(), Assert.Single(ids.Distinct()));
     }
 
+    [Fact]
+    public async Task A_beacon_that_carries_its_idempotency_key_as_a_field_gets_the_event_id_the_header_would_give()
+    {
+        // Arrange: sendBeacon cannot set headers, so track.js sends the key in the URL-encoded body.
+        var fields = new Dictionary<string, string>
+        {
+            ["type"] = "webinar-registration", ["visitorId"] = "visitor-12345", ["campaign"] = "autumn", ["idempotencyKey"] = "beacon-2",
+        };
+        const string header = """{"type":"webinar-registration","visitorId":"visitor-12345","campaign":"autumn"}""";
+
+        // Act
+        var first = await _app.PostEventAsync(_app.Form(Path, fields));
+        var retry = await _app.PostEventAsync(_app.Form(Path, fields));
+        var byHeader = await _app.PostEventAsync(_app.Json(Path, header, r => r.Headers["Idempotency-Key"] = "beacon-2"));
+
+        // Assert
+        Assert.Equal((202, 202, 202), (first.Status, retry.Status, byHeader.Status));
+        var expected = Domain.Capture.CaptureEventIds.FromIdempotencyKey("events", "beacon-2");
+        Assert.Equal(expected, first.JsonBody().GetProperty("submissionId").GetString());
+        Assert.Equal([expected, expected, expected], (await _app.MessagesAsync()).Select(m => m.EventId).ToArray());
+    }
+
+    [Fact]
+    public async Task A_beacon_with_an_invalid_idempotency_key_field_is_a_400_naming_the_field_and_nothing_is_enqueued()
+    {
+        // Act
+        var response = await _app.PostEventAsync(_app.Json(Path, """{"type":"page-view","visitorId":"visitor-12345","url":"https://www.example.com/","idempotencyKey":"two words"}"""));
+
+        // Assert
+        Assert.Equal(400, response.Status);
+        Assert.Equal(["idempotencyKey"], response.ErrorFields());
+        Assert.Empty(await _app.MessagesAsync());
+    }
+
     [Theory]
     [InlineData("Europe/London<script>")]
     [InlineData("Eastern Standard Time")]
