@@ -9,11 +9,14 @@ using Microsoft.Azure.Functions.Worker;
 namespace LeadFunctions.Leads;
 
 /// <summary>
-/// <c>GET /api/leads?stage=&amp;owner=&amp;minScore=&amp;grade=&amp;updatedSince=&amp;sort=newest|score&amp;limit=&amp;continuation=</c>:
+/// <c>GET /api/leads?stage=&amp;owner=&amp;minScore=&amp;grade=&amp;updatedSince=&amp;sort=newest|score&amp;limit=&amp;continuation=&amp;include=modelVersions</c>:
 /// a page of leads from the lead index (stage defaults to SQL, sort to newest, limit to 25, at most 100).
 /// </summary>
 public sealed class ListLeads(LeadListService lists, LeadPointsVersions pointsVersions, WorkspaceAccess access, IAccessLog accessLog)
 {
+    /// <summary>The <c>include</c> value that adds <c>pointsModelVersion</c> and <c>onActiveModel</c> to each item.</summary>
+    public const string ModelVersionsInclude = "modelVersions";
+
     [Function(nameof(ListLeads))]
     public async Task<IActionResult> Run(
         // Anonymous at the host: the workspace principal decides (docs/workspace.md).
@@ -29,6 +32,11 @@ public sealed class ListLeads(LeadListService lists, LeadPointsVersions pointsVe
         if (query.ContainsKey("email"))
             return Admin.ListFailedEmails.Problem("email", "Lists do not take an address; look a lead up with POST /api/leads/lookup and the address in the body.");
         string? Value(string name) => query.TryGetValue(name, out var v) ? v.ToString() : null;
+        // The versions live on the lead rows, not in the index (a publish changes them without moving anything the index
+        // sorts by): one point read per item. Asked for, so that a plain page keeps its cost of at most 3 requests.
+        var include = Value("include");
+        if (include is not (null or "" or ModelVersionsInclude))
+            return WorkspaceResult.Of(Admin.ListFailedEmails.Problem("include", $"include takes one value: {ModelVersionsInclude}."));
 
         var result = await lists.ListAsync(new LeadListRequest(
             Value("stage"), Value("owner"), Value("minScore"), Value("grade"), Value("updatedSince"), Value("sort"), Value("limit"), Value("continuation")),
@@ -36,10 +44,10 @@ public sealed class ListLeads(LeadListService lists, LeadPointsVersions pointsVe
         if (result.Page is not { } page)
             return WorkspaceResult.Of(Admin.ListFailedEmails.Problem(result.InvalidField!, result.Problem!));
         await accessLog.RecordListAsync(check.User, nameof(ListLeads), page.Items.Count, cancellationToken);
-        var versions = await pointsVersions.ReadAsync([.. page.Items.Select(i => i.LeadId)], cancellationToken);
+        var versions = include == ModelVersionsInclude ? await pointsVersions.ReadAsync([.. page.Items.Select(i => i.LeadId)], cancellationToken) : null;
         return WorkspaceResult.Of(new OkObjectResult(new LeadListResponse(
             [.. page.Items.Select(i => new LeadListItemView(i.LeadId, i.Name, i.Company, LeadResponse.StageName(i.Stage), i.StageChangedAt, i.Owner, i.Score, i.FitGrade, i.UpdatedAt, i.SlaDueAt,
-                versions.PointsVersionOf(i.LeadId), versions.OnActiveModel(i.LeadId)))],
+                versions?.PointsVersionOf(i.LeadId), versions?.OnActiveModel(i.LeadId)))],
             page.Continuation)));
     }
 }

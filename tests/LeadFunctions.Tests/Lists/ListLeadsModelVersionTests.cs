@@ -54,9 +54,33 @@ public sealed class ListLeadsModelVersionTests(AzuriteFixture azurite)
         Assert.Equal(after[graceId], Versions(found.RootElement));
     }
 
+    [Fact]
+    public async Task A_list_page_reads_the_lead_rows_for_model_versions_only_when_asked_and_refuses_an_unknown_include_naming_it()
+    {
+        // Arrange: one SQL.
+        await using var host = await ListLeadsHttpTests.StartHostAsync(azurite, ("ScoringPublish:ModelsTable", AzuriteFixture.UniqueName("models")));
+        var processor = host.Services.GetRequiredService<LeadEventProcessor>();
+        var email = $"ada-{AzuriteFixture.UniqueName("inc")}@example.com";
+        await processor.ProcessAsync(Events.Form(email, DateTimeOffset.UtcNow, FormIntent.DemoRequest, profile: new() { ["firstName"] = "Test" }), CancellationToken.None);
+
+        // Act
+        using var plain = JsonDocument.Parse(await host.Client.GetStringAsync(new Uri("/api/leads?stage=SQL", UriKind.Relative)));
+        using var asked = JsonDocument.Parse(await host.Client.GetStringAsync(new Uri("/api/leads?stage=SQL&include=modelVersions", UriKind.Relative)));
+        using var unknown = await host.Client.GetAsync(new Uri("/api/leads?stage=SQL&include=everything", UriKind.Relative));
+
+        // Assert: without include the fields are null (no lead-row reads); with it they are set; anything else is a 400 naming include.
+        var item = Assert.Single(plain.RootElement.GetProperty("items").EnumerateArray());
+        Assert.Equal(JsonValueKind.Null, item.GetProperty("pointsModelVersion").ValueKind);
+        Assert.Equal(JsonValueKind.Null, item.GetProperty("onActiveModel").ValueKind);
+        Assert.True(Versions(Assert.Single(asked.RootElement.GetProperty("items").EnumerateArray())).Item2);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        using var problem = JsonDocument.Parse(await unknown.Content.ReadAsStringAsync());
+        Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty("include", out _), problem.RootElement.ToString());
+    }
+
     private static async Task<Dictionary<string, (string?, bool?)>> ItemsAsync(RunningLocalHost host)
     {
-        using var body = JsonDocument.Parse(await host.Client.GetStringAsync(new Uri("/api/leads?stage=SQL&limit=100", UriKind.Relative)));
+        using var body = JsonDocument.Parse(await host.Client.GetStringAsync(new Uri("/api/leads?stage=SQL&limit=100&include=modelVersions", UriKind.Relative)));
         var items = body.RootElement.GetProperty("items").EnumerateArray().ToDictionary(i => i.GetProperty("leadId").GetString()!, Versions);
         Assert.Equal(2, items.Count);
         return items;
