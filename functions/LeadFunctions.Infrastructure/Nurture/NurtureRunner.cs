@@ -199,8 +199,12 @@ internal sealed partial class NurtureRunner(
         if (programme is null || step is null)
             return await DropAsync(item, "the programme or step no longer exists", cancellationToken);
 
-        // A lead is in one programme at a time: a step of a programme another one took over from (same MQL episode) goes no further.
+        // The step's outbox record is read alongside the enrolment (both point reads, independent): one round trip, not two.
+        var outboxKey = $"{OutboxEntity.NurturePrefix}{programme.Id}-{step.Id}";
+        var existingRead = step.Branch is null ? store.FindOutboxAsync(item.LeadId, outboxKey, cancellationToken) : Task.FromResult<OutboxEntity?>(null);
         var enrolment = await programmes.FindEnrolmentAsync(item.LeadId, cancellationToken);
+        var existing = await existingRead;
+        // A lead is in one programme at a time: a step of a programme another one took over from (same MQL episode) goes no further.
         if (enrolment is not null && enrolment.Programme != programme.Id && !enrolment.IsBefore(item.TransitionAt))
             return await DropAsync(item, $"taken over by {enrolment.Programme}", cancellationToken);
         if (enrolment is not null && enrolment.IsAfter(item.TransitionAt))
@@ -208,8 +212,6 @@ internal sealed partial class NurtureRunner(
         if (step.Branch is { } branch)
             return await BranchAsync(item, programme, step, branch, enrolment, cancellationToken);
 
-        var outboxKey = $"{OutboxEntity.NurturePrefix}{programme.Id}-{step.Id}";
-        var existing = await store.FindOutboxAsync(item.LeadId, outboxKey, cancellationToken);
         if (existing is { Status: OutboxStatus.Sent })
         {
             await results.CountAsync(item.LeadId, existing.MessageId, cancellationToken); // a run that stopped after the send counts it now
