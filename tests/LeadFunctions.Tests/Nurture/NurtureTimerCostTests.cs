@@ -186,7 +186,6 @@ public sealed class NurtureTimerCostTests(AzuriteFixture azurite)
         Assert.Equal(due, result.Sent);
         var perRun = counter.Of("due", "table query");
         Assert.InRange(perRun, 1, 6);
-        Console.WriteLine($"timer cost, {due} due: {string.Join(", ", counter.Counts.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"))}");
         // At most two requests a run or a process besides: the layout marker, read once, and the clients' first table check.
         var perItem = (counter.Total - perRun - 2) / (double)due;
         Assert.True(perItem <= 13, $"{perItem} requests per due e-mail: {string.Join(", ", counter.Counts.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"))}");
