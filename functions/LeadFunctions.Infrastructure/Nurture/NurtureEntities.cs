@@ -194,6 +194,69 @@ internal sealed class OutboxEntity : ITableEntity
     public string? LastError { get; set; }
 }
 
+/// <summary>
+/// The lead's marketing e-mails of the last 7 days, for the frequency cap: one row (<c>marketing-sends</c>) in the lead's partition
+/// of the state table, written in the same entity-group transaction that marks a marketing e-mail sent, so the timer reads the cap
+/// with one point read instead of querying the lead's outbox rows. Holds only sends inside the cap window, newest
+/// <see cref="MaxCount"/> (the cap's upper bound), as UTC ticks: a few hundred bytes at most.
+/// </summary>
+internal sealed class MarketingSendsEntity : ITableEntity
+{
+    public const string Row = "marketing-sends";
+    /// <summary>The highest cap <c>Nurture:MaxMarketingEmailsPerWeek</c> allows: more sends in the window can never matter.</summary>
+    public const int MaxCount = 100;
+
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = Row;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    /// <summary>Send times as UTC ticks, oldest first, separated by commas.</summary>
+    public string SentAtTicks { get; set; } = "";
+
+    public List<DateTimeOffset> SentAt()
+    {
+        var sends = new List<DateTimeOffset>();
+        foreach (var part in SentAtTicks.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (long.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks)
+                && ticks <= DateTimeOffset.MaxValue.UtcTicks)
+                sends.Add(new DateTimeOffset(ticks, TimeSpan.Zero));
+        }
+        return sends;
+    }
+
+    /// <summary>The row after a send at <paramref name="sentAt"/>: the earlier sends still inside the cap window, plus this one, bounded.</summary>
+    public static MarketingSendsEntity After(string leadId, IEnumerable<DateTimeOffset> earlier, DateTimeOffset sentAt)
+    {
+        var kept = earlier.Where(s => s > sentAt - Domain.Nurture.NurturePlanner.CapWindow && s != sentAt)
+            .Append(sentAt).Order().TakeLast(MaxCount);
+        return new MarketingSendsEntity
+        {
+            PartitionKey = leadId,
+            SentAtTicks = string.Join(',', kept.Select(s => s.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+        };
+    }
+}
+
+/// <summary>
+/// Since when every marketing send has been recorded in <see cref="MarketingSendsEntity"/> rows (one row for the state table,
+/// written by the first timer run that finds it missing). Until a cap window has passed since then, a lead without the row may
+/// have sends that only its outbox rows show (written before the row existed), so the timer queries those as before.
+/// </summary>
+internal sealed class MarketingSendsLayoutEntity : ITableEntity
+{
+    public const string Partition = "nurture-layout";
+    public const string Row = MarketingSendsEntity.Row;
+
+    public string PartitionKey { get; set; } = Partition;
+    public string RowKey { get; set; } = Row;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public DateTimeOffset Since { get; set; }
+}
+
 /// <summary>Written synchronously by the unsubscribe endpoint, read by the timer before every nurture send.</summary>
 internal sealed class SuppressionEntity : ITableEntity
 {

@@ -199,8 +199,12 @@ internal sealed partial class NurtureRunner(
         if (programme is null || step is null)
             return await DropAsync(item, "the programme or step no longer exists", cancellationToken);
 
-        // A lead is in one programme at a time: a step of a programme another one took over from (same MQL episode) goes no further.
+        // The step's outbox record is read alongside the enrolment (both point reads, independent): one round trip, not two.
+        var outboxKey = $"{OutboxEntity.NurturePrefix}{programme.Id}-{step.Id}";
+        var existingRead = step.Branch is null ? store.FindOutboxAsync(item.LeadId, outboxKey, cancellationToken) : Task.FromResult<OutboxEntity?>(null);
         var enrolment = await programmes.FindEnrolmentAsync(item.LeadId, cancellationToken);
+        var existing = await existingRead;
+        // A lead is in one programme at a time: a step of a programme another one took over from (same MQL episode) goes no further.
         if (enrolment is not null && enrolment.Programme != programme.Id && !enrolment.IsBefore(item.TransitionAt))
             return await DropAsync(item, $"taken over by {enrolment.Programme}", cancellationToken);
         if (enrolment is not null && enrolment.IsAfter(item.TransitionAt))
@@ -208,18 +212,20 @@ internal sealed partial class NurtureRunner(
         if (step.Branch is { } branch)
             return await BranchAsync(item, programme, step, branch, enrolment, cancellationToken);
 
-        var outboxKey = $"{OutboxEntity.NurturePrefix}{programme.Id}-{step.Id}";
-        var existing = await store.FindOutboxAsync(item.LeadId, outboxKey, cancellationToken);
         if (existing is { Status: OutboxStatus.Sent })
         {
             await results.CountAsync(item.LeadId, existing.MessageId, cancellationToken); // a run that stopped after the send counts it now
             return await AdvanceAsync(item, programme, step, existing.SentAt ?? time.GetUtcNow(), cancellationToken);
         }
 
-        // The lead alone (one point read): a nurture step needs its stage, consent and profile, not its ledger.
-        var found = await directory.FindSummaryAsync(item.LeadId, cancellationToken);
-        var suppressed = await store.IsSuppressedAsync(item.LeadId, cancellationToken);
-        var sends = await store.MarketingSendsAsync(item.LeadId, cancellationToken);
+        // The lead alone (one point read): a nurture step needs its stage, consent and profile, not its ledger. The three reads are
+        // independent point reads, so they go together: an item waits for one round trip, not three.
+        var foundRead = directory.FindSummaryAsync(item.LeadId, cancellationToken);
+        var suppressedRead = store.IsSuppressedAsync(item.LeadId, cancellationToken);
+        var sendsRead = store.MarketingSendsAsync(item.LeadId, time.GetUtcNow(), cancellationToken);
+        var found = await foundRead;
+        var suppressed = await suppressedRead;
+        var sends = await sendsRead;
         var decision = _planner.CheckNurture(found, item.TransitionAt, suppressed, sends, Options.MaxMarketingEmailsPerWeek, Grace,
             ConfirmationValidFor, item.DueAt);
         switch (decision.Verdict)
@@ -237,9 +243,10 @@ internal sealed partial class NurtureRunner(
             return await PostponeAsync(item, held, cancellationToken);
         var now = time.GetUtcNow();
         var messageId = $"{lead.LeadId}-{DueKinds.Nurture}-{programme.Id}-{step.Id}";
+        // The outbox record as read above: the claim's Add or ETag'd replace fails if it changed since, so reading it again buys nothing.
         var claim = await store.ClaimAsync(
             new OutboxEntity { PartitionKey = lead.LeadId, RowKey = outboxKey, Kind = DueKinds.Nurture, MessageId = messageId, Marketing = true },
-            now, Lease, cancellationToken);
+            existing, now, Lease, cancellationToken);
         switch (claim)
         {
             case ClaimResult.AlreadySent already:
@@ -252,8 +259,12 @@ internal sealed partial class NurtureRunner(
         var message = composer.Nurture(lead, programme, step, messageId, record.FirstAttemptAt, ComposedAt(record, now));
         await SendAsync(record, message, cancellationToken);
         var sentAt = time.GetUtcNow();
-        await store.MarkSentAsync(record, sentAt, new SentEmailInfo(programme.Id, step.Id, message.Subject), cancellationToken);
-        await results.CountAsync(lead.LeadId, messageId, cancellationToken); // throws: the item retries, and the branch above counts it
+        var written = await store.MarkSentAsync(record, sentAt, new SentEmailInfo(programme.Id, step.Id, message.Subject), sends, cancellationToken);
+        // Counts the e-mail record just written rather than reading it back; throws: the item retries, and the branch above counts it.
+        if (written is not null && results is INurtureSentCounter counter)
+            await counter.CountSentAsync(lead.LeadId, written, cancellationToken);
+        else
+            await results.CountAsync(lead.LeadId, messageId, cancellationToken);
         LogNurtureSent(logger, lead.LeadId, programme.Id, programme.Version, step.Id, record.Attempts);
         await AdvanceAsync(item, programme, step, sentAt, cancellationToken);
         return Outcome.Sent;
@@ -362,9 +373,10 @@ internal sealed partial class NurtureRunner(
             number++;
 
         var messageId = $"{lead.LeadId}-{DueKinds.Confirm}-{number}";
+        // The record the query above found, when this number is its own; a new number had none.
         var claim = await store.ClaimAsync(
             new OutboxEntity { PartitionKey = lead.LeadId, RowKey = OutboxEntity.ConfirmRow(number), Kind = DueKinds.Confirm, MessageId = messageId, Marketing = false },
-            now, Lease, cancellationToken);
+            latest is { Status: not OutboxStatus.Sent } ? latest : null, now, Lease, cancellationToken);
         switch (claim)
         {
             case ClaimResult.AlreadySent:
@@ -377,7 +389,7 @@ internal sealed partial class NurtureRunner(
         var record = ((ClaimResult.Won)claim).Record;
         var message = composer.ConsentConfirmation(lead, messageId, record.FirstAttemptAt, ComposedAt(record, now));
         await SendAsync(record, message, cancellationToken);
-        await store.MarkSentAsync(record, time.GetUtcNow(), new SentEmailInfo(null, null, message.Subject), cancellationToken);
+        await store.MarkSentAsync(record, time.GetUtcNow(), new SentEmailInfo(null, null, message.Subject), marketingSends: null, cancellationToken);
         LogConfirmationSent(logger, lead.LeadId, number, record.Attempts);
         await store.CompleteAsync(item, cancellationToken);
         return Outcome.Sent;
@@ -402,7 +414,7 @@ internal sealed partial class NurtureRunner(
             fresh.Owner = route.Pick(await store.NextTurnAsync(route.PoolId, cancellationToken));
             fresh.RoutedBy = route.PoolId;
         }
-        var (record, lost) = await ClaimSqlAsync(item, fresh, now, cancellationToken);
+        var (record, lost) = await ClaimSqlAsync(item, fresh, existing, now, cancellationToken);
         if (record is null)
             return lost;
         var owner = record.Owner ?? configuration.Routing.RoundRobin[0];
@@ -482,7 +494,7 @@ internal sealed partial class NurtureRunner(
         var (record, lost) = await ClaimSqlAsync(
             item,
             new OutboxEntity { PartitionKey = lead.LeadId, RowKey = outboxKey, Kind = DueKinds.SlaCheck, MessageId = messageId, Owner = recipient, RoutedBy = routedBy },
-            now, cancellationToken);
+            existing, now, cancellationToken);
         if (record is null)
             return lost;
         recipient = record.Owner ?? recipient;
@@ -599,9 +611,10 @@ internal sealed partial class NurtureRunner(
     /// Claims a sales e-mail's outbox record. Null record means this run must not send: another run already sent it (the
     /// reminder is retired) or holds the claim (the reminder waits); the outcome says which.
     /// </summary>
-    private async Task<(OutboxEntity? Record, Outcome Lost)> ClaimSqlAsync(DueItemEntity item, OutboxEntity fresh, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<(OutboxEntity? Record, Outcome Lost)> ClaimSqlAsync(DueItemEntity item, OutboxEntity fresh, OutboxEntity? existing, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var claim = await store.ClaimAsync(fresh, now, Lease, cancellationToken);
+        // The record as BeginSqlWorkAsync read it: the claim's Add or ETag'd replace fails if it changed since.
+        var claim = await store.ClaimAsync(fresh, existing, now, Lease, cancellationToken);
         switch (claim)
         {
             case ClaimResult.AlreadySent:

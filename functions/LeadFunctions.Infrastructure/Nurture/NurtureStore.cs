@@ -226,8 +226,23 @@ internal sealed class NurtureStore(NurtureTables tables)
         }
     }
 
-    /// <summary>When each marketing e-mail to the lead was sent, for the frequency cap (one partition, the lead's own).</summary>
-    public async Task<List<DateTimeOffset>> MarketingSendsAsync(string leadId, CancellationToken cancellationToken)
+    /// <summary>
+    /// When each marketing e-mail to the lead was sent, for the frequency cap: the lead's <see cref="MarketingSendsEntity"/> row (one
+    /// point read). Without the row, the lead had no marketing e-mail since the rows were introduced; only while a cap window has not
+    /// passed since then can it have sends the row does not show, and then its outbox rows are queried as before (one partition).
+    /// </summary>
+    public async Task<List<DateTimeOffset>> MarketingSendsAsync(string leadId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var row = await tables.State.GetEntityIfExistsAsync<MarketingSendsEntity>(leadId, MarketingSendsEntity.Row, cancellationToken: cancellationToken);
+        if (row.HasValue)
+            return row.Value!.SentAt();
+        return await UntrackedUntilAsync(now, cancellationToken) > now
+            ? await OutboxMarketingSendsAsync(leadId, cancellationToken)
+            : [];
+    }
+
+    /// <summary>The frequency cap as the outbox rows alone show it (the layout before <see cref="MarketingSendsEntity"/>).</summary>
+    public async Task<List<DateTimeOffset>> OutboxMarketingSendsAsync(string leadId, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {leadId} and RowKey ge {OutboxEntity.Prefix} and RowKey lt {"outbox."} and Marketing eq {true} and Status eq {OutboxStatus.Sent}");
@@ -238,6 +253,34 @@ internal sealed class NurtureStore(NurtureTables tables)
                 sends.Add(at);
         }
         return sends;
+    }
+
+    private DateTimeOffset? _untrackedUntil;
+
+    /// <summary>
+    /// Until when a marketing send may exist that no <see cref="MarketingSendsEntity"/> row shows: a cap window after the first run
+    /// that recorded sends in rows (<see cref="MarketingSendsLayoutEntity"/>, written once, so every process agrees). Read once per
+    /// process: the row never changes once written.
+    /// </summary>
+    private async Task<DateTimeOffset> UntrackedUntilAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (_untrackedUntil is { } cached)
+            return cached;
+        for (var attempt = 0; ; attempt++)
+        {
+            var row = await tables.State.GetEntityIfExistsAsync<MarketingSendsLayoutEntity>(MarketingSendsLayoutEntity.Partition, MarketingSendsLayoutEntity.Row, cancellationToken: cancellationToken);
+            if (row.HasValue)
+                return (_untrackedUntil = row.Value!.Since + Domain.Nurture.NurturePlanner.CapWindow).Value;
+            try
+            {
+                await tables.State.AddEntityAsync(new MarketingSendsLayoutEntity { Since = now }, cancellationToken);
+                return (_untrackedUntil = now + Domain.Nurture.NurturePlanner.CapWindow).Value;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 409 && attempt < 3)
+            {
+                // Another run wrote it first: its time holds.
+            }
+        }
     }
 
     /// <summary>
@@ -274,9 +317,16 @@ internal sealed class NurtureStore(NurtureTables tables)
     /// <see cref="Repeatability.ReuseWithin"/>, so a takeover soon after a crash repeats the same request and ACS does not send twice;
     /// an older one is replaced by a new attempt, which ACS would otherwise refuse with 412 for ever.
     /// </summary>
-    public async Task<ClaimResult> ClaimAsync(OutboxEntity fresh, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<ClaimResult> ClaimAsync(OutboxEntity fresh, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken) =>
+        await ClaimAsync(fresh, await FindOutboxAsync(fresh.PartitionKey, fresh.RowKey, cancellationToken), now, lease, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ClaimAsync(OutboxEntity, DateTimeOffset, TimeSpan, CancellationToken)"/>, with the record as the caller read it
+    /// (null: it did not exist). Safe however old that read is: a new record is added (a record written meanwhile makes the Add
+    /// fail) and an existing one is replaced with the ETag it was read with (a change meanwhile makes the replace fail).
+    /// </summary>
+    public async Task<ClaimResult> ClaimAsync(OutboxEntity fresh, OutboxEntity? existing, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken)
     {
-        var existing = await FindOutboxAsync(fresh.PartitionKey, fresh.RowKey, cancellationToken);
         if (existing is null)
         {
             fresh.Status = OutboxStatus.Claimed;
@@ -333,57 +383,66 @@ internal sealed class NurtureStore(NurtureTables tables)
 
     /// <summary>Records the send. If the lease was lost meanwhile, the record is re-read and marked anyway: the message did go.</summary>
     public Task MarkSentAsync(OutboxEntity record, DateTimeOffset sentAt, CancellationToken cancellationToken) =>
-        MarkSentAsync(record, sentAt, email: null, cancellationToken);
+        MarkSentAsync(record, sentAt, email: null, marketingSends: null, cancellationToken);
 
     /// <summary>
     /// Records the send, and for an e-mail to the lead (<paramref name="email"/>) its record in the lead's e-mail list, in the same
-    /// entity-group transaction: the list shows exactly the messages the outbox says went. Marked once: a record already sent is
-    /// left as it is, so a second mark never adds a second list entry.
+    /// entity-group transaction: the list shows exactly the messages the outbox says went. With <paramref name="marketingSends"/>
+    /// (the lead's marketing sends the cap was checked against), the lead's <see cref="MarketingSendsEntity"/> row gets this send in
+    /// the same transaction. Marked once: a record already sent is left as it is, so a second mark never adds a second list entry.
+    /// Returns the e-mail record as written (what the results counter counts), or null when nothing was written here.
     /// </summary>
-    public async Task MarkSentAsync(OutboxEntity record, DateTimeOffset sentAt, SentEmailInfo? email, CancellationToken cancellationToken)
+    public async Task<LeadEmailEntity?> MarkSentAsync(OutboxEntity record, DateTimeOffset sentAt, SentEmailInfo? email,
+        IReadOnlyList<DateTimeOffset>? marketingSends, CancellationToken cancellationToken)
     {
         record.Status = OutboxStatus.Sent;
         record.SentAt = sentAt;
         try
         {
-            await WriteSentAsync(record, sentAt, email, cancellationToken);
+            return await WriteSentAsync(record, sentAt, email, marketingSends, cancellationToken);
         }
         catch (Exception ex) when (ex is RequestFailedException { Status: 412 } or TableTransactionFailedException { Status: 412 })
         {
             var current = await FindOutboxAsync(record.PartitionKey, record.RowKey, cancellationToken);
             if (current is null || current.Status == OutboxStatus.Sent)
-                return;
+                return null;
             current.Status = OutboxStatus.Sent;
             current.SentAt = sentAt;
-            await WriteSentAsync(current, sentAt, email, cancellationToken);
+            return await WriteSentAsync(current, sentAt, email, marketingSends, cancellationToken);
         }
     }
 
-    private async Task WriteSentAsync(OutboxEntity record, DateTimeOffset sentAt, SentEmailInfo? email, CancellationToken cancellationToken)
+    private async Task<LeadEmailEntity?> WriteSentAsync(OutboxEntity record, DateTimeOffset sentAt, SentEmailInfo? email,
+        IReadOnlyList<DateTimeOffset>? marketingSends, CancellationToken cancellationToken)
     {
         if (email is null)
         {
             await tables.State.UpdateEntityAsync(record, record.ETag, TableUpdateMode.Replace, cancellationToken);
-            return;
+            return null;
         }
         var row = LeadEmailEntity.RowFor(sentAt, record.MessageId);
-        await tables.State.SubmitTransactionAsync(
+        var written = new LeadEmailEntity
+        {
+            PartitionKey = record.PartitionKey,
+            RowKey = row,
+            MessageId = record.MessageId,
+            Kind = record.Kind,
+            Programme = email.Programme,
+            Step = email.Step,
+            Subject = LeadEmailEntity.Bound(email.Subject),
+            SentAt = sentAt,
+            OutboxRow = record.RowKey,
+        };
+        List<TableTransactionAction> actions =
         [
             new(TableTransactionActionType.UpdateReplace, record, record.ETag),
-            new(TableTransactionActionType.UpsertReplace, new LeadEmailEntity
-            {
-                PartitionKey = record.PartitionKey,
-                RowKey = row,
-                MessageId = record.MessageId,
-                Kind = record.Kind,
-                Programme = email.Programme,
-                Step = email.Step,
-                Subject = LeadEmailEntity.Bound(email.Subject),
-                SentAt = sentAt,
-                OutboxRow = record.RowKey,
-            }),
+            new(TableTransactionActionType.UpsertReplace, written),
             new(TableTransactionActionType.UpsertReplace, new LeadEmailIndexEntity { PartitionKey = record.PartitionKey, RowKey = LeadEmailIndexEntity.RowFor(record.MessageId), EmailRow = row }),
-        ], cancellationToken);
+        ];
+        if (record.Marketing && marketingSends is not null)
+            actions.Add(new(TableTransactionActionType.UpsertReplace, MarketingSendsEntity.After(record.PartitionKey, marketingSends, sentAt)));
+        await tables.State.SubmitTransactionAsync(actions, cancellationToken);
+        return written;
     }
 
     /// <summary>

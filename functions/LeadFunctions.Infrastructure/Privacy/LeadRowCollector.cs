@@ -44,6 +44,8 @@ internal static class RowKinds
     public const string NurtureBehaviour = "nurtureBehaviour";
     /// <summary>The nurture programme the lead is in.</summary>
     public const string NurtureEnrolment = "nurtureEnrolment";
+    /// <summary>When the lead's marketing e-mails of the last 7 days went (the frequency cap).</summary>
+    public const string MarketingSends = "marketingSends";
 
     public static string ForLeadPartition(string rowKey) => rowKey switch
     {
@@ -51,6 +53,7 @@ internal static class RowKinds
         Leads.LeadRows.Lead => Lead,
         SuppressionEntity.Row => Suppression,
         NurtureEnrolmentEntity.Row => NurtureEnrolment,
+        MarketingSendsEntity.Row => MarketingSends,
         _ when rowKey.StartsWith(NurtureBehaviourEntity.BranchPrefix, StringComparison.Ordinal) || rowKey.StartsWith(NurtureBehaviourEntity.GoalPrefix, StringComparison.Ordinal) => NurtureBehaviour,
         _ when rowKey.StartsWith(Leads.LeadRows.AppliedPrefix, StringComparison.Ordinal) => AppliedEvents,
         _ when rowKey.StartsWith(Leads.LeadRows.LedgerPrefix, StringComparison.Ordinal) => Ledger,

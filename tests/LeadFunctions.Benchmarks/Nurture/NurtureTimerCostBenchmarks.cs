@@ -152,6 +152,9 @@ public class NurtureTimerCostBenchmarks
         _runner = _host.Services.GetRequiredService<INurtureRunner>();
         _results = _host.Services.GetRequiredService<LeadFunctions.Infrastructure.Nurture.Results.NurtureResultsTable>().Client;
         _transitionAt = DateTimeOffset.UtcNow.AddHours(-1);
+        // Steady state: the marketing-sends rows came in long before the sends the cap looks at, so a lead without one has had no
+        // marketing e-mail this week (the first week after an upgrade also queries the lead's outbox rows; see docs/performance.md).
+        _tables.State.UpsertEntity(new MarketingSendsLayoutEntity { Since = DateTimeOffset.UtcNow.AddDays(-60) });
         var seeded = System.Diagnostics.Stopwatch.StartNew();
         var added = SeedLeadsAsync(_host.Services.GetRequiredService<LeadsTable>().Client).GetAwaiter().GetResult();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// SEED {Leads} leads: {added} added in {seeded.Elapsed.TotalSeconds:0.0} s"));

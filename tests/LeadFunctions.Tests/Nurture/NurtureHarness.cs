@@ -50,7 +50,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
     private readonly string _root = Path.Combine(Path.GetTempPath(), "lf-nurture-" + Guid.NewGuid().ToString("N"));
 
     public NurtureHarness(AzuriteFixture azurite, int maxPerWeek = 3, string programme = ThreeStepProgramme, Func<IEmailSender, IEmailSender>? wrapSender = null, bool realLeads = false,
-        IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production")
+        IReadOnlyDictionary<string, string?>? settings = null, string environment = "Production", Action<IServiceCollection>? services = null)
     {
         Directory.CreateDirectory(_root);
         var programmesFile = Path.Combine(_root, "nurture.json");
@@ -107,6 +107,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
         builder.Services.AddNurture();
         builder.Services.AddPrivacy();
         builder.Services.AddStageChanges();
+        services?.Invoke(builder.Services);
         _host = builder.Build();
         _host.StartAsync().GetAwaiter().GetResult();
     }
