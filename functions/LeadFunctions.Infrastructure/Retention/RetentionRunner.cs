@@ -5,6 +5,7 @@ using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Privacy;
+using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -343,21 +344,8 @@ internal sealed partial class RetentionRunner(
         return state.HasValue ? state.Value! : new RetentionScanEntity();
     }
 
-    private async Task<bool> TrySaveStateAsync(RetentionScanEntity state, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var response = state.ETag == default
-                ? await table.Client.AddEntityAsync(state, cancellationToken)
-                : await table.Client.UpdateEntityAsync(state, state.ETag, TableUpdateMode.Replace, cancellationToken);
-            state.ETag = response.Headers.ETag ?? default;
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
-        {
-            return false;
-        }
-    }
+    private Task<bool> TrySaveStateAsync(RetentionScanEntity state, CancellationToken cancellationToken) =>
+        ResumePoints.TrySaveAsync(table.Client, state, cancellationToken);
 
     private sealed class RunCounters
     {

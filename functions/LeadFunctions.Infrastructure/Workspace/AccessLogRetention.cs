@@ -3,6 +3,7 @@ using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using LeadFunctions.Domain.Leads;
+using LeadFunctions.Infrastructure.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -167,21 +168,8 @@ internal sealed partial class AccessLogRetention(
         }
     }
 
-    private async Task<bool> TrySaveStateAsync(AccessLogSweepEntity state, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var response = state.ETag == default
-                ? await table.Client.AddEntityAsync(state, cancellationToken)
-                : await table.Client.UpdateEntityAsync(state, state.ETag, TableUpdateMode.Replace, cancellationToken);
-            state.ETag = response.Headers.ETag ?? default;
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
-        {
-            return false;
-        }
-    }
+    private Task<bool> TrySaveStateAsync(AccessLogSweepEntity state, CancellationToken cancellationToken) =>
+        ResumePoints.TrySaveAsync(table.Client, state, cancellationToken);
 
     private sealed class Counters
     {
