@@ -190,7 +190,24 @@
     new FormData(form).forEach(function (value, name) {
       if (name !== KEY_FIELD) parts.push(name + '=' + (typeof value === 'string' ? value : value.name + ':' + value.size));
     });
-    return parts.join('&');
+    return fingerprint(parts.join('&'));
+  }
+
+  /*
+   * The answers are kept only as a 53-bit hash (cyrb53): enough to tell changed answers from the same ones, and nothing of
+   * the visitor's name or address stays in the tab's storage. A collision (about 1 in 9e15) would make two different answers
+   * one submission.
+   */
+  function fingerprint(text) {
+    var h1 = 0xdeadbeef, h2 = 0x41c6ce57;
+    for (var i = 0; i < text.length; i++) {
+      var c = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
   }
 
   /* Capture phase on the document: runs before the page's own submit handlers and before the browser reads the form. */

@@ -226,8 +226,12 @@ public sealed class LandingPageBrowserTests(AzuriteFixture azurite)
         await page.FillAsync("#email", "grace@example.com");
         await SubmitAsync(page);
         var afterChange = await keyInput.InputValueAsync();
+        var kept = await page.EvaluateAsync<string>("() => JSON.stringify(Object.entries(sessionStorage))");
 
-        // Assert
+        // Assert: and the tab keeps the key with a hash of the answers, never the answers themselves.
+        Assert.Contains(afterChange, kept, StringComparison.Ordinal);
+        Assert.DoesNotContain("@example.com", kept, StringComparison.Ordinal);
+        Assert.DoesNotContain("Lovelace", kept, StringComparison.Ordinal);
         Assert.Equal(loaded, afterFirst);
         Assert.Equal(loaded, afterRepeat);
         Assert.NotEqual(loaded, afterChange);
