@@ -37,23 +37,31 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
         var table = azurite.TableService().GetTableClient(leadsTable);
         var emails = Enumerable.Range(0, Leads).Select(i => $"{AzuriteFixture.UniqueName("outage")}-{i}@example.com").ToList();
         var events = emails.SelectMany(email => Enumerable.Range(0, DownloadsPerLead).Select(_ => Download(email))).ToList();
+        var settings = new Dictionary<string, string?> { ["Storage:LeadsTable"] = leadsTable };
+        // The host creates its tables as it starts. Created first by a host without the listener, and older than Azurite's
+        // 5-second save when storage goes, they are on disk whatever happens to the Azurite process (0 of 16 applied in CI on
+        // 2026-12-01 fits tables created a moment before the outage and never saved).
+        await (await RunningLocalHost.StartAsync(azurite.ConnectionString, triggers: false, settings)).DisposeAsync();
         await queue.CreateIfNotExistsAsync();
         await Task.WhenAll(events.Select(e => queue.SendMessageAsync(LeadEventJson.Serialize(e))));
-        await using var host = await RunningLocalHost.StartAsync(azurite.ConnectionString, triggers: true, new Dictionary<string, string?>
-        {
-            ["Storage:LeadsTable"] = leadsTable,
-        });
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        await using var host = await RunningLocalHost.StartAsync(azurite.ConnectionString, triggers: true, settings);
 
         // Act: cut storage off the moment the listener holds the whole batch (nothing left visible), then bring it back.
         await Eventually.TrueAsync(async () => (await queue.PeekMessagesAsync(32)).Value.Length == 0, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(20));
         await azurite.StopAsync();
         var appliedBeforeOutage = await CountWhenBackAsync(azurite, table, Outage);
-        output.WriteLine($"{appliedBeforeOutage} of {events.Count} events were applied when storage went down for {Outage.TotalSeconds} s.");
-        var allApplied = await Eventually.TrueAsync(async () => await AppliedRowsAsync(table) >= events.Count, TimeSpan.FromMinutes(5));
+        output.WriteLine($"{appliedBeforeOutage} of {events.Count} events were applied when storage went down for {Outage.TotalSeconds} s" +
+            (azurite.KilledAtLastStop ? " (Azurite did not stop gracefully and was killed)." : "."));
+        // Past the listener's 10-minute lease: a function that failed in the outage is released with an update that fails too,
+        // so its message stays invisible until the lease runs out and is applied then (CI, 2026-12-01: 0 of 16 after 5 minutes
+        // on a busy machine, where the batch's first attempts failed instead of riding the outage out).
+        var allApplied = await Eventually.TrueAsync(async () => await AppliedRowsAsync(table) >= events.Count, AcceptedApplied);
 
         // Assert
         Assert.True(appliedBeforeOutage < events.Count, "the outage began after the backlog was done, so it tested nothing");
-        Assert.True(allApplied, $"only {await AppliedRowsAsync(table)} of {events.Count} events were applied after the outage");
+        Assert.True(allApplied, $"only {await AppliedRowsAsync(table)} of {events.Count} events were applied after the outage; " +
+            $"the leads table {(await TableExistsAsync(azurite, leadsTable) ? "exists" : "is gone")}, {await VisibleAsync(queue)} messages visible on the queue, {await VisibleAsync(poison)} poisoned");
         foreach (var email in emails)
             Assert.Equal(DownloadsPerLead, await AppliedRowsAsync(table, TestLeadIds.LeadIdFor(email)));
         Assert.Equal(events.Count, await AppliedRowsAsync(table));
@@ -306,10 +314,20 @@ public sealed class StorageOutageTests(ITestOutputHelper output)
         Assert.True(await poison.ExistsAsync() is not { Value: true } || (await poison.PeekMessagesAsync(32)).Value.Length == 0, "a lead event reached the poison queue");
     }
 
+    private static async Task<bool> TableExistsAsync(RestartableAzurite azurite, string name)
+    {
+        await foreach (var _ in azurite.TableService().QueryAsync(TableClient.CreateQueryFilter($"TableName eq {name}")))
+            return true;
+        return false;
+    }
+
+    private static async Task<int> VisibleAsync(Azure.Storage.Queues.QueueClient queue) =>
+        await queue.ExistsAsync() is { Value: true } ? (await queue.PeekMessagesAsync(32)).Value.Length : 0;
+
     private const int MaxAttempts = 60;
 
-    // A listener receive whose answer was lost in the outage leaves its messages invisible for the listener's fixed 10-minute
-    // lease: they are applied then, late but once. Waiting less made a 202 look lost (2026-12-01: one of 60 not applied
+    // A listener receive whose answer was lost in the outage, or a failed invocation whose release failed, leaves its messages
+    // invisible for the listener's fixed 10-minute lease: they are applied then, late but once. Waiting less made a 202 look lost (2026-12-01: one of 60 not applied
     // after 5 minutes).
     private static readonly TimeSpan AcceptedApplied = TimeSpan.FromMinutes(12);
 
