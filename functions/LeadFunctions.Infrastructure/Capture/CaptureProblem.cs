@@ -38,8 +38,6 @@ public sealed record CaptureProblem(int Status, string Code, string Title, strin
 /// <summary>The problem codes (the last part of the problem <c>type</c>) the capture endpoints answer with.</summary>
 public static class CaptureProblemCodes
 {
-    /// <summary>The problem type prefix (<see cref="Domain.ProblemTypes.Prefix"/>), by the name the capture tests use.</summary>
-    public const string TypePrefix = Domain.ProblemTypes.Prefix;
     public const string InvalidFields = "invalid-fields";
     public const string UnsupportedContentType = "unsupported-content-type";
     public const string BodyTooLarge = "body-too-large";

@@ -8,9 +8,6 @@ namespace LeadFunctions.Infrastructure.Workspace;
 /// <summary>Why a workspace request was refused: becomes an RFC 7807 problem with this status.</summary>
 public sealed record WorkspaceRefusal(int Status, string Code, string Title, string Detail)
 {
-    /// <summary>The problem type prefix (<see cref="Domain.ProblemTypes.Prefix"/>), by the name the workspace endpoints use.</summary>
-    public const string TypePrefix = Domain.ProblemTypes.Prefix;
-
     public string Type => Domain.ProblemTypes.Of(Code);
 }
 

@@ -1,4 +1,5 @@
 using Azure;
+using LeadFunctions.Domain;
 using LeadFunctions.Infrastructure.Nurture.Results;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -32,7 +33,7 @@ public sealed class GetNurtureResults(INurtureResultsReport report)
         {
             return new ObjectResult(new ProblemDetails
             {
-                Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "storage-unavailable",
+                Type = ProblemTypes.Prefix + "storage-unavailable",
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "The nurture results cannot be read right now.",
             })

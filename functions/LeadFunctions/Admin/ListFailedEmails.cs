@@ -1,4 +1,5 @@
 using System.Globalization;
+using LeadFunctions.Domain;
 using LeadFunctions.Infrastructure.Nurture;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -38,7 +39,7 @@ public sealed class ListFailedEmails(IParkedEmails parked)
 
     internal static BadRequestObjectResult Problem(string field, string detail) => new(new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [detail] })
     {
-        Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "invalid-query",
+        Type = ProblemTypes.Prefix + "invalid-query",
         Status = StatusCodes.Status400BadRequest,
         Title = $"The {field} parameter is invalid.",
         Detail = detail,

@@ -1,4 +1,5 @@
 using System.Text;
+using LeadFunctions.Domain;
 using System.Text.Json;
 using LeadFunctions.Domain.Nurture;
 using LeadFunctions.Infrastructure.Nurture;
@@ -107,7 +108,7 @@ public sealed class PreviewNurtureStep(INurturePreview preview)
 
     private static ObjectResult Problem(int status, string field, string detail) => new(new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [detail] })
     {
-        Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "nurture-preview",
+        Type = ProblemTypes.Prefix + "nurture-preview",
         Status = status,
         Title = status switch
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LeadFunctions.Domain;
 using System.Text;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Domain.Scoring;
@@ -69,7 +70,7 @@ public sealed class RunScoringDryRun(ScoringDryRunService dryRun)
         {
             return new BadRequestObjectResult(new ValidationProblemDetails(new Dictionary<string, string[]> { ["model"] = [.. ex.Errors] })
             {
-                Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "invalid-scoring-model",
+                Type = ProblemTypes.Prefix + "invalid-scoring-model",
                 Status = StatusCodes.Status400BadRequest,
                 Title = "The proposed scoring model is invalid.",
                 Detail = string.Join("; ", ex.Errors),

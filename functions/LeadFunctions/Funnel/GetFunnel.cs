@@ -1,4 +1,5 @@
 using LeadFunctions.Workspace;
+using LeadFunctions.Domain;
 using LeadFunctions.Infrastructure.Workspace;
 using LeadFunctions.Infrastructure.Funnel;
 using Microsoft.AspNetCore.Http;
@@ -28,7 +29,7 @@ public sealed class GetFunnel(FunnelReport report, WorkspaceAccess access)
         {
             return WorkspaceResult.Of(new BadRequestObjectResult(new ValidationProblemDetails(new Dictionary<string, string[]> { [error.Field] = [error.Message] })
             {
-                Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "invalid-query",
+                Type = ProblemTypes.Prefix + "invalid-query",
                 Status = StatusCodes.Status400BadRequest,
                 Title = $"The {error.Field} parameter is invalid.",
                 Detail = error.Message,

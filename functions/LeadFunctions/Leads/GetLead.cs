@@ -1,4 +1,5 @@
 using LeadFunctions.Workspace;
+using LeadFunctions.Domain;
 using LeadFunctions.Infrastructure.Workspace;
 using System.Globalization;
 using LeadFunctions.Domain.Leads;
@@ -83,7 +84,7 @@ public sealed class GetLead(ILeadDetailReader reader, ISuppressionList suppressi
     private static BadRequestObjectResult Problem(string field, string detail) =>
         new(new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [detail] })
         {
-            Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "invalid-query",
+            Type = ProblemTypes.Prefix + "invalid-query",
             Status = StatusCodes.Status400BadRequest,
             Title = "The query is not valid.",
             Detail = detail,

@@ -1,4 +1,5 @@
 using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Domain;
 using LeadFunctions.Infrastructure.Nurture;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -47,7 +48,7 @@ public sealed class LookupLead(LeadLookup lookup, ISuppressionList suppressions,
     private static ValidationProblemDetails Problem(string field, int status, string title, string detail) =>
         new(new Dictionary<string, string[]> { [field] = [detail] })
         {
-            Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + (status == StatusCodes.Status413PayloadTooLarge ? "body-too-large" : "invalid-fields"),
+            Type = ProblemTypes.Prefix + (status == StatusCodes.Status413PayloadTooLarge ? "body-too-large" : "invalid-fields"),
             Status = status,
             Title = title,
             Detail = detail,

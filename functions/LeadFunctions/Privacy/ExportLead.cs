@@ -1,4 +1,5 @@
 using LeadFunctions.Domain.Leads;
+using LeadFunctions.Domain;
 using LeadFunctions.Infrastructure.Privacy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -44,7 +45,7 @@ internal static class PrivacyProblems
 {
     public static BadRequestObjectResult BadLeadId() => new(new ValidationProblemDetails(new Dictionary<string, string[]> { ["id"] = ["id must be a lead id."] })
     {
-        Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "invalid-lead-id",
+        Type = ProblemTypes.Prefix + "invalid-lead-id",
         Status = StatusCodes.Status400BadRequest,
         Title = "The id is not a lead id.",
     });

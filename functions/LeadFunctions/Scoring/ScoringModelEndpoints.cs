@@ -1,4 +1,5 @@
 using System.Text;
+using LeadFunctions.Domain;
 using System.Text.Json;
 using Azure;
 using LeadFunctions.Domain.Events;
@@ -147,7 +148,7 @@ internal static class ScoringRequests
     public static IActionResult Invalid(string title, IReadOnlyDictionary<string, string[]> errors) =>
         WorkspaceResult.Of(new BadRequestObjectResult(new ValidationProblemDetails(errors.ToDictionary(e => e.Key, e => e.Value))
         {
-            Type = WorkspaceRefusal.TypePrefix + "invalid-scoring-request",
+            Type = ProblemTypes.Prefix + "invalid-scoring-request",
             Status = StatusCodes.Status400BadRequest,
             Title = title,
             Detail = string.Join("; ", errors.SelectMany(e => e.Value)),
@@ -156,7 +157,7 @@ internal static class ScoringRequests
     public static IActionResult Conflict(string reason) =>
         WorkspaceResult.Of(new ObjectResult(new ProblemDetails
         {
-            Type = WorkspaceRefusal.TypePrefix + "scoring-conflict",
+            Type = ProblemTypes.Prefix + "scoring-conflict",
             Status = StatusCodes.Status409Conflict,
             Title = "The scoring model cannot be changed so.",
             Detail = reason,

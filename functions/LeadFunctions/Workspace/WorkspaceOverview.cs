@@ -1,4 +1,5 @@
 using LeadFunctions.Infrastructure.Workspace;
+using LeadFunctions.Domain;
 using Azure;
 using LeadFunctions.Domain.Scoring;
 using LeadFunctions.Infrastructure.Nurture;
@@ -38,7 +39,7 @@ public sealed class ShowWorkspaceOverview(ScoringModel model, INurtureBacklog ba
             // Storage trouble is the service's, not the caller's: a 503 the page shows, and retries on the next load.
             return WorkspaceResult.Of(new ObjectResult(new ProblemDetails
             {
-                Type = Infrastructure.Workspace.WorkspaceRefusal.TypePrefix + "storage-unavailable",
+                Type = ProblemTypes.Prefix + "storage-unavailable",
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "The nurture backlog cannot be counted right now.",
             })

@@ -1,4 +1,5 @@
 using System.Text;
+using LeadFunctions.Domain;
 using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Tests.Support;
 
@@ -42,7 +43,7 @@ public sealed class CaptureEdgeCaseTests(AzuriteFixture azurite) : IAsyncLifetim
 
         // Assert
         Assert.Equal(400, response.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.MalformedBody, response.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.MalformedBody, response.ProblemType());
         Assert.Contains(named, response.Body, StringComparison.OrdinalIgnoreCase);
         Assert.Empty(await _app.MessagesAsync());
     }
@@ -73,7 +74,7 @@ public sealed class CaptureEdgeCaseTests(AzuriteFixture azurite) : IAsyncLifetim
 
         // Assert
         Assert.Equal(403, response.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.OriginNotAllowed, response.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.OriginNotAllowed, response.ProblemType());
         Assert.False(response.Headers.ContainsKey("Access-Control-Allow-Origin"));
         Assert.Empty(await _app.MessagesAsync());
     }
@@ -90,7 +91,7 @@ public sealed class CaptureEdgeCaseTests(AzuriteFixture azurite) : IAsyncLifetim
 
         // Assert
         Assert.Equal(403, response.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.OriginNotAllowed, response.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.OriginNotAllowed, response.ProblemType());
         Assert.Equal(403, preflight.Status);
         Assert.False(preflight.Headers.ContainsKey("Access-Control-Allow-Origin"));
         Assert.Empty(await _app.MessagesAsync());

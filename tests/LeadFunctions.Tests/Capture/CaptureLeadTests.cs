@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using LeadFunctions.Domain;
 using System.Text;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Infrastructure.Capture;
@@ -93,7 +94,7 @@ public sealed class CaptureLeadTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // Assert
         Assert.Equal(404, response.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.UnknownForm, response.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.UnknownForm, response.ProblemType());
         Assert.Empty(await _app.MessagesAsync());
     }
 
@@ -117,7 +118,7 @@ public sealed class CaptureLeadTests(AzuriteFixture azurite) : IAsyncLifetime
         // Assert
         Assert.Equal(400, response.Status);
         Assert.StartsWith(CaptureResults.ProblemContentType, response.ContentType, StringComparison.Ordinal);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.InvalidFields, response.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.InvalidFields, response.ProblemType());
         Assert.Equal(["email", "companySize"], response.ErrorFields());
         Assert.Equal(400, newsletterResponse.Status);
         Assert.Equal(["email", "consent"], newsletterResponse.ErrorFields());
@@ -139,7 +140,7 @@ public sealed class CaptureLeadTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // Assert
         Assert.Equal(400, response.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.UnsupportedContentType, response.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.UnsupportedContentType, response.ProblemType());
         Assert.Empty(await _app.MessagesAsync());
     }
 
@@ -162,7 +163,7 @@ public sealed class CaptureLeadTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // Assert
         Assert.Equal(400, response.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.BodyTooLarge, response.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.BodyTooLarge, response.ProblemType());
         Assert.Empty(await _app.MessagesAsync());
     }
 
@@ -181,7 +182,7 @@ public sealed class CaptureLeadTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // Assert
         Assert.Equal(400, response.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.TooManyFields, response.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.TooManyFields, response.ProblemType());
     }
 
     [Fact]
@@ -195,7 +196,7 @@ public sealed class CaptureLeadTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // Assert
         Assert.Equal(400, response.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.FieldTooLong, response.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.FieldTooLong, response.ProblemType());
         Assert.Equal(["message"], response.ErrorFields());
     }
 
@@ -229,7 +230,7 @@ public sealed class CaptureLeadTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // Assert
         Assert.Equal(400, response.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.MalformedBody, response.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.MalformedBody, response.ProblemType());
         Assert.Empty(await _app.MessagesAsync());
     }
 
@@ -246,7 +247,7 @@ public sealed class CaptureLeadTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // Assert
         Assert.Equal(400, response.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.DuplicateField, response.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.DuplicateField, response.ProblemType());
         Assert.Equal(["email"], response.ErrorFields());
     }
 
@@ -397,7 +398,7 @@ public sealed class CaptureLeadTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(202, allowedResponse.Status);
         Assert.Equal("https://www.example.com", allowedResponse.Headers.AccessControlAllowOrigin.ToString());
         Assert.Equal(403, foreignResponse.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.OriginNotAllowed, foreignResponse.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.OriginNotAllowed, foreignResponse.ProblemType());
         Assert.False(foreignResponse.Headers.ContainsKey("Access-Control-Allow-Origin"));
         Assert.Single(await _app.MessagesAsync());
     }

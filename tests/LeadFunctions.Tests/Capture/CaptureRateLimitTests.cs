@@ -1,4 +1,5 @@
 using System.Text;
+using LeadFunctions.Domain;
 using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Tests.Support;
 using Microsoft.AspNetCore.Http;
@@ -47,7 +48,7 @@ public sealed class CaptureRateLimitTests(AzuriteFixture azurite) : IAsyncLifeti
         // Assert
         Assert.Equal(429, limited.Status);
         Assert.StartsWith(CaptureResults.ProblemContentType, limited.ContentType, StringComparison.Ordinal);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.RateLimited, limited.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.RateLimited, limited.ProblemType());
         Assert.Equal(429, limited.JsonBody().GetProperty("status").GetInt32());
         Assert.True(int.TryParse(limited.Headers.RetryAfter.ToString(), out var retryAfter) && retryAfter is > 0 and <= 60, limited.Headers.RetryAfter.ToString());
         Assert.Equal(202, otherClient.Status);
@@ -101,7 +102,7 @@ public sealed class CaptureRateLimitTests(AzuriteFixture azurite) : IAsyncLifeti
 
         // Assert
         Assert.Equal(429, third.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.RateLimited, third.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.RateLimited, third.ProblemType());
         Assert.Equal(202, otherAddress.Status);
         Assert.Equal(3, (await _app.MessagesAsync()).Count);
     }
@@ -125,7 +126,7 @@ public sealed class CaptureRateLimitTests(AzuriteFixture azurite) : IAsyncLifeti
 
         // Assert
         Assert.Equal(429, response.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.RateLimited, response.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.RateLimited, response.ProblemType());
         Assert.Equal("https://www.example.com", response.Headers.AccessControlAllowOrigin.ToString());
         Assert.Contains("Retry-After", response.Headers.AccessControlExposeHeaders.ToString(), StringComparison.Ordinal);
         Assert.Equal(429, sameSubnet.Status);

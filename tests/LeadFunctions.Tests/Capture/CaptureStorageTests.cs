@@ -1,4 +1,5 @@
 using LeadFunctions.Domain.Events;
+using LeadFunctions.Domain;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Capture;
 using LeadFunctions.Tests.Support;
@@ -80,7 +81,7 @@ public sealed class CaptureStorageTests(AzuriteFixture azurite)
         // Assert
         Assert.Equal(503, scriptResponse.Status);
         Assert.Equal("30", scriptResponse.Headers.RetryAfter.ToString());
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.Unavailable, scriptResponse.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.Unavailable, scriptResponse.ProblemType());
         Assert.StartsWith(CaptureResults.ProblemContentType, scriptResponse.ContentType, StringComparison.Ordinal);
         Assert.Equal(503, browserResponse.Status);
         Assert.Equal("30", browserResponse.Headers.RetryAfter.ToString());

@@ -1,4 +1,5 @@
 using System.Text;
+using LeadFunctions.Domain;
 using LeadFunctions.Domain.Events;
 using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Capture;
@@ -164,7 +165,7 @@ public sealed class TrackEventTests(AzuriteFixture azurite) : IAsyncLifetime
         await scoring.ProcessAsync(queued);
 
         // Assert: every beacon is a 400 naming the field, nothing reached the queue, and the lead is as it was.
-        Assert.All(responses, r => Assert.Equal((400, CaptureProblemCodes.TypePrefix + CaptureProblemCodes.InvalidFields, "email"), (r.Status, r.ProblemType(), string.Join(",", r.ErrorFields()))));
+        Assert.All(responses, r => Assert.Equal((400, ProblemTypes.Prefix + CaptureProblemCodes.InvalidFields, "email"), (r.Status, r.ProblemType(), string.Join(",", r.ErrorFields()))));
         Assert.Empty(queued);
         var after = await scoring.LeadAsync(stranger);
         Assert.Equal((15.0, LifecycleStage.Lead), (after.Lead.EngagementScore, after.Lead.Stage));
@@ -200,7 +201,7 @@ public sealed class TrackEventTests(AzuriteFixture azurite) : IAsyncLifetime
 
         // Assert
         Assert.Equal(400, response.Status);
-        Assert.Equal(CaptureProblemCodes.TypePrefix + CaptureProblemCodes.UnsupportedContentType, response.ProblemType());
+        Assert.Equal(ProblemTypes.Prefix + CaptureProblemCodes.UnsupportedContentType, response.ProblemType());
     }
 
     [Fact]
