@@ -96,6 +96,7 @@ public sealed class LeadStateCache(IOptions<LeadCacheOptions> options)
         }
     }
 
+    /// <summary>Drops the lead (a conflict, or its erasure).</summary>
     internal void Forget(string leadId)
     {
         lock (_lock)

@@ -38,7 +38,8 @@ internal sealed partial class LeadEraser(
     LeadEventsQueue events,
     LeadIdentity identity,
     TimeProvider time,
-    ILogger<LeadEraser> logger) : ILeadEraser
+    ILogger<LeadEraser> logger,
+    LeadStateCache? cache = null) : ILeadEraser
 {
     private const int MaxTransactionActions = 100;
     private const int MaxPasses = 5;
@@ -54,6 +55,8 @@ internal sealed partial class LeadEraser(
         var now = time.GetUtcNow();
         var previous = data.Rows.FirstOrDefault(r => r.Kind == RowKinds.Tombstone)?.Entity.GetInt32(nameof(ErasureTombstoneEntity.Erasures)) ?? 0;
         await leads.Client.UpsertEntityAsync(new ErasureTombstoneEntity { PartitionKey = leadId, ErasedAt = now, Erasures = previous + 1 }, TableUpdateMode.Replace, cancellationToken);
+        // The processor's memory holds a copy of the lead row (name, address): it goes with the rows, not at an eviction.
+        cache?.Forget(leadId);
         await nurture.SuppressAsync(leadId, now, "erasure", cancellationToken);
 
         // The lead's e-mail address and visitors, read before their rows go, to recognise its poison messages.

@@ -172,6 +172,23 @@ public sealed class LeadStateCacheTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Erasing_a_lead_drops_its_remembered_row_from_this_instances_memory_at_once()
+    {
+        // Arrange: the shipped registrations; the lead written (and so remembered, name and address included) by this instance.
+        await using var harness = new NurtureHarness(azurite, realLeads: true);
+        var processor = harness.Services.GetRequiredService<LeadEventProcessor>();
+        var cache = harness.Services.GetRequiredService<LeadStateCache>();
+        await processor.ProcessAsync(Events.Form(Email, harness.Time.GetUtcNow(), FormIntent.ContentDownload), CancellationToken.None);
+        Assert.True(cache.Contains(LeadId));
+
+        // Act
+        await harness.Services.GetRequiredService<ILeadEraser>().EraseAsync(LeadId, CancellationToken.None);
+
+        // Assert: no copy of the erased person waits in memory for an eviction or a next event.
+        Assert.False(cache.Contains(LeadId));
+    }
+
+    [Fact]
     public async Task A_lead_erased_after_this_instance_wrote_it_is_not_recreated_by_its_next_event()
     {
         // Arrange: the shipped registrations (processor with its memory, the real eraser); the lead written by this instance.
