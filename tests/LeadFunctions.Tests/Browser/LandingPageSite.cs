@@ -84,8 +84,7 @@ public sealed class LandingPageSite : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _host.DisposeAsync();
-        if (Directory.Exists(_folder))
-            Directory.Delete(_folder, recursive: true);
+        ScratchFolder.Delete(_folder);
     }
 
     private static JsonObject ShippedForms() =>

@@ -156,8 +156,7 @@ public sealed class LocalHostNurtureTests(AzuriteFixture azurite) : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(_scratch))
-            Directory.Delete(_scratch, recursive: true);
+        ScratchFolder.Delete(_scratch);
     }
 
     private async Task<RunningLocalHost> StartAsync(IReadOnlyDictionary<string, string?>? extra = null)

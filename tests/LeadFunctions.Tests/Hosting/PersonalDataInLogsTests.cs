@@ -92,8 +92,7 @@ public sealed partial class PersonalDataInLogsTests(AzuriteFixture azurite) : ID
 
     public void Dispose()
     {
-        if (Directory.Exists(_scratch))
-            Directory.Delete(_scratch, recursive: true);
+        ScratchFolder.Delete(_scratch);
     }
 
     private Task<RunningLocalHost> StartAsync() => RunningLocalHost.StartAsync(azurite, triggers: true, new Dictionary<string, string?>

@@ -62,7 +62,6 @@ public sealed class RunningLocalHost : IAsyncDisposable
         Client.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-        if (Directory.Exists(_scratch))
-            Directory.Delete(_scratch, recursive: true);
+        ScratchFolder.Delete(_scratch);
     }
 }

@@ -171,7 +171,6 @@ internal sealed class PublishHarness : IAsyncDisposable
     {
         await _host.StopAsync();
         _host.Dispose();
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
+        ScratchFolder.Delete(_root);
     }
 }

@@ -159,8 +159,7 @@ internal sealed class NurtureHarness : IAsyncDisposable
     {
         await _host.StopAsync();
         _host.Dispose();
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
+        ScratchFolder.Delete(_root);
     }
 }
 

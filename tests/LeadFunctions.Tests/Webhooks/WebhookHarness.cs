@@ -164,7 +164,6 @@ internal sealed class WebhookHarness : IAsyncDisposable
         await _host.StopAsync();
         _host.Dispose();
         await Receiver.DisposeAsync();
-        if (Directory.Exists(_root))
-            Directory.Delete(_root, recursive: true);
+        ScratchFolder.Delete(_root);
     }
 }
