@@ -41,14 +41,38 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
         // written either (the eraser marks every partition it can find, this is the belt to those braces).
         foreach (var partition in targets)
         {
-            if (!await ReconcileAsync(partition, work, present: true, cancellationToken))
+            if (await ReconcileAsync(partition, work, present: true, cancellationToken) == Reconciled.Erased)
                 return;
         }
         foreach (var partition in left)
         {
-            if (!await ReconcileAsync(partition, work, present: false, cancellationToken))
+            if (await ReconcileAsync(partition, work, present: false, cancellationToken) == Reconciled.Erased)
                 return;
         }
+    }
+
+    /// <summary>
+    /// Indexes a lead as its stored row has it (the backfill, <see cref="LeadIndexBackfill"/>): the same version-checked
+    /// reconcile as a live event's work, so it may race one; true when it wrote a partition.
+    /// </summary>
+    internal async Task<bool> IndexAsync(LeadProjectionWork work, CancellationToken cancellationToken)
+    {
+        var written = false;
+        foreach (var partition in LeadIndexRows.Partitions(work.After))
+        {
+            var outcome = await ReconcileAsync(partition, work, present: true, cancellationToken);
+            if (outcome == Reconciled.Erased)
+                return false;
+            written |= outcome == Reconciled.Written;
+        }
+        return written;
+    }
+
+    private enum Reconciled
+    {
+        Written,
+        Unchanged,
+        Erased,
     }
 
     /// <summary>Writes the rows for the given snapshot straight away, for seeding an index in bulk; not version-checked.</summary>
@@ -63,8 +87,8 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
         }
     }
 
-    /// <returns>False when the partition holds an erasure marker (or an anchor carrying an erasure) newer than the work's lead.</returns>
-    private async Task<bool> ReconcileAsync(string partition, LeadProjectionWork work, bool present, CancellationToken cancellationToken)
+    /// <returns><see cref="Reconciled.Erased"/> when the partition holds an erasure marker (or an anchor carrying an erasure) newer than the work's lead.</returns>
+    private async Task<Reconciled> ReconcileAsync(string partition, LeadProjectionWork work, bool present, CancellationToken cancellationToken)
     {
         var version = work.After.EventCount;
         var deleteInBatch = true;
@@ -97,15 +121,15 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
             if (anchor?.ErasedAt is { } erasedAt && work.After.CreatedAt <= erasedAt)
             {
                 LogErased(logger, work.LeadId, work.EventId, partition);
-                return false;
+                return Reconciled.Erased;
             }
             if (anchor is not null && !anchor.IsErasureMarker && anchor.Version >= version)
             {
                 LogStale(logger, work.LeadId, work.EventId, anchor.Version);
-                return true;
+                return Reconciled.Unchanged;
             }
             if (anchor is null && !present)
-                return true; // never held here, and not to be: nothing to take out
+                return Reconciled.Unchanged; // never held here, and not to be: nothing to take out
 
             var rows = present ? RowsFor(partition, work.LeadId, work.After) : [];
             var keep = rows.Select(r => r.RowKey).ToHashSet(StringComparer.Ordinal);
@@ -124,7 +148,7 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
             {
                 var committed = await table.Client.SubmitTransactionAsync(actions, cancellationToken);
                 Remember(anchorKey, next, committed.Value.Count == actions.Count ? committed.Value[^1].Headers.ETag : null);
-                return true;
+                return Reconciled.Written;
             }
             catch (TableTransactionFailedException ex) when (ex.Status is 404 or 409 or 412 && attempt + 1 < MaxAttempts)
             {
