@@ -103,12 +103,8 @@ internal sealed partial class LeadIndexErasureGuard(LeadIndexTable table, ILogge
         {
             if (row.Kind == RowKinds.ProjectionWork && row.Entity.GetString(nameof(ProjectionWorkEntity.WorkJson)) is { Length: > 0 } json)
             {
-                var work = LeadProjectionWorkRows.Deserialize(json);
-                foreach (var snapshotOwner in new[] { work.Before?.Owner, work.After.Owner })
-                {
-                    if (!string.IsNullOrWhiteSpace(snapshotOwner))
-                        hashes.Add(LeadIndexRows.OwnerHash(snapshotOwner));
-                }
+                foreach (var snapshotOwner in OwnersOf(json))
+                    hashes.Add(LeadIndexRows.OwnerHash(snapshotOwner));
             }
             else if (row.Kind is RowKinds.LeadIndex)
             {
@@ -125,6 +121,21 @@ internal sealed partial class LeadIndexErasureGuard(LeadIndexTable table, ILogge
                 partitions.Add(LeadIndexRows.OwnerHashPartition(hash, stage));
         }
         return partitions.Order(StringComparer.Ordinal);
+    }
+
+    /// <summary>The owners a pending work names; none for a row that does not read (the erasure goes on: it deletes the row anyway).</summary>
+    private static IEnumerable<string> OwnersOf(string workJson)
+    {
+        LeadProjectionWork work;
+        try
+        {
+            work = LeadProjectionWorkRows.Deserialize(workJson);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or NotSupportedException)
+        {
+            return [];
+        }
+        return new[] { work.Before?.Owner, work.After?.Owner }.Where(o => !string.IsNullOrWhiteSpace(o)).Select(o => o!);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Lead {LeadId}: erasure markers written in {Partitions} index partition(s)")]

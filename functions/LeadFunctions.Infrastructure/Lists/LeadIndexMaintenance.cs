@@ -19,7 +19,7 @@ public sealed record LeadIndexCleanupResult(int MarkersDeleted, int RecordsDelet
 public sealed partial class LeadIndexMaintenance(LeadIndexTable table, TimeProvider time, ILogger<LeadIndexMaintenance> logger)
 {
     /// <summary>One record is a point read and at most one delete; the records go in transactions of up to 100.</summary>
-    public const int MaxRecordsPerRun = 2000;
+    public const int MaxRecordsPerRun = 5000;
 
     private const int MaxTransactionActions = 100;
     private const int MaxParallel = 8;
