@@ -9,7 +9,10 @@ namespace LeadFunctions.Infrastructure.Lists;
 /// Keeps the lead index (<see cref="LeadIndexRows"/>) in step with the processor. For every partition the lead is in after
 /// the event, and every one it was in before, it reconciles that partition to <see cref="LeadProjectionWork.After"/> in one
 /// entity-group transaction: the anchor (ETag-checked) and the lead's rows change together. A partition whose anchor already
-/// reflects this or a later event is left alone, so a redelivered or late work never resurrects rows.
+/// reflects this or a later event is left alone, so a redelivered or late work never resurrects rows. A partition holding an
+/// erasure marker (<see cref="LeadIndexErasureGuard"/>) takes no work of a lead created before that erasure: the marker changed
+/// the anchor's ETag (an in-flight update fails with 412) or is there to be found (an in-flight insert fails with 409), and the
+/// re-read sees it.
 /// Cost: per partition touched, one point read and one transaction; only the transaction when this instance wrote the
 /// partition's anchor for the lead last (see <see cref="_written"/>) or the lead is new.
 /// </summary>
@@ -34,10 +37,42 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
         ArgumentNullException.ThrowIfNull(work);
         var targets = LeadIndexRows.Partitions(work.After);
         var left = work.Before is null ? [] : LeadIndexRows.Partitions(work.Before).Except(targets, StringComparer.Ordinal);
+        // An erasure marker in any partition means the person was erased after this work's lead was created: the rest is not
+        // written either (the eraser marks every partition it can find, this is the belt to those braces).
         foreach (var partition in targets)
-            await ReconcileAsync(partition, work, present: true, cancellationToken);
+        {
+            if (await ReconcileAsync(partition, work, present: true, cancellationToken) == Reconciled.Erased)
+                return;
+        }
         foreach (var partition in left)
-            await ReconcileAsync(partition, work, present: false, cancellationToken);
+        {
+            if (await ReconcileAsync(partition, work, present: false, cancellationToken) == Reconciled.Erased)
+                return;
+        }
+    }
+
+    /// <summary>
+    /// Indexes a lead as its stored row has it (the backfill, <see cref="LeadIndexBackfill"/>): the same version-checked
+    /// reconcile as a live event's work, so it may race one; true when it wrote a partition.
+    /// </summary>
+    internal async Task<bool> IndexAsync(LeadProjectionWork work, CancellationToken cancellationToken)
+    {
+        var written = false;
+        foreach (var partition in LeadIndexRows.Partitions(work.After))
+        {
+            var outcome = await ReconcileAsync(partition, work, present: true, cancellationToken);
+            if (outcome == Reconciled.Erased)
+                return false;
+            written |= outcome == Reconciled.Written;
+        }
+        return written;
+    }
+
+    private enum Reconciled
+    {
+        Written,
+        Unchanged,
+        Erased,
     }
 
     /// <summary>Writes the rows for the given snapshot straight away, for seeding an index in bulk; not version-checked.</summary>
@@ -52,7 +87,8 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
         }
     }
 
-    private async Task ReconcileAsync(string partition, LeadProjectionWork work, bool present, CancellationToken cancellationToken)
+    /// <returns><see cref="Reconciled.Erased"/> when the partition holds an erasure marker (or an anchor carrying an erasure) newer than the work's lead.</returns>
+    private async Task<Reconciled> ReconcileAsync(string partition, LeadProjectionWork work, bool present, CancellationToken cancellationToken)
     {
         var version = work.After.EventCount;
         var deleteInBatch = true;
@@ -79,13 +115,21 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
                 var read = await table.Client.GetEntityIfExistsAsync<LeadIndexAnchorEntity>(partition, LeadIndexRows.Anchor(work.LeadId), cancellationToken: cancellationToken);
                 anchor = read.HasValue ? read.Value : null;
             }
-            if (anchor is not null && anchor.Version >= version)
+            // The lead was erased after this work's lead was created: the work is the erased person's (in flight across the
+            // erasure, or a late run of it), and writes nothing. A lead created after the erasure (a fresh form) goes on and
+            // replaces the marker.
+            if (anchor?.ErasedAt is { } erasedAt && work.After.CreatedAt <= erasedAt)
+            {
+                LogErased(logger, work.LeadId, work.EventId, partition);
+                return Reconciled.Erased;
+            }
+            if (anchor is not null && !anchor.IsErasureMarker && anchor.Version >= version)
             {
                 LogStale(logger, work.LeadId, work.EventId, anchor.Version);
-                return;
+                return Reconciled.Unchanged;
             }
             if (anchor is null && !present)
-                return; // never held here, and not to be: nothing to take out
+                return Reconciled.Unchanged; // never held here, and not to be: nothing to take out
 
             var rows = present ? RowsFor(partition, work.LeadId, work.After) : [];
             var keep = rows.Select(r => r.RowKey).ToHashSet(StringComparer.Ordinal);
@@ -96,6 +140,7 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
                 actions.AddRange(stale.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, k), ETag.All)));
             actions.AddRange(rows.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)));
             var next = Anchor(partition, work.LeadId, version, rows);
+            next.ErasedAt = anchor?.ErasedAt;
             actions.Add(anchor is null
                 ? new TableTransactionAction(TableTransactionActionType.Add, next)
                 : new TableTransactionAction(TableTransactionActionType.UpdateReplace, next, anchor.ETag));
@@ -103,14 +148,15 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
             {
                 var committed = await table.Client.SubmitTransactionAsync(actions, cancellationToken);
                 Remember(anchorKey, next, committed.Value.Count == actions.Count ? committed.Value[^1].Headers.ETag : null);
-                return;
+                return Reconciled.Written;
             }
             catch (TableTransactionFailedException ex) when (ex.Status is 404 or 409 or 412 && attempt + 1 < MaxAttempts)
             {
                 _written.TryRemove(anchorKey, out _);
                 if (fromMemory || assumedNew)
                 {
-                    // The remembered anchor is out of date (another instance, an erasure), or the new lead had one after all: read it.
+                    // The remembered anchor is out of date (another instance, an erasure's marker), or the new lead had one after
+                    // all (a late work, a marker): read it.
                     LogConflict(logger, work.LeadId, partition, ex.Status);
                     continue;
                 }
@@ -174,6 +220,9 @@ internal sealed partial class LeadIndexProjection(LeadIndexTable table, ILogger<
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Index work {EventId} of lead {LeadId} is older than the index (version {Version}); skipped")]
     private static partial void LogStale(ILogger logger, string leadId, string eventId, int version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Index work {EventId} of lead {LeadId} is from before the lead's erasure (marker in {Partition}); nothing written")]
+    private static partial void LogErased(ILogger logger, string leadId, string eventId, string partition);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Index partition {Partition} of lead {LeadId} changed meanwhile ({Status}); reading again")]
     private static partial void LogConflict(ILogger logger, string leadId, string partition, int status);

@@ -34,7 +34,17 @@ internal static class LeadIndexRows
 
     public static string StagePartition(LifecycleStage stage) => "stage|" + LeadListService.Name(stage);
 
-    public static string OwnerPartition(string owner, LifecycleStage stage) => $"owner|{OwnerHash(owner)}|{LeadListService.Name(stage)}";
+    public static string OwnerPartition(string owner, LifecycleStage stage) => OwnerHashPartition(OwnerHash(owner), stage);
+
+    /// <summary>The owner partition of an owner already hashed (as an owner partition's key names it).</summary>
+    public static string OwnerHashPartition(string ownerHash, LifecycleStage stage) => $"owner|{ownerHash}|{LeadListService.Name(stage)}";
+
+    /// <summary>The owner hash an owner partition's key names; null for a stage partition or anything else.</summary>
+    public static string? OwnerHashOf(string partition)
+    {
+        var parts = partition.Split('|');
+        return parts.Length == 3 && parts[0] == "owner" && parts[1].Length > 0 ? parts[1] : null;
+    }
 
     /// <summary>The owner as the index keys it: trimmed, case-insensitive, hashed.</summary>
     public static string OwnerHash(string owner) =>
@@ -131,4 +141,13 @@ internal sealed class LeadIndexAnchorEntity : ITableEntity
     public int Version { get; set; }
     public string? NewestKey { get; set; }
     public string? ScoreRowKey { get; set; }
+
+    /// <summary>
+    /// When the lead id was last erased, if ever: work of a lead created at or before this is the erased person's and writes
+    /// nothing here. An erasure marker (<see cref="IsErasureMarker"/>) has only this, the lead id and version 0; a lead
+    /// created again after the erasure replaces the marker with a real anchor that carries the time on.
+    /// </summary>
+    public DateTimeOffset? ErasedAt { get; set; }
+
+    public bool IsErasureMarker => ErasedAt is not null && Version == 0;
 }

@@ -29,6 +29,10 @@ public static class ListsRegistration
             sp.GetRequiredService<TableServiceClient>().GetTableClient(sp.GetRequiredService<IOptions<LeadListOptions>>().Value.IndexTable)));
         services.AddSingleton<ILeadProjection, LeadIndexProjection>();
         services.TryAddSingleton<LeadListService>();
+        // An erasure marks the index instead of only emptying it, so projection work in flight cannot write the person back.
+        services.AddSingleton<ILeadErasureGuard, LeadIndexErasureGuard>();
+        services.TryAddSingleton<LeadIndexMaintenance>();
+        services.TryAddSingleton<LeadIndexBackfill>();
         services.AddSingleton(new RequiredTable(sp => sp.GetRequiredService<IOptions<LeadListOptions>>().Value.IndexTable));
         // Index rows carry the name and company a list shows, in stage partitions: export and erasure find them by LeadId.
         services.AddSingleton(new LeadReferencingTable(sp => sp.GetRequiredService<IOptions<LeadListOptions>>().Value.IndexTable, RowKinds.LeadIndex));

@@ -26,7 +26,8 @@ public interface ILeadEraser
 /// <para>
 /// The tombstone is written first: from then on the processor drops the lead's old events, so nothing is re-created while the
 /// rest goes. Rows are deleted per partition in transactions of at most 100; a row that changed or went meanwhile makes the
-/// whole pass start again, a few times at most. Running it again is harmless: it finds only the tombstone and the suppression.
+/// whole pass start again, a few times at most. Running it again is harmless: it finds only the tombstone, the suppression and
+/// the guards' markers (<see cref="ILeadErasureGuard"/>: what stops a projection in flight writing the lead back).
 /// </para>
 /// </summary>
 internal sealed partial class LeadEraser(
@@ -39,10 +40,12 @@ internal sealed partial class LeadEraser(
     LeadIdentity identity,
     TimeProvider time,
     ILogger<LeadEraser> logger,
-    LeadStateCache? cache = null) : ILeadEraser
+    LeadStateCache? cache = null,
+    IEnumerable<ILeadErasureGuard>? guards = null) : ILeadEraser
 {
     private const int MaxTransactionActions = 100;
     private const int MaxPasses = 5;
+    private readonly ILeadErasureGuard[] _guards = [.. guards ?? []];
     /// <summary>A bound on the poison messages one erasure reads; more than this many is an incident of its own.</summary>
     internal const int MaxPoisonMessagesScanned = 5000;
 
@@ -63,9 +66,13 @@ internal sealed partial class LeadEraser(
         var email = data.Email;
         var visitors = new HashSet<string>(data.VisitorKeys, StringComparer.Ordinal);
         var deleted = 0;
+        var guarded = new HashSet<string>(StringComparer.Ordinal);
         for (var pass = 0; ; pass++)
         {
-            var doomed = data.Rows.Where(r => r.Kind is not (RowKinds.Tombstone or RowKinds.Suppression)).ToList();
+            // Before anything goes, and again with what each pass finds: a place work could still write the person back to is closed.
+            foreach (var guard in _guards)
+                await guard.GuardAsync(data, now, guarded, cancellationToken);
+            var doomed = data.Rows.Where(r => r.Kind is not (RowKinds.Tombstone or RowKinds.Suppression) && !_guards.Any(g => g.Keeps(r))).ToList();
             if (doomed.Count == 0)
                 break;
             try
@@ -78,7 +85,7 @@ internal sealed partial class LeadEraser(
                 LogPassRepeated(logger, leadId, pass);
             }
             data = await collector.CollectAsync(leadId, cancellationToken);
-            if (pass >= MaxPasses && data.Rows.Any(r => r.Kind is not (RowKinds.Tombstone or RowKinds.Suppression)))
+            if (pass >= MaxPasses && data.Rows.Any(r => r.Kind is not (RowKinds.Tombstone or RowKinds.Suppression) && !_guards.Any(g => g.Keeps(r))))
                 throw new InvalidOperationException($"Lead {leadId} still had rows after {MaxPasses} erasure passes; erasing again finishes it.");
         }
 

@@ -40,6 +40,8 @@ internal static class RowKinds
     public const string ProjectionWork = "projectionWork";
     /// <summary>Rows of the lead index (lists): name, company, stage, owner and score of the lead.</summary>
     public const string LeadIndex = "leadIndex";
+    /// <summary>What an erasure leaves in the lead index against late projection work: markers and their records (ids and times).</summary>
+    public const string IndexErasureMarker = "indexErasureMarkers";
     /// <summary>When the lead last did what a nurture branch or goal waits for (a time per configured condition).</summary>
     public const string NurtureBehaviour = "nurtureBehaviour";
     /// <summary>The nurture programme the lead is in.</summary>
@@ -129,6 +131,8 @@ internal sealed class LeadRowCollector(
                 if (!seen.Add((name, row.PartitionKey, row.RowKey)))
                     continue;
                 var rowKind = parkedAware && row.PartitionKey == ParkedEntity.Partition ? RowKinds.Parked : kind(row.RowKey);
+                if (rowKind == RowKinds.LeadIndex && Lists.LeadIndexErasureGuard.IsErasureRow(row))
+                    rowKind = RowKinds.IndexErasureMarker;
                 rows.Add(new StoredRow(name, rowKind, row));
             }
         }

@@ -54,6 +54,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("StartScoringRescore", "workspace/scoring/rescores", "POST", "Anonymous")]
     [InlineData("GetScoringRescore", "workspace/scoring/rescores/{id}", "GET", "Anonymous")]
     [InlineData("GetNurtureResults", "ops/nurture/results", "GET", "Admin")]
+    [InlineData("BackfillLeadIndex", "ops/leads/index/backfill", "POST", "Admin")]
     [InlineData("ShowWorkspaceNurtureResults", "workspace/nurture/results", "GET", "Anonymous")]
     public void An_http_function_is_generated_with_its_route_methods_and_auth_level(string name, string route, string methods, string authLevel)
     {

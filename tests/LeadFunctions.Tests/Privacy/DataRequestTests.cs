@@ -44,14 +44,17 @@ public sealed class DataRequestTests(AzuriteFixture azurite)
         var done = Assert.IsType<ContentResult>(await Confirm(journey, "POST", confirmToken, new() { ["confirm"] = "yes" }));
         var again = Assert.IsType<ContentResult>(await Confirm(journey, "POST", confirmToken, new() { ["confirm"] = "yes" }));
 
-        // Assert: erased like DELETE; what remains is the tombstone, the suppression and the ids-only request record.
+        // Assert: erased like DELETE; what remains is the tombstone, the suppression, the ids-only request record, and the lead
+        // index's erasure markers with their records (lead id and time only).
         Assert.Equal(200, done.StatusCode);
         Assert.Equal(409, again.StatusCode);
         Assert.Empty(journey.Harness.EmlFiles());
         var leadsTable = journey.Harness.Services.GetRequiredService<IOptions<StorageOptions>>().Value.LeadsTable;
-        var remains = journey.Mentions();
+        var index = journey.Harness.Services.GetRequiredService<LeadFunctions.Infrastructure.Lists.LeadIndexTable>().Client.Name;
+        var remains = journey.Mentions().Where(m => m.Table != index).ToList();
         var log = Assert.Single(remains, m => m.PartitionKey == "privacy-requests");
         Assert.Equal(3, remains.Count);
+        Assert.All(journey.Mentions().Where(m => m.Table == index), m => Assert.True(m.PartitionKey == "!erasures" || m.RowKey == "l|" + journey.LeadId, $"{m.PartitionKey} {m.RowKey}"));
         Assert.Contains((leadsTable, journey.LeadId, "!erased"), remains);
         var row = journey.Harness.Services.GetRequiredService<TableServiceClient>().GetTableClient(leadsTable).GetEntity<TableEntity>(log.PartitionKey, log.RowKey).Value;
         Assert.Equal("erased", row.GetString("Status"));

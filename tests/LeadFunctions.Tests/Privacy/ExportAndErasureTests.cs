@@ -37,7 +37,7 @@ public sealed class ExportAndErasureTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Erasure_leaves_only_the_tombstone_and_the_suppression_and_a_replayed_message_creates_nothing()
+    public async Task Erasure_leaves_only_the_tombstone_the_suppression_and_id_only_index_markers_and_a_replayed_message_creates_nothing()
     {
         // Arrange
         await using var journey = await PrivacyJourney.RunAsync(azurite);
@@ -46,7 +46,8 @@ public sealed class ExportAndErasureTests(AzuriteFixture azurite)
         // Act
         var erased = Assert.IsType<OkObjectResult>(await journey.EraseAsync());
 
-        // Assert: in every table, queue and outbox file, nothing of the person but the two keyed rows.
+        // Assert: in every table, queue and outbox file, nothing of the person but the two keyed rows and the index's erasure
+        // markers (lead id and time, against projection work in flight), each with its record for removal.
         var result = Assert.IsType<ErasureResult>(erased.Value);
         Assert.True(result.RowsDeleted > 20, $"only {result.RowsDeleted} rows deleted");
         Assert.Equal(1, result.PoisonMessagesDeleted);
@@ -91,7 +92,8 @@ public sealed class ExportAndErasureTests(AzuriteFixture azurite)
 
         // Assert: the second run deletes nothing more, and the export of an erased lead is its tombstone and suppression only.
         Assert.Equal(0, Assert.IsType<ErasureResult>(again.Value).RowsDeleted);
-        Assert.Equal(["suppression", "tombstone"], export["rows"]!.AsObject().Select(g => g.Key).Order().ToArray());
+        Assert.Equal(["indexErasureMarkers", "suppression", "tombstone"], export["rows"]!.AsObject().Select(g => g.Key).Order().ToArray());
+        Assert.All(export["rows"]!["indexErasureMarkers"]!.AsArray(), r => Assert.DoesNotContain("Dora", r!.ToJsonString(), StringComparison.Ordinal));
         Assert.Null(export["email"]);
         Assert.IsType<NotFoundResult>(unknown);
         Assert.Equal(400, Assert.IsType<BadRequestObjectResult>(malformed).StatusCode);
@@ -125,6 +127,16 @@ public sealed class ExportAndErasureTests(AzuriteFixture azurite)
     {
         var storage = journey.Harness.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LeadFunctions.Infrastructure.Storage.StorageOptions>>().Value;
         var nurture = journey.Harness.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LeadFunctions.Infrastructure.Nurture.NurtureOptions>>().Value;
-        return [.. new[] { (storage.LeadsTable, journey.LeadId, "!erased"), (nurture.StateTable, journey.LeadId, "suppression") }.Order()];
+        var index = journey.Harness.Services.GetRequiredService<LeadFunctions.Infrastructure.Lists.LeadIndexTable>().Client;
+        // A marker in every stage partition and every stage of the owner's partitions, each listed by one record under the erasure time.
+        var records = index.Query<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {"!erasures"}"))
+            .Select(r => (index.Name, r.PartitionKey, r.RowKey)).ToList();
+        var marked = records.Select(r => r.RowKey[(r.RowKey.IndexOf($"|{journey.LeadId}|", StringComparison.Ordinal) + journey.LeadId.Length + 2)..]).ToList();
+        var stages = Enum.GetValues<LifecycleStage>().Select(LeadFunctions.Infrastructure.Lists.LeadListService.Name).ToList();
+        Assert.Equal(stages.Select(s => "stage|" + s).Order(), marked.Where(p => p.StartsWith("stage|", StringComparison.Ordinal)).Order());
+        Assert.All(marked.Where(p => !p.StartsWith("stage|", StringComparison.Ordinal)).GroupBy(p => p[..p.LastIndexOf('|')]),
+            owner => Assert.Equal(stages.Order(), owner.Select(p => p[(p.LastIndexOf('|') + 1)..]).Order()));
+        var markers = marked.Select(p => (index.Name, p, "l|" + journey.LeadId)).ToList();
+        return [.. new[] { (storage.LeadsTable, journey.LeadId, "!erased"), (nurture.StateTable, journey.LeadId, "suppression") }.Concat(markers).Concat(records).Order()];
     }
 }
