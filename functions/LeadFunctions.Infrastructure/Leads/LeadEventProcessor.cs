@@ -22,8 +22,10 @@ namespace LeadFunctions.Infrastructure.Leads;
 /// </para>
 /// <para>
 /// Work outside the partition (indexes, counters: <see cref="ILeadProjection"/>) is recorded as a pending-work row in that
-/// same transaction when the event changed something a projection sees, run after the commit, and then deleted. A
-/// redelivery runs whatever work is still pending, so a crash between the commit and the projections loses nothing.
+/// same transaction when the event changed something a projection sees, run after the commit, and then deleted; a work that
+/// only refreshes what a list shows (a score) replaces the lead's one latest-snapshot row and is kept, saving the delete
+/// (<see cref="LeadProjectionWorkRows.IsSnapshotOnly"/>). A redelivery runs whatever work is still pending, so a crash between
+/// the commit and the projections loses nothing.
 /// </para>
 /// Exceptions other than those two conflicts propagate, so the queue retries and finally poisons the message.
 /// </summary>
@@ -473,7 +475,8 @@ public sealed partial class LeadEventProcessor(
                     chunk = Math.Max(1, take / 2);
                     continue;
                 }
-                actions.Add(new(TableTransactionActionType.Add, work.Row));
+                // The latest snapshot-only work replaces the one before it (whether that ran or not); any other is a row of its own.
+                actions.Add(new(work.Latest ? TableTransactionActionType.UpsertReplace : TableTransactionActionType.Add, work.Row));
             }
 
             if ((changes.Count > 0 || consentChanges.Count > 0) && _observers.Length > 0 && remembered)
@@ -571,20 +574,27 @@ public sealed partial class LeadEventProcessor(
         // Keyed by the transaction's last event: each event commits once, so it is the last of at most one transaction.
         var work = new LeadProjectionWork(leadId, last.EventId, now, before, after,
             LeadProjectionWorkRows.Transitions(before, [.. changes.Zip(changeTypes)]));
+        var latest = LeadProjectionWorkRows.IsSnapshotOnly(work);
         return new PendingWork(work, new ProjectionWorkEntity
         {
             PartitionKey = leadId,
-            RowKey = LeadProjectionWorkRows.RowKey(last.EventId),
+            RowKey = latest ? LeadProjectionWorkRows.LatestSnapshot : LeadProjectionWorkRows.RowKey(last.EventId),
             WorkJson = LeadProjectionWorkRows.Serialize(work),
             EventCount = after.EventCount,
-        });
+        }, latest);
     }
 
-    /// <summary>Runs every projection, then deletes the work row; a projection that throws leaves the row for the queue's retry.</summary>
+    /// <summary>
+    /// Runs every projection, then deletes the work row; a projection that throws leaves the row for the queue's retry. The
+    /// latest-snapshot row stays: deleting it would cost the request it exists to save, and a later work may have replaced it
+    /// since it was read (running it again is a version-checked no-op).
+    /// </summary>
     private async Task RunWorkAsync(LeadProjectionWork work, string rowKey, CancellationToken cancellationToken)
     {
         foreach (var projection in _projections)
             await projection.ProjectAsync(work, cancellationToken);
+        if (rowKey == LeadProjectionWorkRows.LatestSnapshot)
+            return;
         try
         {
             await table.Client.DeleteEntityAsync(work.LeadId, rowKey, ETag.All, cancellationToken);
@@ -595,7 +605,7 @@ public sealed partial class LeadEventProcessor(
         }
     }
 
-    /// <summary>The lead's pending work (one bounded range read), oldest first, run and deleted.</summary>
+    /// <summary>The lead's pending work (one bounded range read), oldest first, run and deleted (the latest snapshot is run and kept).</summary>
     private async Task RunPendingWorkAsync(string leadId, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {leadId} and RowKey ge {LeadProjectionWorkRows.Prefix} and RowKey lt {LeadProjectionWorkRows.End}");
@@ -612,7 +622,8 @@ public sealed partial class LeadEventProcessor(
         }
     }
 
-    private sealed record PendingWork(LeadProjectionWork Work, ProjectionWorkEntity Row);
+    /// <param name="Latest">The work goes in the lead's latest-snapshot row (upserted, kept), not a row of its own.</param>
+    private sealed record PendingWork(LeadProjectionWork Work, ProjectionWorkEntity Row, bool Latest);
 
     private static TimeSpan HalfLifeOf(LeadEntity? entity, ScoringModel model) =>
         entity is { HalfLifeSeconds: > 0 } ? TimeSpan.FromSeconds(entity.HalfLifeSeconds) : model.HalfLife;

@@ -7,7 +7,9 @@ namespace LeadFunctions.Infrastructure.Leads;
 /// share the lead's entity-group transaction. The processor records the work in that transaction and runs every projection
 /// after the commit, again on a redelivery, until it is done: a projection must therefore be idempotent, and may see the same
 /// work more than once and works of one lead out of order (it reconciles to <see cref="LeadProjectionWork.After"/> or keys its
-/// writes by <see cref="LeadProjectionWork.EventId"/>).
+/// writes by <see cref="LeadProjectionWork.EventId"/>). A work with no transitions that leaves the lead in the same index partitions
+/// (<see cref="LeadProjectionWorkRows.IsSnapshotOnly"/>) may be replaced by a later such work before it ran, and so never be seen:
+/// a projection may act on such a work only by reconciling to its <see cref="LeadProjectionWork.After"/>.
 /// </summary>
 public interface ILeadProjection
 {

@@ -10,9 +10,11 @@ using LeadFunctions.Domain.Scoring;
 namespace LeadFunctions.Infrastructure.Leads;
 
 /// <summary>
-/// Pending projection work, one row per committed transaction that changed something a projection sees, in the lead's
-/// partition (RowKey <c>x|{eventKey}</c>). Added in the lead's transaction, deleted once every projection has run it, so a row
-/// that is still there after a crash is work a redelivery finishes.
+/// Pending projection work in the lead's partition, written in the lead's transaction. A work with stage changes, a new lead's,
+/// or one that moves the lead between index partitions gets a row of its own (RowKey <c>x|{eventKey}</c>), deleted once every
+/// projection has run it, so a row that is still there after a crash is work a redelivery finishes. A snapshot-only work
+/// (<see cref="LeadProjectionWorkRows.IsSnapshotOnly"/>) replaces the lead's one <see cref="LeadProjectionWorkRows.LatestSnapshot"/>
+/// row instead and is never deleted: only the latest such work matters, and a redelivery re-runs it harmlessly.
 /// </summary>
 internal sealed class ProjectionWorkEntity : ITableEntity
 {
@@ -29,6 +31,13 @@ internal sealed class ProjectionWorkEntity : ITableEntity
 internal static class LeadProjectionWorkRows
 {
     public const string Prefix = "x|";
+
+    /// <summary>
+    /// The one row holding the lead's latest snapshot-only work, upserted by each and kept after it ran, so a scoring event costs
+    /// no delete. <c>!</c> sorts before every event key (letters, digits, <c>_.:-</c>, or <c>#</c> and a hash), so the row is
+    /// always in a redelivery's first page of pending work. One per lead, and its text cut to <see cref="MaxTextLength"/>.
+    /// </summary>
+    public const string LatestSnapshot = Prefix + "!latest";
 
     /// <summary>Just past every work key (<c>|</c> + 1 is <c>}</c>).</summary>
     public const string End = "x}";
@@ -74,6 +83,18 @@ internal static class LeadProjectionWorkRows
         || !string.Equals(before.FitGrade, after.FitGrade, StringComparison.Ordinal)
         || !string.Equals(before.Name, after.Name, StringComparison.Ordinal)
         || !string.Equals(before.Company, after.Company, StringComparison.Ordinal);
+
+    /// <summary>
+    /// A work every projection acting on it reconciles to <see cref="LeadProjectionWork.After"/> and nothing else: no stage change
+    /// (the funnel and the nurture goals act on transitions only), an existing lead, and the same index partitions before and
+    /// after (the index uses <see cref="LeadProjectionWork.Before"/> only for the partitions the lead left: none here). Of two such
+    /// works a later one therefore covers an earlier one that never ran, and every partition the earlier one touched is one the
+    /// later one reconciles; a work in between that moved the lead has its own row and reconciles what it left.
+    /// </summary>
+    public static bool IsSnapshotOnly(LeadProjectionWork work) =>
+        work.Transitions.Count == 0
+        && work.Before is not null
+        && Lists.LeadIndexRows.Partitions(work.Before).ToHashSet(StringComparer.Ordinal).SetEquals(Lists.LeadIndexRows.Partitions(work.After));
 
     /// <summary>The event's stage changes with when each left stage was entered (the previous change, or the lead's stage entry before the event).</summary>
     public static List<ProjectedTransition> Transitions(LeadSnapshot? before, IReadOnlyList<(StageChange Change, string EventType)> changes)

@@ -27,7 +27,7 @@ public sealed class ExportAndErasureTests(AzuriteFixture azurite)
             .SelectMany(group => group.Value!.AsArray().Select(r => (r!["table"]!.GetValue<string>(), r["partitionKey"]!.GetValue<string>(), r["rowKey"]!.GetValue<string>())))
             .ToHashSet();
         Assert.All(mentions, m => Assert.Contains(m, exported));
-        foreach (var kind in new[] { "lead", "appliedEvents", "ledger", "history", "visitors", "outbox", "dueItems", "deliveryReports", "sla", "emails", "leadIndex" })
+        foreach (var kind in new[] { "lead", "appliedEvents", "ledger", "history", "visitors", "outbox", "dueItems", "deliveryReports", "sla", "emails", "leadIndex", "projectionWork" })
             Assert.True(export["rows"]![kind] is JsonArray { Count: > 0 }, $"no {kind} rows in the export");
         Assert.Equal("Dora", export["profile"]!["firstName"]!.GetValue<string>());
         Assert.Equal(PrivacyJourney.Email, export["email"]!.GetValue<string>());
