@@ -280,6 +280,8 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     Scoring__MaxLinkedVisitors: '50'
     // Leads each instance remembers after writing them, so their next event skips the read (docs/performance.md).
     LeadCache__MaxLeads: '4096'
+    // How long a remembered row may be used and kept (seconds): an erased lead's copy lives no longer (docs/privacy.md).
+    LeadCache__MaxAgeSeconds: '600'
 
     // Timer schedule, referenced as %NurtureSchedule% by the timer trigger.
     NurtureSchedule: nurtureSchedule

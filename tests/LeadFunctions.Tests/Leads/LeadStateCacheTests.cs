@@ -7,6 +7,7 @@ using LeadFunctions.Tests.Lists;
 using LeadFunctions.Tests.Nurture;
 using LeadFunctions.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace LeadFunctions.Tests.Leads;
 
@@ -155,6 +156,50 @@ public sealed class LeadStateCacheTests(AzuriteFixture azurite)
         Assert.Equal((0, 1, 0), kept);
         Assert.Equal(2, cache.Count);
         Assert.False(cache.Contains(ScoringHarness.LeadIdOf(emails[1])));
+    }
+
+    [Fact]
+    public async Task A_row_remembered_longer_ago_than_the_max_age_is_not_used_and_the_processor_reads_the_lead_instead()
+    {
+        // Arrange: a memory of 10 minutes on the factory's fake clock; the lead written at T.
+        var factory = new ProcessorFactory(azurite);
+        using var cache = new LeadStateCache(Options.Create(new LeadCacheOptions { MaxAgeSeconds = 600 }), factory.Time);
+        var processor = factory.New(cache);
+        await processor.ProcessAsync(Events.Form(Email, factory.Time.GetUtcNow(), FormIntent.ContentDownload), CancellationToken.None);
+
+        // Act: a view 9 minutes later (remembered again then), and one 10 minutes after that.
+        factory.Time.Advance(TimeSpan.FromMinutes(9));
+        var fresh = await factory.Counter.CountAsync(() => processor.ProcessAsync(Events.PageView(factory.Time.GetUtcNow(), "https://example.com/a", Email), CancellationToken.None));
+        factory.Time.Advance(TimeSpan.FromMinutes(10));
+        var tooOld = await factory.Counter.CountAsync(() => processor.ProcessAsync(Events.PageView(factory.Time.GetUtcNow(), "https://example.com/b", Email), CancellationToken.None));
+
+        // Assert: the fresh row stood in for the read; the old one did not (read, then the transaction); all events count.
+        Assert.Equal((0, 1, 0), fresh);
+        Assert.Equal((1, 1, 0), tooOld);
+        var lead = await ReadLeadAsync(factory);
+        Assert.Equal(3, lead.EventCount);
+        Assert.Equal(15 + 3 + 3, lead.EngagementValue, 1); // less a few minutes' decay
+    }
+
+    [Fact]
+    public async Task A_remembered_row_is_gone_from_memory_after_the_max_age_even_when_no_further_event_comes()
+    {
+        // Arrange: another instance's memory of a lead (its name and address), e.g. one erased through a different instance.
+        var factory = new ProcessorFactory(azurite);
+        using var cache = new LeadStateCache(Options.Create(new LeadCacheOptions { MaxAgeSeconds = 600 }), factory.Time);
+        var processor = factory.New(cache);
+        await processor.ProcessAsync(Events.Form(Email, factory.Time.GetUtcNow(), FormIntent.ContentDownload, profile: new() { ["firstName"] = "Cora" }), CancellationToken.None);
+        await processor.ProcessAsync(Events.Form("other@example.com", factory.Time.GetUtcNow(), FormIntent.ContentDownload), CancellationToken.None);
+        factory.Time.Advance(TimeSpan.FromMinutes(8));
+        await processor.ProcessAsync(Events.PageView(factory.Time.GetUtcNow(), "https://example.com/a", "other@example.com"), CancellationToken.None);
+
+        // Act: the instance gets no event for the first lead; its clock passes 10 minutes and a quarter more.
+        factory.Time.Advance(TimeSpan.FromMinutes(4.5));
+
+        // Assert: the row committed 12.5 minutes ago is gone; the one committed 4.5 minutes ago stays.
+        Assert.False(cache.Contains(LeadId));
+        Assert.True(cache.Contains(ScoringHarness.LeadIdOf("other@example.com")));
+        Assert.Equal(1, cache.Count);
     }
 
     [Fact]
