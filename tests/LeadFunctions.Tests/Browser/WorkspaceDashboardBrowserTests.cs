@@ -273,7 +273,7 @@ public sealed class WorkspaceDashboardBrowserTests(AzuriteFixture azurite)
         var ninaRow = dashboard.Page.Locator($"#queue tbody tr[data-lead-id='{ScoringHarness.LeadIdOf(nina)}']");
         var marker = oliveRow.Locator(".model-stale");
         await Chromium.ShowsAsync(marker, $"scored on {fileVersion}, active {nextVersion}");
-        Assert.Equal($"Re-score pending: these points come from model {fileVersion}; the active model is {nextVersion}.", await marker.GetAttributeAsync("title"));
+        Assert.Equal($"Not re-scored yet: these points come from model {fileVersion}; the active model is {nextVersion}.", await marker.GetAttributeAsync("title"));
         Assert.Equal("Olive Older", await oliveRow.Locator("button.lead-open").InnerTextAsync());
         await Chromium.ShowsAsync(ninaRow.Locator("button.lead-open"), "Nina Newer");
         Assert.Equal(0, await ninaRow.Locator(".model-stale").CountAsync());

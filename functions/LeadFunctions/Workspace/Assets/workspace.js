@@ -322,7 +322,7 @@
     const active = String(item.activeModelVersion || 'another version');
     return el('span', {
       class: 'badge model-stale',
-      title: 'Re-score pending: these points come from ' + (item.pointsModelVersion === 'mixed' ? 'more than one model version' : 'model ' + points) +
+      title: 'Not re-scored yet: these points come from ' + (item.pointsModelVersion === 'mixed' ? 'more than one model version' : 'model ' + points) +
         '; the active model is ' + active + '.',
     }, 'scored on ' + points + ', active ' + active);
   }
