@@ -296,6 +296,10 @@ public sealed partial class LeadEventProcessor(
                 }
             }
             fresh.Reverse(); // oldest first, as they happened
+            // One event may be kept twice: a resend (track.js's fetch fallback after a lost 503) is captured again under the
+            // same event id at another receipt time, so another pending row. It is applied once, at its first receipt: a batch
+            // holding its applied-event row twice is refused whole (InvalidDuplicateRow), and would fail the visitor's form.
+            fresh = [.. fresh.DistinctBy(e => e.EventId, StringComparer.Ordinal)];
             if (fresh.Count > 0)
                 await ApplyAsync(leadId, fresh, new VisitorLink(visitorKey, Claimed: true), cancellationToken);
             budget -= fresh.Count;

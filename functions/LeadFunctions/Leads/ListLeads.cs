@@ -47,7 +47,7 @@ public sealed class ListLeads(LeadListService lists, LeadPointsVersions pointsVe
         var versions = include == ModelVersionsInclude ? await pointsVersions.ReadAsync([.. page.Items.Select(i => i.LeadId)], cancellationToken) : null;
         return WorkspaceResult.Of(new OkObjectResult(new LeadListResponse(
             [.. page.Items.Select(i => new LeadListItemView(i.LeadId, i.Name, i.Company, LeadResponse.StageName(i.Stage), i.StageChangedAt, i.Owner, i.Score, i.FitGrade, i.UpdatedAt, i.SlaDueAt,
-                versions?.PointsVersionOf(i.LeadId), versions?.OnActiveModel(i.LeadId)))],
+                versions?.PointsVersionOf(i.LeadId), versions?.OnActiveModel(i.LeadId), versions?.ActiveVersion))],
             page.Continuation)));
     }
 }
@@ -56,6 +56,7 @@ public sealed record LeadListResponse(IReadOnlyList<LeadListItemView> Items, str
 
 /// <param name="PointsModelVersion">The model version every point of the lead was scored by (<c>mixed</c> when several count), as the detail says.</param>
 /// <param name="OnActiveModel">False while the lead waits for a re-score under the active version; null when its row is gone (erased since the index row was written).</param>
+/// <param name="ActiveModelVersion">The version <see cref="OnActiveModel"/> was judged against, read with it, so a list can say "scored on v3, active v4" without a second request that a publish could fall between.</param>
 public sealed record LeadListItemView(
     string LeadId, string? Name, string? Company, string Stage, DateTimeOffset StageChangedAt, string? Owner, double Score, string FitGrade,
-    DateTimeOffset UpdatedAt, DateTimeOffset? SlaDueAt, string? PointsModelVersion = null, bool? OnActiveModel = null);
+    DateTimeOffset UpdatedAt, DateTimeOffset? SlaDueAt, string? PointsModelVersion = null, bool? OnActiveModel = null, string? ActiveModelVersion = null);

@@ -73,6 +73,6 @@ public sealed class SearchLeads(LeadLookup lookup, ScoringModel model, IOptions<
         // The lookup read the lead's detail, so the model versions cost nothing more; they read as the detail's.
         var versions = LeadDetailResponse.ModelVersions(found);
         return WorkspaceLeadItem.From(found.Lead, model.HalfLife, salesAlerts.Value.GetLadder().Deadline, time.GetUtcNow())
-            with { PointsModelVersion = versions.Points, OnActiveModel = versions.OnActive };
+            with { PointsModelVersion = versions.Points, OnActiveModel = versions.OnActive, ActiveModelVersion = versions.Active };
     }
 }

@@ -1,6 +1,11 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using LeadFunctions.Domain.Events;
+using LeadFunctions.Infrastructure.Leads;
+using LeadFunctions.Tests.Leads;
 using LeadFunctions.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace LeadFunctions.Tests.Browser;
@@ -202,6 +207,126 @@ public sealed class LandingPageBrowserTests(AzuriteFixture azurite)
         Assert.Equal(2, posts);
         var expected = Domain.Capture.CaptureEventIds.FromIdempotencyKey("demo-request", key);
         Assert.All(submissions, s => Assert.Equal((expected, email), (s.EventId, s.Email)));
+    }
+
+    [Fact]
+    public async Task Without_sendBeacon_an_event_whose_answer_was_a_503_after_it_reached_the_queue_is_sent_once_more_with_the_same_key_and_recorded_as_one_event()
+    {
+        // Arrange: a browser without sendBeacon, so track.js sends with fetch. The first post of the download reaches the app
+        // and the queue, but the browser gets a 503 (as when the answer is lost in a storage outage); the next is answered as it is.
+        await LandingPageSite.ClearLeadEventsAsync(azurite);
+        await using var site = await LandingPageSite.StartAsync(azurite);
+        await using var chromium = await Chromium.LaunchAsync();
+        var page = await NewPageAsync(chromium);
+        await page.AddInitScriptAsync("delete Navigator.prototype.sendBeacon;");
+        var posts = new ConcurrentQueue<(string? Key, int Status)>();
+        await page.RouteAsync(new Uri(site.BaseAddress, "/api/events").AbsoluteUri, async route =>
+        {
+            var sent = System.Web.HttpUtility.ParseQueryString(route.Request.PostData ?? "");
+            if (sent["type"] != LeadEventTypes.ContentDownload)
+            {
+                await route.ContinueAsync();
+                return;
+            }
+            var reached = await route.FetchAsync();
+            var first = posts.IsEmpty;
+            posts.Enqueue((sent["idempotencyKey"], reached.Status));
+            if (first)
+                await route.FulfillAsync(Unavailable());
+            else
+                await route.FulfillAsync(new RouteFulfillOptions { Response = reached });
+        });
+        await page.GotoAsync(site.BaseAddress.ToString(), new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+        Assert.False(await page.EvaluateAsync<bool>("() => 'sendBeacon' in navigator"));
+        var visitorId = Assert.Single(await chromium.Context.CookiesAsync([page.Url]), c => c.Name == VisitorCookie).Value;
+
+        // Act: the page reports the download; track() settles once the snippet has stopped sending.
+        var delivered = await page.EvaluateAsync<bool>("() => window.leadFunctions.track('content-download', { contentId: 'whitepaper-lead-scoring' })");
+
+        // Assert: two posts in all, both taken by the app (202), both under the one key the page drew ...
+        Assert.True(delivered);
+        var sentPosts = posts.ToArray();
+        Assert.Equal(2, sentPosts.Length);
+        Assert.All(sentPosts, p => Assert.Equal(202, p.Status));
+        var key = sentPosts[0].Key!;
+        Assert.Matches("^[A-Za-z0-9_-]{16,64}$", key);
+        Assert.Equal(key, sentPosts[1].Key);
+        // ... so the queue holds the event twice under one event id ...
+        var eventId = Domain.Capture.CaptureEventIds.FromIdempotencyKey("events", key);
+        var downloads = (await LandingPageSite.LeadEventsAsync(azurite)).Where(e => e.Type == LeadEventTypes.ContentDownload).ToList();
+        Assert.Equal(2, downloads.Count);
+        Assert.All(downloads, d => Assert.Equal((eventId, visitorId), (d.EventId, d.VisitorId)));
+        // ... which the processor records as one: the visitor keeps each receipt (capture stamps its own time on each), and
+        // when the visitor sends a form, the lead gets the download once.
+        var processor = site.Services.GetRequiredService<LeadEventProcessor>();
+        foreach (var download in downloads)
+            Assert.Equal(LeadEventOutcome.KeptForVisitor, (await processor.ProcessAsync(download, CancellationToken.None)).Outcome);
+        var email = AzuriteFixture.UniqueName("resend") + "@example.com";
+        var converted = await processor.ProcessAsync(Events.Form(email, DateTimeOffset.UtcNow, visitorId: visitorId), CancellationToken.None);
+        Assert.Equal(LeadEventOutcome.Applied, converted.Outcome);
+        var rows = await RowsOfEventAsync(site, TestLeadIds.LeadIdFor(email), eventId);
+        Assert.Single(rows, r => r.RowKey.StartsWith(LeadRows.AppliedPrefix, StringComparison.Ordinal));
+        var awarded = rows.Where(r => r.RowKey.StartsWith(LeadRows.LedgerPrefix, StringComparison.Ordinal)).Select(r => r.RuleId).ToList();
+        Assert.NotEmpty(awarded);
+        Assert.Equal(awarded.Distinct().Count(), awarded.Count);
+    }
+
+    [Fact]
+    public async Task When_sendBeacon_refuses_and_every_answer_is_a_503_the_snippet_sends_the_event_three_times_in_all_under_one_key_and_then_stops()
+    {
+        // Arrange: sendBeacon refuses (as it does over its quota), and /api/events answers every download with a 503.
+        await using var site = await LandingPageSite.StartAsync(azurite);
+        await using var chromium = await Chromium.LaunchAsync();
+        var page = await NewPageAsync(chromium);
+        await page.AddInitScriptAsync("Navigator.prototype.sendBeacon = function () { window.__beaconsRefused = (window.__beaconsRefused || 0) + 1; return false; };");
+        var keys = new ConcurrentQueue<string?>();
+        await page.RouteAsync(new Uri(site.BaseAddress, "/api/events").AbsoluteUri, async route =>
+        {
+            var sent = System.Web.HttpUtility.ParseQueryString(route.Request.PostData ?? "");
+            if (sent["type"] != LeadEventTypes.ContentDownload)
+            {
+                await route.ContinueAsync();
+                return;
+            }
+            keys.Enqueue(sent["idempotencyKey"]);
+            await route.FulfillAsync(Unavailable());
+        });
+        await page.GotoAsync(site.BaseAddress.ToString(), new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+
+        // Act: track() settles only when the snippet has given up, so what was sent by then is all it will ever send.
+        var delivered = await page.EvaluateAsync<bool>("() => window.leadFunctions.track('content-download', { contentId: 'whitepaper-lead-scoring' })");
+
+        // Assert: refused by sendBeacon, then the first post and two resends, all with the same key, and no more.
+        Assert.False(delivered);
+        var sent = keys.ToArray();
+        Assert.Equal(3, sent.Length);
+        Assert.Single(sent.Distinct());
+        Assert.Matches("^[A-Za-z0-9_-]{16,64}$", sent[0]);
+        Assert.True(await page.EvaluateAsync<int>("() => window.__beaconsRefused") >= 1);
+        // A later event is its own: a new key, not the refused one reused.
+        keys.Clear();
+        Assert.False(await page.EvaluateAsync<bool>("() => window.leadFunctions.track('content-download', { contentId: 'whitepaper-lead-scoring' })"));
+        Assert.Equal(3, keys.Count);
+        Assert.DoesNotContain(sent[0], keys);
+    }
+
+    /// <summary>The app's own answer when the queue refuses (<c>CaptureProblemCodes.Unavailable</c>), with a short Retry-After so the test does not wait 30 s.</summary>
+    private static RouteFulfillOptions Unavailable() => new()
+    {
+        Status = 503,
+        ContentType = "application/problem+json",
+        Headers = new Dictionary<string, string> { ["Retry-After"] = "1" },
+        Body = """{"type":"urn:leadfunctions:problem:unavailable","title":"The submission could not be stored right now.","status":503}""",
+    };
+
+    /// <summary>The rows in the lead's partition that belong to the event (its applied-event row and ledger rows), with the rule of each award.</summary>
+    private static async Task<List<(string RowKey, string? RuleId)>> RowsOfEventAsync(LandingPageSite site, string leadId, string eventId)
+    {
+        var table = site.Services.GetRequiredService<LeadsTable>().Client;
+        var rows = new List<(string, string?)>();
+        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {leadId} and EventId eq {eventId}"), select: ["RowKey", "RuleId"]))
+            rows.Add((row.RowKey, row.GetString("RuleId")));
+        return rows;
     }
 
     [Fact]

@@ -30,6 +30,9 @@ public sealed class LandingPageSite : IAsyncDisposable
 
     public Uri BaseAddress => _host.App.BaseAddress();
 
+    /// <summary>The host's services, to process what the page put on <c>lead-events</c> (the site runs no queue listener).</summary>
+    public IServiceProvider Services => _host.Services;
+
     /// <summary>The forms file the host runs with (the shipped one, with any adjustment applied).</summary>
     public JsonObject Forms { get; }
 

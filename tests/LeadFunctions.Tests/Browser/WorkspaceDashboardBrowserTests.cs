@@ -1,5 +1,9 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure.Data.Tables;
+using LeadFunctions.Domain.Events;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture.Results;
 using LeadFunctions.Tests.Hosting;
@@ -231,6 +235,61 @@ public sealed class WorkspaceDashboardBrowserTests(AzuriteFixture azurite)
         await dashboard.Page.ScreenshotAsync(new PageScreenshotOptions { Path = WorkspaceDashboard.ScreenshotPath("workspace-nurture-results.png"), FullPage = true });
     }
 
+    [Fact]
+    public async Task After_a_publish_the_SQL_queue_and_the_search_mark_the_lead_still_scored_on_the_older_model_and_not_the_lead_on_the_active_one()
+    {
+        // Arrange: Olive became an SQL under the model file's version; then the same rules are published as a new version
+        // (no re-score started), and Nina becomes an SQL under it.
+        await using var host = await StartAsync(("Lists:IndexTable", AzuriteFixture.UniqueName("index")), ("ScoringPublish:ModelsTable", AzuriteFixture.UniqueName("models")));
+        var processor = host.Services.GetRequiredService<LeadEventProcessor>();
+        var suffix = AzuriteFixture.UniqueName("stale");
+        var olive = $"olive-{suffix}@example.com";
+        var nina = $"nina-{suffix}@example.com";
+        await processor.ProcessAsync(Events.Form(olive, DateTimeOffset.UtcNow.AddMinutes(-5), FormIntent.DemoRequest, profile: new() { ["firstName"] = "Olive", ["lastName"] = "Older" }), CancellationToken.None);
+        var model = JsonNode.Parse(ScoringHarness.ShippedModelJson(), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!.AsObject();
+        var fileVersion = model["version"]!.GetValue<string>();
+        var nextVersion = fileVersion + "-next";
+        model["version"] = nextVersion;
+        using (var published = await host.Client.PostAsJsonAsync(new Uri("/api/workspace/scoring/models", UriKind.Relative),
+            new JsonObject { ["model"] = model, ["reason"] = "a new version to re-score against" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, published.StatusCode);
+        }
+        await processor.ProcessAsync(Events.Form(nina, DateTimeOffset.UtcNow, FormIntent.DemoRequest, profile: new() { ["firstName"] = "Nina", ["lastName"] = "Newer" }), CancellationToken.None);
+        await using var chromium = await Chromium.LaunchAsync();
+        var listed = new List<string>();
+
+        // Act
+        var dashboard = await WorkspaceDashboard.OpenAsync(chromium, host.Client.BaseAddress!, page =>
+        {
+            page.Request += (_, r) => { if (r.Url.Contains("/api/leads?", StringComparison.Ordinal)) listed.Add(r.Url); };
+            return Task.CompletedTask;
+        });
+
+        // Assert: the queue asked for the versions; Olive's row says which model her points are from and which is active, as
+        // text with an explanation on hover; Nina's row says nothing.
+        Assert.Contains(listed, url => url.Contains("include=modelVersions", StringComparison.Ordinal));
+        var oliveRow = dashboard.Page.Locator($"#queue tbody tr[data-lead-id='{ScoringHarness.LeadIdOf(olive)}']");
+        var ninaRow = dashboard.Page.Locator($"#queue tbody tr[data-lead-id='{ScoringHarness.LeadIdOf(nina)}']");
+        var marker = oliveRow.Locator(".model-stale");
+        await Chromium.ShowsAsync(marker, $"scored on {fileVersion}, active {nextVersion}");
+        Assert.Equal($"Not re-scored yet: these points come from model {fileVersion}; the active model is {nextVersion}.", await marker.GetAttributeAsync("title"));
+        Assert.Equal("Olive Older", await oliveRow.Locator("button.lead-open").InnerTextAsync());
+        await Chromium.ShowsAsync(ninaRow.Locator("button.lead-open"), "Nina Newer");
+        Assert.Equal(0, await ninaRow.Locator(".model-stale").CountAsync());
+        Assert.Equal(1, await dashboard.Page.Locator("#queue .model-stale").CountAsync());
+        // The search result (the same list item) marks the same way.
+        await dashboard.Page.FillAsync("#search-email", olive);
+        await dashboard.Page.ClickAsync("#search-form button[type=submit]");
+        await Chromium.ShowsAsync(dashboard.Page.Locator("#search-results tbody tr .model-stale"), $"scored on {fileVersion}, active {nextVersion}");
+        await dashboard.Page.FillAsync("#search-email", nina);
+        await dashboard.Page.ClickAsync("#search-form button[type=submit]");
+        await Chromium.ShowsAsync(dashboard.Page.Locator("#search-results tbody tr button.lead-open"), "Nina Newer");
+        Assert.Equal(0, await dashboard.Page.Locator("#search-results .model-stale").CountAsync());
+        Assert.Empty(await dashboard.CspViolationsAsync());
+        await dashboard.Page.ScreenshotAsync(new PageScreenshotOptions { Path = WorkspaceDashboard.ScreenshotPath("workspace-stale-model.png"), FullPage = true });
+    }
+
     private static TableEntity Counter(string shard, string programme, string step, long sent, long delivered, long bounced, long opened, long humanOpens,
         long clicked, long humanClicks, long unsubscribed, long goals) => new(shard, "c|" + programme + "|" + step)
     {
@@ -246,8 +305,9 @@ public sealed class WorkspaceDashboardBrowserTests(AzuriteFixture azurite)
         await dashboard.Page.WaitForSelectorAsync("#calibration-section[data-loaded=true]", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
     }
 
-    private Task<RunningLocalHost> StartAsync() =>
-        RunningLocalHost.StartAsync(azurite, triggers: false, new Dictionary<string, string?>
+    private Task<RunningLocalHost> StartAsync(params (string Key, string Value)[] more)
+    {
+        var settings = new Dictionary<string, string?>
         {
             ["Storage:LeadsTable"] = AzuriteFixture.UniqueName("leads"),
             ["Nurture:DueTable"] = AzuriteFixture.UniqueName("due"),
@@ -257,7 +317,11 @@ public sealed class WorkspaceDashboardBrowserTests(AzuriteFixture azurite)
             ["LocalHost:DevelopmentUser:Id"] = "00000000-0000-0000-0000-0000000000ad",
             ["LocalHost:DevelopmentUser:Name"] = "Test Admin",
             ["LocalHost:DevelopmentUser:Roles"] = "admin",
-        });
+        };
+        foreach (var (key, value) in more)
+            settings[key] = value;
+        return RunningLocalHost.StartAsync(azurite, triggers: false, settings);
+    }
 
     private sealed record LedgerRow(string Rule, double Points, string EventType, string? Note, DateTimeOffset At);
 

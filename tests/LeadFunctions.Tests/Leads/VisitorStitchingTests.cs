@@ -124,6 +124,32 @@ public sealed class VisitorStitchingTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task An_anonymous_event_captured_twice_under_one_key_at_two_receipt_times_is_applied_once_when_the_visitor_converts()
+    {
+        // Arrange: track.js resent a page view after a lost answer; capture stamped each post with its own receipt time, so the
+        // visitor keeps two pending rows of one event id.
+        var harness = NewHarness();
+        var visitor = CapturePipeline.NewVisitorId();
+        var first = Events.PageView(harness.Time.GetUtcNow(), "https://www.example.com/pricing", visitorId: visitor);
+        var resent = first with { OccurredAt = first.OccurredAt.AddSeconds(5) };
+        await harness.Processor.ProcessAsync(first, CancellationToken.None);
+        await harness.Processor.ProcessAsync(resent, CancellationToken.None);
+        var pending = CapturePipeline.PendingRows(harness.Table.Client, visitor).Count;
+
+        // Act: the visitor sends a form.
+        var converted = await harness.Processor.ProcessAsync(Events.Form(Victim, harness.Time.GetUtcNow().AddMinutes(1), Domain.Events.FormIntent.ContentDownload, visitor), CancellationToken.None);
+
+        // Assert: the form and the view are applied, the view once; nothing is left under the visitor.
+        Assert.Equal(2, pending);
+        Assert.Equal(LeadEventOutcome.Applied, converted.Outcome);
+        Assert.Equal(2, harness.AppliedEventRows(Victim));
+        var awarded = (await harness.LeadAsync(Victim)).Ledger.Where(l => l.EventId == first.EventId).Select(l => l.RuleId).ToList();
+        Assert.NotEmpty(awarded);
+        Assert.Equal(awarded.Distinct(StringComparer.Ordinal).Count(), awarded.Count);
+        Assert.Empty(CapturePipeline.PendingRows(harness.Table.Client, visitor));
+    }
+
+    [Fact]
     public async Task Storage_requests_stay_one_read_and_one_transaction_per_event_and_a_stitch_costs_what_it_moves_not_what_was_seeded()
     {
         // Arrange: a processor whose table client counts requests; a visitor keeps at most 20, and is sent 60.

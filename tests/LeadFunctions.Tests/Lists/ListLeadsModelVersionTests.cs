@@ -49,6 +49,7 @@ public sealed class ListLeadsModelVersionTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.Created, published.StatusCode);
         Assert.All(before.Values, v => Assert.Equal((fileVersion, true), v));
         Assert.Equal((fileVersion, false), after[ScoringHarness.LeadIdOf(alan)]);
+        Assert.Equal(fileVersion + "-next", found.RootElement.GetProperty("activeModelVersion").GetString());
         Assert.Equal((PointsVersion.Mixed, false), after[graceId]);
         Assert.Equal(after[graceId], Versions(detail.RootElement));
         Assert.Equal(after[graceId], Versions(found.RootElement));
@@ -72,7 +73,10 @@ public sealed class ListLeadsModelVersionTests(AzuriteFixture azurite)
         var item = Assert.Single(plain.RootElement.GetProperty("items").EnumerateArray());
         Assert.Equal(JsonValueKind.Null, item.GetProperty("pointsModelVersion").ValueKind);
         Assert.Equal(JsonValueKind.Null, item.GetProperty("onActiveModel").ValueKind);
-        Assert.True(Versions(Assert.Single(asked.RootElement.GetProperty("items").EnumerateArray())).Item2);
+        Assert.Equal(JsonValueKind.Null, item.GetProperty("activeModelVersion").ValueKind);
+        var askedItem = Assert.Single(asked.RootElement.GetProperty("items").EnumerateArray());
+        Assert.True(Versions(askedItem).Item2);
+        Assert.Equal(askedItem.GetProperty("pointsModelVersion").GetString(), askedItem.GetProperty("activeModelVersion").GetString());
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
         using var problem = JsonDocument.Parse(await unknown.Content.ReadAsStringAsync());
         Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty("include", out _), problem.RootElement.ToString());

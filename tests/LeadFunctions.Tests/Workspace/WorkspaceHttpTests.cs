@@ -184,7 +184,7 @@ public sealed partial class WorkspaceHttpTests(AzuriteFixture azurite)
         Assert.Equal(JsonValueKind.Null, item.GetProperty("slaDueAt").ValueKind);
         Assert.Equal(JsonValueKind.Null, item.GetProperty("owner").ValueKind);
         Assert.Equal(
-            ["leadId", "name", "company", "stage", "stageChangedAt", "owner", "score", "fitGrade", "updatedAt", "slaDueAt", "pointsModelVersion", "onActiveModel"],
+            ["leadId", "name", "company", "stage", "stageChangedAt", "owner", "score", "fitGrade", "updatedAt", "slaDueAt", "pointsModelVersion", "onActiveModel", "activeModelVersion"],
             item.EnumerateObject().Select(p => p.Name));
     }
 

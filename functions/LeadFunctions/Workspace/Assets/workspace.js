@@ -312,12 +312,33 @@
     return el('button', { type: 'button', class: 'link lead-open', onclick: () => openLead(item.leadId) }, item.name || item.leadId);
   }
 
+  /**
+   * After a publish, a listed lead whose points are still of an older model (its re-score has not reached it yet) says so
+   * next to its name; a lead on the active model shows nothing. onActiveModel null (the row is gone) is not a claim either way.
+   */
+  function modelMarker(item) {
+    if (item.onActiveModel !== false) return null;
+    const points = item.pointsModelVersion === 'mixed' ? 'mixed versions' : String(item.pointsModelVersion || 'an older model');
+    const active = String(item.activeModelVersion || 'another version');
+    return el('span', {
+      class: 'badge model-stale',
+      title: 'Not re-scored yet: these points come from ' + (item.pointsModelVersion === 'mixed' ? 'more than one model version' : 'model ' + points) +
+        '; the active model is ' + active + '.',
+    }, 'scored on ' + points + ', active ' + active);
+  }
+
+  /** The first cell of a list row: the lead's name as a button, and the model marker when it has one. */
+  function leadCell(item) {
+    const marker = modelMarker(item);
+    return marker ? el('td', {}, leadButton(item), ' ', marker) : el('td', {}, leadButton(item));
+  }
+
   function queueRow(item) {
     const sla = timeLeft(item.slaDueAt);
     const slaCell = el('td', { class: sla.overdue ? 'overdue sla' : 'sla' }, sla.text);
     if (item.slaDueAt) slaCell.dataset.due = item.slaDueAt;
     const row = el('tr', {},
-      el('td', {}, leadButton(item)),
+      leadCell(item),
       el('td', {}, item.company || ''),
       el('td', {}, item.owner || 'unassigned'),
       el('td', { class: 'num' }, number(item.score)),
@@ -328,7 +349,9 @@
   }
 
   async function loadQueue(more) {
-    let path = '/api/leads?stage=SQL&sort=newest&limit=25';
+    // With the model versions: every workspace role sees the model in force (the header), and the queue is read once per load
+    // and per "More", never polled, so the 25 lead-row reads this adds stay per page view (docs/dashboard.md).
+    let path = '/api/leads?stage=SQL&sort=newest&limit=25&include=modelVersions';
     if (more && state.queueNext) path += '&continuation=' + encodeURIComponent(state.queueNext);
     const result = await api(path);
     const body = byId('queue').tBodies[0];
@@ -369,7 +392,7 @@
     if (!result.ok || !result.body) return say('search-message', problemText(result, 'The search failed'), true);
     const item = result.body;
     const row = el('tr', {},
-      el('td', {}, leadButton(item)),
+      leadCell(item),
       el('td', {}, item.company || ''),
       el('td', {}, item.stage || ''),
       el('td', {}, item.owner || 'unassigned'),
