@@ -51,6 +51,9 @@ internal sealed partial class FunnelProjection(
 
     private TableClient Client => table.Client;
 
+    /// <summary>How many counter rows the instance remembers for a shard (for tests; read while no work runs).</summary>
+    internal int RememberedRows(int shard) => _shards[shard].Written.Count;
+
     public async Task ProjectAsync(LeadProjectionWork work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);

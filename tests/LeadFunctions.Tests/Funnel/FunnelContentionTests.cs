@@ -1,4 +1,5 @@
 using LeadFunctions.Domain.Leads;
+using LeadFunctions.Infrastructure.Funnel;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Testing;
 using LeadFunctions.Tests.Support;
@@ -86,6 +87,34 @@ public sealed class FunnelContentionTests(AzuriteFixture azurite)
         // Assert: some transactions failed on a stale ETag (and were read and retried); every number is still the hand-worked one.
         Assert.True(batches > history.Sum(w => w.Transitions.Count), $"{batches} transactions for {history.Count} transitions: no stale memory was hit");
         FunnelProjectionTests.AssertScriptedReport(await harness.ReportAsync("2026-11-02", "2026-11-09"));
+    }
+
+    [Fact]
+    public async Task Past_its_bound_an_instance_drops_a_shards_remembered_rows_and_every_count_stays_exact()
+    {
+        // Arrange: SQLs entering in different minutes each add an open-SQL minute row, so the shard's memory outgrows its bound.
+        var counter = new CountingPolicy();
+        var harness = new FunnelHarness(azurite, shards: 1, counter: counter);
+        var sqls = FunnelProjection.MaxRememberedRows + 10;
+        var works = Enumerable.Range(0, sqls).Select(i =>
+            Works.Of($"lead-sql-{i}", $"ev-sql-{i}", Works.Move(0, Created.AddMinutes(i), null, null, Sql))).ToList();
+
+        // Act
+        var (reads, batches, _) = await counter.CountAsync(async () =>
+        {
+            foreach (var work in works)
+                await harness.ProjectAsync(work);
+        });
+
+        // Assert: the memory stayed within its bound (dropped when full, then holding the rows just written, so the shared rows
+        // now|SQL and the day's counts were read once); every SQL read its own new minute row; no transaction failed.
+        var projection = Assert.IsType<FunnelProjection>(harness.Projection);
+        Assert.InRange(projection.RememberedRows(0), 1, FunnelProjection.MaxRememberedRows);
+        Assert.True(projection.RememberedRows(0) < sqls, $"{projection.RememberedRows(0)} rows remembered: the memory was never dropped");
+        Assert.Equal((sqls + 2, sqls), (reads, batches));
+        var report = await harness.ReportAsync("2026-11-02", "2026-11-03");
+        var sql = report.Stages.Single(s => s.Stage == "SQL");
+        Assert.Equal(((long)sqls, (long)sqls, sqls), (sql.Now, sql.Entries, report.Sla.SqlsPastSla));
     }
 
     [Fact]
