@@ -26,8 +26,8 @@ public sealed class FunnelContentionException(string message) : Exception(messag
 /// at a time per shard (a lock per shard: a few milliseconds of waiting instead of a conflict), and remembers the counter rows it
 /// last wrote with the ETags its transactions returned, so the next transition of the shard computes from memory and writes
 /// against those ETags without reading. The ETag check is what trusts the memory: a row another instance changed or deleted
-/// since fails the transaction (412/404, or 409 on a row remembered as absent), the shard's memory is forgotten and the attempt
-/// reads as before. Conflicts are then only between instances.
+/// since fails the transaction (412/404), the shard's memory is forgotten and the attempt reads as before. Conflicts are then
+/// only between instances.
 /// </para>
 /// </summary>
 internal sealed partial class FunnelProjection(
@@ -38,9 +38,9 @@ internal sealed partial class FunnelProjection(
     public const int MaxAttempts = 10;
 
     /// <summary>
-    /// Counter rows remembered per shard; over it the shard's memory is dropped and read again. A day's transitions touch at most
-    /// about 20 rows of a shard (7 <c>now|</c> rows, the day's counts, histograms and first actions), plus the conversion rows of
-    /// the days leads entered their stage and the open SQLs' minute rows, which come and go.
+    /// Counter rows remembered per shard; over it the shard's memory is dropped but for the rows just written. A day's transitions
+    /// touch at most about 20 rows of a shard (7 <c>now|</c> rows, the day's counts, histograms and first actions), plus the
+    /// conversion rows of the days leads entered their stage and the open SQLs' minute rows, which come and go.
     /// </summary>
     public const int MaxRememberedRows = 64;
 
