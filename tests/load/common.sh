@@ -16,6 +16,10 @@ load_cleanup() {
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  # LOAD_KEEP_LOG=<file>: the host's log outlives the scratch folder (to count warnings or conflicts after a run).
+  if [[ -n "${LOAD_KEEP_LOG:-}" && -f "$SCRATCH/app.log" ]]; then
+    cp "$SCRATCH/app.log" "$LOAD_KEEP_LOG" || true
+  fi
   rm -rf "$SCRATCH"
 }
 

@@ -20,6 +20,15 @@ public sealed class FunnelContentionException(string message) : Exception(messag
 /// marker (409) and counts nothing; a counter another worker changed meanwhile (412, or 409/404 on a row it created or deleted)
 /// is re-read and tried again with back-off, at most <see cref="MaxAttempts"/> times, and then the work fails for the queue to
 /// retry. What it counts and why is in docs/funnel.md.
+/// <para>
+/// One instance runs many works at once (the listener's 24 messages), and every new lead of a shard changes the same counter
+/// rows, so its own workers would collide with each other, back off and give up. The instance therefore counts one transition
+/// at a time per shard (a lock per shard: a few milliseconds of waiting instead of a conflict), and remembers the counter rows it
+/// last wrote with the ETags its transactions returned, so the next transition of the shard computes from memory and writes
+/// against those ETags without reading. The ETag check is what trusts the memory: a row another instance changed or deleted
+/// since fails the transaction (412/404), the shard's memory is forgotten and the attempt reads as before. Conflicts are then
+/// only between instances.
+/// </para>
 /// </summary>
 internal sealed partial class FunnelProjection(
     FunnelCountersTable table,
@@ -27,48 +36,109 @@ internal sealed partial class FunnelProjection(
     ILogger<FunnelProjection> logger) : ILeadProjection
 {
     public const int MaxAttempts = 10;
+
+    /// <summary>
+    /// Counter rows remembered per shard; over it the shard's memory is dropped but for the rows just written. A day's transitions
+    /// touch at most about 20 rows of a shard (7 <c>now|</c> rows, the day's counts, histograms and first actions), plus the
+    /// conversion rows of the days leads entered their stage and the open SQLs' minute rows, which come and go.
+    /// </summary>
+    public const int MaxRememberedRows = 64;
+
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
 
+    private readonly Shard[] _shards = [.. Enumerable.Range(0, options.Value.Shards).Select(_ => new Shard())];
+
     private TableClient Client => table.Client;
+
+    /// <summary>How many counter rows the instance remembers for a shard (for tests; read while no work runs).</summary>
+    internal int RememberedRows(int shard) => _shards[shard].Written.Count;
 
     public async Task ProjectAsync(LeadProjectionWork work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var partition = FunnelRows.Partition(FunnelRows.ShardOf(work.LeadId, options.Value.Shards));
+        var index = FunnelRows.ShardOf(work.LeadId, _shards.Length);
+        var partition = FunnelRows.Partition(index);
         foreach (var transition in work.Transitions.OrderBy(t => t.Index))
-            await CountAsync(partition, work, transition, cancellationToken);
+            await CountAsync(_shards[index], partition, work, transition, cancellationToken);
     }
 
-    private async Task CountAsync(string partition, LeadProjectionWork work, ProjectedTransition transition, CancellationToken cancellationToken)
+    private async Task CountAsync(Shard shard, string partition, LeadProjectionWork work, ProjectedTransition transition, CancellationToken cancellationToken)
     {
         var marker = FunnelRows.Marker(work.AppliedAt, work.EventId, transition.Index);
         for (var attempt = 1; ; attempt++)
         {
+            // Outside the lock: the SQL episode row it may read belongs to this lead alone.
             var plan = await PlanAsync(partition, work.LeadId, transition, cancellationToken);
             if (plan.IsEmpty)
                 return;
-            var actions = await plan.ActionsAsync(Client, partition, marker, cancellationToken);
+            int status;
+            await shard.Lock.WaitAsync(cancellationToken);
             try
             {
-                await Client.SubmitTransactionAsync(actions, cancellationToken);
-                return;
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 or 404)
-            {
-                if (ex.Status == 409 && await ExistsAsync(partition, marker, cancellationToken))
+                var actions = await plan.ActionsAsync(Client, partition, marker, shard.Written, cancellationToken);
+                try
                 {
-                    LogAlreadyCounted(logger, work.EventId, transition.Index);
+                    var committed = await Client.SubmitTransactionAsync(actions.Actions, cancellationToken);
+                    shard.Remember(actions, committed.Value);
                     return;
                 }
-                if (attempt >= MaxAttempts)
+                catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 or 404)
                 {
-                    LogGaveUp(logger, work.EventId, transition.Index, attempt);
-                    throw new FunnelContentionException(
-                        $"The funnel counters of event {work.EventId} (transition {transition.Index}) kept changing under {attempt} attempts; the event will be retried.");
+                    // Nothing of a failed transaction was written, so a redelivered work (its marker there) leaves the memory right.
+                    if (ex.Status == 409 && await ExistsAsync(partition, marker, cancellationToken))
+                    {
+                        LogAlreadyCounted(logger, work.EventId, transition.Index);
+                        return;
+                    }
+                    shard.Written.Clear();
+                    status = ex.Status;
                 }
-                LogConflict(logger, work.EventId, transition.Index, ex.Status, attempt);
-                await Task.Delay(Backoff(attempt), cancellationToken);
+                catch
+                {
+                    // A transaction that timed out may have committed: the remembered ETags could be stale (harmless, but a 412).
+                    shard.Written.Clear();
+                    throw;
+                }
+            }
+            finally
+            {
+                shard.Lock.Release();
+            }
+            if (attempt >= MaxAttempts)
+            {
+                LogGaveUp(logger, work.EventId, transition.Index, attempt);
+                throw new FunnelContentionException(
+                    $"The funnel counters of event {work.EventId} (transition {transition.Index}) kept changing under {attempt} attempts; the event will be retried.");
+            }
+            LogConflict(logger, work.EventId, transition.Index, status, attempt);
+            // Outside the lock: only another instance conflicts with this one, and this instance's other works may go meanwhile.
+            await Task.Delay(Backoff(attempt), cancellationToken);
+        }
+    }
+
+    /// <summary>One shard partition as this instance sees it: the lock its transitions take turns on, and the rows it last wrote.</summary>
+    private sealed class Shard
+    {
+        public SemaphoreSlim Lock { get; } = new(1, 1);
+
+        /// <summary>Counter rows as this instance last wrote them, with the ETags their transaction returned. Used under <see cref="Lock"/> only.</summary>
+        public Dictionary<string, TableEntity> Written { get; } = new(StringComparer.Ordinal);
+
+        public void Remember(CounterActions actions, IReadOnlyList<Response> responses)
+        {
+            if (Written.Count + actions.Written.Count > MaxRememberedRows)
+                Written.Clear();
+            foreach (var (index, key, row) in actions.Written)
+            {
+                var etag = responses.Count == actions.Actions.Count ? responses[index].Headers.ETag : null;
+                if (row is not null && etag is { } written)
+                {
+                    row.ETag = written;
+                    Written[key] = row;
+                }
+                else
+                    Written.Remove(key);
             }
         }
     }
@@ -189,18 +259,24 @@ internal sealed class CounterPlan
     public void SetEpisode(string rowKey, DateTimeOffset entered, bool acted, DateTimeOffset? closedAt) =>
         _episodes[rowKey] = (entered, acted, closedAt);
 
-    /// <summary>Reads every row (in parallel) and turns the plan into ETag-checked actions, the marker insert first.</summary>
-    public async Task<List<TableTransactionAction>> ActionsAsync(TableClient client, string partition, string marker, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads every row not in <paramref name="remembered"/> (in parallel) and turns the plan into ETag-checked actions, the marker
+    /// insert first. Counter rows come from memory when remembered; SQL episode rows, one lead's each, are always read.
+    /// </summary>
+    public async Task<CounterActions> ActionsAsync(TableClient client, string partition, string marker, IReadOnlyDictionary<string, TableEntity> remembered, CancellationToken cancellationToken)
     {
-        var keys = _counters.Keys.Concat(_episodes.Keys).Distinct(StringComparer.Ordinal).ToList();
+        var keys = _counters.Keys.Where(k => !remembered.ContainsKey(k)).Concat(_episodes.Keys).Distinct(StringComparer.Ordinal).ToList();
         var reads = await Task.WhenAll(keys.Select(async key =>
         {
             var read = await client.GetEntityIfExistsAsync<TableEntity>(partition, key, cancellationToken: cancellationToken);
             return (Key: key, Entity: read.HasValue ? read.Value : null);
         }));
         var current = reads.ToDictionary(r => r.Key, r => r.Entity, StringComparer.Ordinal);
+        foreach (var key in _counters.Keys.Where(remembered.ContainsKey))
+            current[key] = remembered[key];
 
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, new TableEntity(partition, marker)) };
+        var written = new List<(int Index, string Key, TableEntity? Row)>();
         foreach (var (key, (deltas, deleteAtZero)) in _counters)
         {
             var existing = current[key];
@@ -211,13 +287,27 @@ internal sealed class CounterPlan
             var empty = deleteAtZero && deltas.Keys.All(p => (long)row[p] == 0);
             if (existing is null)
             {
-                if (!empty)
-                    actions.Add(new TableTransactionAction(TableTransactionActionType.Add, row));
+                if (empty)
+                    continue;
+                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, row));
+                written.Add((actions.Count - 1, key, new TableEntity(row)));
             }
             else if (empty)
+            {
                 actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, existing, existing.ETag));
+                written.Add((actions.Count - 1, key, null));
+            }
             else
+            {
                 actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateMerge, row, existing.ETag));
+                // The row as stored after the merge: the properties it had, with this transition's changed.
+                var merged = new TableEntity(partition, key);
+                foreach (var (property, value) in existing.Where(p => p.Key is not ("PartitionKey" or "RowKey" or "Timestamp") && !p.Key.Contains("odata", StringComparison.Ordinal)))
+                    merged[property] = value;
+                foreach (var (property, value) in row.Where(p => p.Key is not ("PartitionKey" or "RowKey")))
+                    merged[property] = value;
+                written.Add((actions.Count - 1, key, merged));
+            }
         }
         foreach (var (key, (entered, acted, closedAt)) in _episodes)
         {
@@ -234,6 +324,9 @@ internal sealed class CounterPlan
                 ? new TableTransactionAction(TableTransactionActionType.Add, row)
                 : new TableTransactionAction(TableTransactionActionType.UpdateMerge, row, existing.ETag));
         }
-        return actions;
+        return new CounterActions(actions, written);
     }
 }
+
+/// <summary>A transition's actions, and the counter rows they leave (by action index; null for a row deleted), to remember once committed.</summary>
+internal sealed record CounterActions(List<TableTransactionAction> Actions, IReadOnlyList<(int Index, string Key, TableEntity? Row)> Written);

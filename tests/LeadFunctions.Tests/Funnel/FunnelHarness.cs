@@ -4,6 +4,7 @@ using LeadFunctions.Domain.Leads;
 using LeadFunctions.Infrastructure.Funnel;
 using LeadFunctions.Infrastructure.Leads;
 using LeadFunctions.Infrastructure.Nurture;
+using LeadFunctions.Testing;
 using LeadFunctions.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -16,9 +17,13 @@ namespace LeadFunctions.Tests.Funnel;
 /// <summary>The funnel projection, report, cleanup and function over a fresh counters table in Azurite.</summary>
 internal sealed class FunnelHarness
 {
-    public FunnelHarness(AzuriteFixture azurite, int shards = 4, DateTimeOffset? now = null)
+    /// <param name="counter">Counts every request of the projections' and report's table client, when given.</param>
+    public FunnelHarness(AzuriteFixture azurite, int shards = 4, DateTimeOffset? now = null, CountingPolicy? counter = null)
     {
-        var tableService = azurite.TableService();
+        var clientOptions = new TableClientOptions();
+        if (counter is not null)
+            clientOptions.AddPolicy(counter, Azure.Core.HttpPipelinePosition.PerRetry);
+        var tableService = new TableServiceClient(azurite.ConnectionString, clientOptions);
         var name = AzuriteFixture.UniqueName("funnel");
         tableService.CreateTableIfNotExists(name);
         Table = new FunnelCountersTable(tableService.GetTableClient(name));
@@ -27,7 +32,11 @@ internal sealed class FunnelHarness
         Report = new FunnelReport(Table, Options, Microsoft.Extensions.Options.Options.Create(new SalesAlertOptions()), Time);
         Maintenance = new FunnelMaintenance(Table, Options, Time, NullLogger<FunnelMaintenance>.Instance);
         Function = new LeadFunctions.Funnel.GetFunnel(Report, SignedIn.Access);
+        Projection = NewProjection();
     }
+
+    /// <summary>The projection of one host (a singleton there): it keeps its per-shard locks and remembered rows across works.</summary>
+    public ILeadProjection Projection { get; }
 
     public FunnelCountersTable Table { get; }
     public IOptions<FunnelOptions> Options { get; }
@@ -39,7 +48,7 @@ internal sealed class FunnelHarness
     /// <summary>A projection as another worker instance would have.</summary>
     public ILeadProjection NewProjection() => new FunnelProjection(Table, Options, NullLogger<FunnelProjection>.Instance);
 
-    public Task ProjectAsync(LeadProjectionWork work) => NewProjection().ProjectAsync(work, CancellationToken.None);
+    public Task ProjectAsync(LeadProjectionWork work) => Projection.ProjectAsync(work, CancellationToken.None);
 
     public async Task<FunnelReportResult> ReportAsync(string from, string to, string period = "day")
     {
