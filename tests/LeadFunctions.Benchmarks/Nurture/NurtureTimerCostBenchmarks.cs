@@ -190,6 +190,50 @@ public class NurtureTimerCostBenchmarks
         return 0;
     }
 
+    /// <summary>
+    /// <c>LeadFunctions.Benchmarks timer-cost-time</c>: the same runs as the benchmark, timed here rather than by BenchmarkDotNet,
+    /// whose in-process toolchain stops a benchmark after five minutes (a warm-up and a run at 100,000 leads took longer on a busy
+    /// machine). Per size, after the same setup: NURTURE_BENCH_WARMUPS timer runs not timed (the process's first calls and the
+    /// emulator's first requests on the tables), then NURTURE_BENCH_ITERATIONS rounds of the raw loop and the timer, alternating,
+    /// each after the same reset. Prints "// TIMED {leads} {method}: {seconds} s" per run and "// RATIO" per round.
+    /// </summary>
+    public static async Task<int> TimeAllAsync()
+    {
+        static int Count(string variable, int fallback) =>
+            int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : fallback;
+        var warmups = Count("NURTURE_BENCH_WARMUPS", 1);
+        var rounds = Count("NURTURE_BENCH_ITERATIONS", 1);
+        foreach (var size in Sizes())
+        {
+            var benchmark = new NurtureTimerCostBenchmarks { Leads = size };
+            benchmark.Setup();
+            for (var i = 0; i < warmups; i++)
+            {
+                benchmark.ResetDueSet();
+                var warm = System.Diagnostics.Stopwatch.StartNew();
+                await benchmark.OneTimerRun();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// WARM-UP {size} {nameof(OneTimerRun)}: {warm.Elapsed.TotalSeconds:0.0} s"));
+            }
+            for (var round = 1; round <= rounds; round++)
+            {
+                var seconds = new Dictionary<string, double>(StringComparer.Ordinal);
+                foreach (var (method, run) in new (string, Func<Task>)[] { (nameof(RawSdkBaseline), benchmark.RawSdkBaseline), (nameof(OneTimerRun), benchmark.OneTimerRun) })
+                {
+                    benchmark.ResetDueSet();
+                    Console.WriteLine($"// {method} {size} starts, {File.ReadAllText("/proc/loadavg").Trim()}");
+                    var timed = System.Diagnostics.Stopwatch.StartNew();
+                    await run();
+                    seconds[method] = timed.Elapsed.TotalSeconds;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// TIMED {size} {method}: {seconds[method]:0.0} s (round {round})"));
+                }
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"// RATIO {size} round {round}: timer/raw {seconds[nameof(OneTimerRun)] / seconds[nameof(RawSdkBaseline)]:0.00}"));
+            }
+            benchmark.Cleanup();
+        }
+        return 0;
+    }
+
     [IterationSetup]
     public void ResetDueSet()
     {
