@@ -13,6 +13,10 @@ if (args is ["faults", ..])
     return await FaultsRun.RunAsync(args);
 if (args is ["timer-cost-seed", ..])
     return LeadFunctions.Benchmarks.Nurture.NurtureTimerCostBenchmarks.SeedOnly();
+if (args is ["timer-cost-time", ..])
+    return await LeadFunctions.Benchmarks.Nurture.NurtureTimerCostBenchmarks.TimeAllAsync();
+if (args is ["azurite-rowkey", ..])
+    return await LeadFunctions.Benchmarks.Nurture.SharedRowKeyRun.RunAsync();
 if (args is ["speed-to-lead", ..])
     return await SpeedToLeadRun.RunAsync();
 

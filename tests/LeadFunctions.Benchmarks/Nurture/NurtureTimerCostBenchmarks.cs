@@ -32,6 +32,11 @@ namespace LeadFunctions.Benchmarks.Nurture;
 /// got its first e-mail a month ago and has its second due next month, so the state table and the due index grow with the table.
 /// Storage requests of each run are counted (<see cref="CountingPolicy"/>) and printed at the end as "STORAGE …".
 /// </para>
+/// <para>
+/// <see cref="RawSdkBaseline"/> does the same storage requests per due item with no nurture code (<see cref="RawTimerBaseline"/>),
+/// against the same seeded tables after the same reset, so timer/raw says what our code adds at each size, and raw at 100,000 over
+/// raw at 1,000 what the storage itself adds as the tables grow.
+/// </para>
 /// </summary>
 [Config(typeof(TimerRunConfig))]
 public class NurtureTimerCostBenchmarks
@@ -94,7 +99,7 @@ public class NurtureTimerCostBenchmarks
             counts.AddOrUpdate($"{table} {CountingPolicy.KindOf(message.Request)}", 1, (_, n) => n + 1);
         }
     }
-    private readonly List<(long Reads, long Batches, long Others)> _counts = [];
+    private readonly List<(string Method, long Reads, long Batches, long Others)> _counts = [];
     private readonly string _root = Path.Combine(Path.GetTempPath(), "bench-nurture-" + Guid.NewGuid().ToString("N"));
     private IHost _host = null!;
     private INurtureRunner _runner = null!;
@@ -103,6 +108,7 @@ public class NurtureTimerCostBenchmarks
     private string _outbox = "";
     private DateTimeOffset _transitionAt;
     private NurtureRunResult? _last;
+    private RawTimerBaseline _raw = null!;
 
     [ParamsSource(nameof(Sizes))]
     public int Leads { get; set; }
@@ -151,6 +157,10 @@ public class NurtureTimerCostBenchmarks
         _tables = _host.Services.GetRequiredService<NurtureTables>();
         _runner = _host.Services.GetRequiredService<INurtureRunner>();
         _results = _host.Services.GetRequiredService<LeadFunctions.Infrastructure.Nurture.Results.NurtureResultsTable>().Client;
+        _raw = new RawTimerBaseline(_host.Services.GetRequiredService<LeadsTable>().Client, _tables.State, _tables.Due, _results,
+            _host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LeadFunctions.Infrastructure.Nurture.Results.NurtureResultsOptions>>().Value.Shards,
+            Path.Combine(_root, "raw-outbox"), TimeProvider.System,
+            new Dictionary<string, (string, TimeSpan)>(StringComparer.Ordinal) { ["trio-first"] = ("second", TimeSpan.FromDays(2)) });
         _transitionAt = DateTimeOffset.UtcNow.AddHours(-1);
         // Steady state: the marketing-sends rows came in long before the sends the cap looks at, so a lead without one has had no
         // marketing e-mail this week (the first week after an upgrade also queries the lead's outbox rows; see docs/performance.md).
@@ -180,6 +190,50 @@ public class NurtureTimerCostBenchmarks
         return 0;
     }
 
+    /// <summary>
+    /// <c>LeadFunctions.Benchmarks timer-cost-time</c>: the same runs as the benchmark, timed here rather than by BenchmarkDotNet,
+    /// whose in-process toolchain stops a benchmark after five minutes (a warm-up and a run at 100,000 leads took longer on a busy
+    /// machine). Per size, after the same setup: NURTURE_BENCH_WARMUPS timer runs not timed (the process's first calls and the
+    /// emulator's first requests on the tables), then NURTURE_BENCH_ITERATIONS rounds of the raw loop and the timer, alternating,
+    /// each after the same reset. Prints "// TIMED {leads} {method}: {seconds} s" per run and "// RATIO" per round.
+    /// </summary>
+    public static async Task<int> TimeAllAsync()
+    {
+        static int Count(string variable, int fallback) =>
+            int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : fallback;
+        var warmups = Count("NURTURE_BENCH_WARMUPS", 1);
+        var rounds = Count("NURTURE_BENCH_ITERATIONS", 1);
+        foreach (var size in Sizes())
+        {
+            var benchmark = new NurtureTimerCostBenchmarks { Leads = size };
+            benchmark.Setup();
+            for (var i = 0; i < warmups; i++)
+            {
+                benchmark.ResetDueSet();
+                var warm = System.Diagnostics.Stopwatch.StartNew();
+                await benchmark.OneTimerRun();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// WARM-UP {size} {nameof(OneTimerRun)}: {warm.Elapsed.TotalSeconds:0.0} s"));
+            }
+            for (var round = 1; round <= rounds; round++)
+            {
+                var seconds = new Dictionary<string, double>(StringComparer.Ordinal);
+                foreach (var (method, run) in new (string, Func<Task>)[] { (nameof(RawSdkBaseline), benchmark.RawSdkBaseline), (nameof(OneTimerRun), benchmark.OneTimerRun) })
+                {
+                    benchmark.ResetDueSet();
+                    Console.WriteLine($"// {method} {size} starts, {File.ReadAllText("/proc/loadavg").Trim()}");
+                    var timed = System.Diagnostics.Stopwatch.StartNew();
+                    await run();
+                    seconds[method] = timed.Elapsed.TotalSeconds;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// TIMED {size} {method}: {seconds[method]:0.0} s (round {round})"));
+                }
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"// RATIO {size} round {round}: timer/raw {seconds[nameof(OneTimerRun)] / seconds[nameof(RawSdkBaseline)]:0.00}"));
+            }
+            benchmark.Cleanup();
+        }
+        return 0;
+    }
+
     [IterationSetup]
     public void ResetDueSet()
     {
@@ -194,24 +248,39 @@ public class NurtureTimerCostBenchmarks
         _last = await _runner.RunOnceAsync(CancellationToken.None);
         if (_last.Sent != DueLeads)
             throw new InvalidOperationException($"The run sent {_last.Sent} of {DueLeads} due e-mails ({_last}).");
-        _counts.Add((_counter.Reads, _counter.Batches, _counter.Others));
+        Counted(nameof(OneTimerRun));
+    }
+
+    /// <summary>The same storage requests per due item as <see cref="OneTimerRun"/>, with no nurture code: the baseline of the ratio.</summary>
+    [Benchmark(Baseline = true)]
+    public async Task RawSdkBaseline()
+    {
+        var items = await _raw.RunOnceAsync(CancellationToken.None);
+        if (items != DueLeads)
+            throw new InvalidOperationException($"The raw loop went through {items} of {DueLeads} due items.");
+        Counted(nameof(RawSdkBaseline));
+    }
+
+    private void Counted(string method)
+    {
+        _counts.Add((method, _counter.Reads, _counter.Batches, _counter.Others));
         // Here as well as at the end: BenchmarkDotNet's in-process toolchain stops a benchmark after five minutes, before its cleanup.
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// STORAGE {Leads} leads, this run: {_counter.Total} requests"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// STORAGE {Leads} leads, {method}, this run: {_counter.Total} requests"));
         _perTableCounts.Add(new SortedDictionary<string, long>(_perTable, StringComparer.Ordinal));
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        foreach (var (reads, batches, others) in _counts)
+        foreach (var (method, reads, batches, others) in _counts)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"// STORAGE {Leads} leads: {DueLeads} due, {reads} reads + {batches} transactions + {others} other = {reads + batches + others} requests in one run"));
+                $"// STORAGE {Leads} leads, {method}: {DueLeads} due, {reads} reads + {batches} transactions + {others} other = {reads + batches + others} requests in one run"));
         }
         if (_perTableCounts.Count > 0)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"// STORAGE {Leads} leads, last run by table and kind: {string.Join(", ", _perTableCounts[^1].Select(kv => $"{kv.Key} {kv.Value}"))}"));
+                $"// STORAGE {Leads} leads, {_counts[^1].Method}, last run by table and kind: {string.Join(", ", _perTableCounts[^1].Select(kv => $"{kv.Key} {kv.Value}"))}"));
         }
         _host.StopAsync().GetAwaiter().GetResult();
         _host.Dispose();
@@ -359,8 +428,11 @@ public class NurtureTimerCostBenchmarks
             .Select(i => DueItemEntity.Create(LeadId(i), DueKinds.Nurture, _transitionAt, _transitionAt, "trio-first", "trio", "first"));
         await InBatchesAsync(_tables.Due, due, TableTransactionActionType.UpsertReplace);
 
-        if (Directory.Exists(_outbox))
-            Directory.Delete(_outbox, recursive: true);
+        foreach (var folder in new[] { _outbox, Path.Combine(_root, "raw-outbox") })
+        {
+            if (Directory.Exists(folder))
+                Directory.Delete(folder, recursive: true);
+        }
     }
 
     /// <summary>Rows of one partition, 100 to a transaction, several transactions in flight.</summary>

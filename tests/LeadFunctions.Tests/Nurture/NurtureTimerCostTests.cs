@@ -195,6 +195,63 @@ public sealed class NurtureTimerCostTests(AzuriteFixture azurite)
         Assert.Equal(2 * due, counter.Of("results", "table point read"));
     }
 
+    [Fact]
+    public async Task The_benchmarks_raw_sdk_baseline_sends_the_same_storage_requests_per_due_email_as_the_timer()
+    {
+        // Arrange: ten MQLs due for the timer and ten more, seeded the same way, for the raw baseline; steady-state storage.
+        const int due = 10;
+        var counter = new PerTableCounter();
+        await using var harness = new NurtureHarness(azurite, programme: Daily, realLeads: true,
+            services: s => s.AddSingleton(new StoragePipelinePolicy(counter)));
+        await RowsLongInUseAsync(harness);
+        var leads = harness.Services.GetRequiredService<LeadsTable>().Client;
+        var tables = harness.Services.GetRequiredService<NurtureTables>();
+        var store = harness.Services.GetRequiredService<NurtureStore>();
+        var mqlAt = harness.Time.GetUtcNow().AddHours(-1);
+        async Task DueAsync(string prefix)
+        {
+            for (var i = 0; i < due; i++)
+            {
+                var email = $"{prefix}{i}@example.com";
+                var leadId = TestLeadIds.LeadIdFor(email);
+                await leads.UpsertEntityAsync(LeadRow(leadId, email, mqlAt));
+                await store.ScheduleAsync(DueItemEntity.Create(leadId, DueKinds.Nurture, mqlAt, mqlAt, "daily-a", "daily", "a"), CancellationToken.None);
+            }
+        }
+        var raw = new LeadFunctions.Benchmarks.Nurture.RawTimerBaseline(leads, tables.State, tables.Due,
+            harness.Services.GetRequiredService<LeadFunctions.Infrastructure.Nurture.Results.NurtureResultsTable>().Client,
+            harness.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LeadFunctions.Infrastructure.Nurture.Results.NurtureResultsOptions>>().Value.Shards,
+            Path.Combine(harness.OutboxFolder, "raw"), harness.Time,
+            new Dictionary<string, (string, TimeSpan)>(StringComparer.Ordinal) { ["daily-a"] = ("b", TimeSpan.FromDays(1)) });
+        await DueAsync("timer");
+        await store.BacklogAsync(harness.Time.GetUtcNow(), 10, CancellationToken.None); // warms the clients' first requests
+        counter.Counts.Clear();
+        var timerRun = await harness.RunAsync();
+        var timer = new Dictionary<string, long>(counter.Counts, StringComparer.Ordinal);
+        await DueAsync("raw");
+        counter.Counts.Clear();
+
+        // Act
+        var rawItems = await raw.RunOnceAsync(CancellationToken.None);
+
+        // Assert: the same requests by table and kind, within what a run or a process costs once (the layout marker, the model's
+        // reads, a client's first table check); a request more or fewer per item would differ by ten. The raw loop wrote the rows
+        // the timer writes: each lead's next step is due, as the timer's are.
+        Assert.Equal(due, timerRun.Sent);
+        Assert.Equal(due, rawItems);
+        var shown = $"timer: {Show(timer)}; raw: {Show(counter.Counts)}";
+        foreach (var key in timer.Keys.Union(counter.Counts.Keys).Where(k => timer.GetValueOrDefault(k) >= due || counter.Counts.GetValueOrDefault(k) >= due))
+            Assert.True(Math.Abs(timer.GetValueOrDefault(key) - counter.Counts.GetValueOrDefault(key)) <= 2, $"{key} differs: {shown}");
+        Assert.InRange(timer.Values.Sum() - counter.Total, -2, 4);
+        var nextSteps = 0;
+        await foreach (var row in tables.Due.QueryAsync<DueItemEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {DuePartitions.Default}")))
+            nextSteps += row.Step == "b" ? 1 : 0;
+        Assert.Equal(2 * due, nextSteps);
+    }
+
+    private static string Show(IEnumerable<KeyValuePair<string, long>> counts) =>
+        string.Join(", ", counts.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"));
+
     private static LeadEntity LeadRow(string leadId, string email, DateTimeOffset mqlAt) => LeadMapping.ToEntity(new LeadScoreState
     {
         LeadId = leadId,
