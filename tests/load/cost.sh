@@ -18,10 +18,11 @@ set -euo pipefail
 : "${EMAIL_KB:=40}"            # one rendered e-mail, HTML and text
 
 # --- counted storage requests (RequestsPerEventTests, NurtureTimerCostTests; 2026-12-01, after the lead cache and the kept
-# latest-snapshot work row: a scoring event is the lead's and the index's transactions, no delete) ---
+# latest-snapshot work row: a scoring event is the lead's and the index's transactions, no delete; and the funnel's per-shard
+# turns: a new lead is three transactions, none failing, and no counter read in a warm shard) ---
 # One instance applies a lead's events (the lead cache saves the read); on several instances add up to 1 table request to an
 # event that lands on an instance that did not write the lead last.
-: "${TABLE_PER_NEW_LEAD:=8.6}"    ; : "${QUEUE_PER_NEW_LEAD:=1.7}"
+: "${TABLE_PER_NEW_LEAD:=5.9}"    ; : "${QUEUE_PER_NEW_LEAD:=1.4}"
 : "${TABLE_PER_SCORING:=2.0}"     ; : "${QUEUE_PER_SCORING:=1.1}"
 : "${TABLE_PER_PLAIN:=1.0}"       ; : "${QUEUE_PER_PLAIN:=1.25}"
 : "${QUEUE_SEND_PER_EVENT:=1}"    # the capture or tracking function's enqueue
