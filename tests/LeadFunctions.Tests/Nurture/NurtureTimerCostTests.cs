@@ -163,16 +163,8 @@ public sealed class NurtureTimerCostTests(AzuriteFixture azurite)
         await using var harness = new NurtureHarness(azurite, programme: Daily, realLeads: true,
             services: s => s.AddSingleton(new StoragePipelinePolicy(counter)));
         await RowsLongInUseAsync(harness);
-        var leads = harness.Services.GetRequiredService<LeadsTable>().Client;
         var store = harness.Services.GetRequiredService<NurtureStore>();
-        var mqlAt = harness.Time.GetUtcNow().AddHours(-1);
-        for (var i = 0; i < due; i++)
-        {
-            var email = $"cost{i}@example.com";
-            var leadId = TestLeadIds.LeadIdFor(email);
-            await leads.UpsertEntityAsync(LeadRow(leadId, email, mqlAt));
-            await store.ScheduleAsync(DueItemEntity.Create(leadId, DueKinds.Nurture, mqlAt, mqlAt, "daily-a", "daily", "a"), CancellationToken.None);
-        }
+        await DueMqlsAsync(harness, "cost", due);
         await store.BacklogAsync(harness.Time.GetUtcNow(), 10, CancellationToken.None); // warms the clients' first requests
         counter.Counts.Clear();
 
@@ -207,28 +199,17 @@ public sealed class NurtureTimerCostTests(AzuriteFixture azurite)
         var leads = harness.Services.GetRequiredService<LeadsTable>().Client;
         var tables = harness.Services.GetRequiredService<NurtureTables>();
         var store = harness.Services.GetRequiredService<NurtureStore>();
-        var mqlAt = harness.Time.GetUtcNow().AddHours(-1);
-        async Task DueAsync(string prefix)
-        {
-            for (var i = 0; i < due; i++)
-            {
-                var email = $"{prefix}{i}@example.com";
-                var leadId = TestLeadIds.LeadIdFor(email);
-                await leads.UpsertEntityAsync(LeadRow(leadId, email, mqlAt));
-                await store.ScheduleAsync(DueItemEntity.Create(leadId, DueKinds.Nurture, mqlAt, mqlAt, "daily-a", "daily", "a"), CancellationToken.None);
-            }
-        }
         var raw = new LeadFunctions.Benchmarks.Nurture.RawTimerBaseline(leads, tables.State, tables.Due,
             harness.Services.GetRequiredService<LeadFunctions.Infrastructure.Nurture.Results.NurtureResultsTable>().Client,
             harness.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LeadFunctions.Infrastructure.Nurture.Results.NurtureResultsOptions>>().Value.Shards,
             Path.Combine(harness.OutboxFolder, "raw"), harness.Time,
             new Dictionary<string, (string, TimeSpan)>(StringComparer.Ordinal) { ["daily-a"] = ("b", TimeSpan.FromDays(1)) });
-        await DueAsync("timer");
+        await DueMqlsAsync(harness, "timer", due);
         await store.BacklogAsync(harness.Time.GetUtcNow(), 10, CancellationToken.None); // warms the clients' first requests
         counter.Counts.Clear();
         var timerRun = await harness.RunAsync();
         var timer = new Dictionary<string, long>(counter.Counts, StringComparer.Ordinal);
-        await DueAsync("raw");
+        await DueMqlsAsync(harness, "raw", due);
         counter.Counts.Clear();
 
         // Act
@@ -247,6 +228,21 @@ public sealed class NurtureTimerCostTests(AzuriteFixture azurite)
         await foreach (var row in tables.Due.QueryAsync<DueItemEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {DuePartitions.Default}")))
             nextSteps += row.Step == "b" ? 1 : 0;
         Assert.Equal(2 * due, nextSteps);
+    }
+
+    /// <summary>Lead rows of MQLs who became MQLs an hour ago, each with the daily programme's first step due.</summary>
+    private static async Task DueMqlsAsync(NurtureHarness harness, string prefix, int count)
+    {
+        var leads = harness.Services.GetRequiredService<LeadsTable>().Client;
+        var store = harness.Services.GetRequiredService<NurtureStore>();
+        var mqlAt = harness.Time.GetUtcNow().AddHours(-1);
+        for (var i = 0; i < count; i++)
+        {
+            var email = $"{prefix}{i}@example.com";
+            var leadId = TestLeadIds.LeadIdFor(email);
+            await leads.UpsertEntityAsync(LeadRow(leadId, email, mqlAt));
+            await store.ScheduleAsync(DueItemEntity.Create(leadId, DueKinds.Nurture, mqlAt, mqlAt, "daily-a", "daily", "a"), CancellationToken.None);
+        }
     }
 
     private static string Show(IEnumerable<KeyValuePair<string, long>> counts) =>
